@@ -1,0 +1,81 @@
+"""The ``dac`` command line: validate, test and build rules.
+
+Each subcommand is a thin shell around a library function so the same work can
+be driven from tests and from other tools; this module only parses arguments,
+prints results and chooses the exit code (0 success, 1 findings or failures,
+2 usage or input errors).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from framework.errors import DacError
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from framework.validate import validate_paths
+
+    findings = validate_paths(args.paths)
+    for finding in findings:
+        print(finding, file=sys.stderr)
+    if findings:
+        print(f"{len(findings)} problem(s) found", file=sys.stderr)
+        return EXIT_FINDINGS
+    print("all rules valid")
+    return EXIT_OK
+
+
+def _cmd_test(args: argparse.Namespace) -> int:
+    from framework.testing.runner import run_tests
+
+    report = run_tests(args.paths)
+    print(report.render(verbose=args.verbose))
+    return EXIT_OK if report.ok else EXIT_FINDINGS
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from framework.render import build
+
+    written = build(args.paths, Path(args.out))
+    print(f"wrote {len(written)} artifact(s) to {args.out}")
+    return EXIT_OK
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dac", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    validate = sub.add_parser("validate", help="check rule files: schema, ids, KQL syntax")
+    validate.add_argument("paths", nargs="*", default=["detections"])
+    validate.set_defaults(func=_cmd_validate)
+
+    test = sub.add_parser("test", help="run every rule's test cases over their fixtures")
+    test.add_argument("paths", nargs="*", default=["detections"])
+    test.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
+    test.set_defaults(func=_cmd_test)
+
+    build_cmd = sub.add_parser("build", help="render deployable artifacts")
+    build_cmd.add_argument("paths", nargs="*", default=["detections"])
+    build_cmd.add_argument("--out", required=True, help="output directory (replaced atomically)")
+    build_cmd.set_defaults(func=_cmd_build)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except DacError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""Error types shared by every stage.
+
+Every error a user can cause carries the file, line and column it points at,
+so the command line can print it as ``file:line:col: message`` and editors can
+jump to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Location:
+    """A 1-based position in a file; ``path`` may be empty for in-memory text."""
+
+    path: str = ""
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        parts = [self.path or "<input>"]
+        if self.line:
+            parts.append(str(self.line))
+            if self.column:
+                parts.append(str(self.column))
+        return ":".join(parts)
+
+
+class DacError(Exception):
+    """Base of every error the framework reports to a user."""
+
+    def __init__(self, message: str, location: Location | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.location = location or Location()
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}"
+
+
+class RuleFileError(DacError):
+    """A rule or test file cannot be read: bad encoding, YAML syntax, duplicate key, wrong shape."""

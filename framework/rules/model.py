@@ -1,0 +1,115 @@
+"""The rule model: an Azure-Sentinel rule file with positions kept.
+
+The raw mapping is kept as loaded so a file copied from the Azure-Sentinel
+repository round-trips unchanged; the properties below are the views the later
+stages need.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from framework.errors import Location, RuleFileError
+from framework.rules.yamlfile import PathKey, YamlDocument, load_yaml
+
+TEST_SUFFIXES = (".tests.yaml", ".tests.yml")
+RULE_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass
+class Rule:
+    """One rule file: hunting query (no ``kind``) or analytics rule (Scheduled, NRT)."""
+
+    doc: YamlDocument
+
+    @property
+    def path(self) -> str:
+        return self.doc.path
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.doc.data
+
+    @property
+    def id(self) -> str:
+        return str(self.data.get("id", ""))
+
+    @property
+    def name(self) -> str:
+        return str(self.data.get("name", ""))
+
+    @property
+    def kind(self) -> str:
+        """``Scheduled``, ``NRT`` or ``Hunting`` (Azure-Sentinel hunting queries have no kind)."""
+        return str(self.data.get("kind") or "Hunting")
+
+    @property
+    def query(self) -> str | None:
+        query = self.data.get("query")
+        return query if isinstance(query, str) else None
+
+    def location(self, *key: Any) -> Location:
+        return self.doc.location(key)
+
+    def query_location(self, line: int, column: int) -> Location:
+        """Translate a position inside the query text into a position in the file."""
+        origin = self.doc.block_text_origin(("query",))
+        if origin is None:
+            return self.location("query")
+        first_line, indent = origin
+        return Location(self.path, first_line + line - 1, indent + column - 1)
+
+
+def load_rule(path: str | Path) -> Rule:
+    """Load a rule file; its top level must be a mapping."""
+    doc = load_yaml(path)
+    if not isinstance(doc.data, dict):
+        found = "an empty file" if doc.data is None else f"a {type(doc.data).__name__}"
+        raise RuleFileError(f"a rule file must be a YAML mapping, found {found}", Location(doc.path, 1, 1))
+    return Rule(doc)
+
+
+def is_test_file(path: Path) -> bool:
+    return path.name.endswith(TEST_SUFFIXES)
+
+
+def test_file_for(rule_path: str | Path) -> Path | None:
+    """The test file beside a rule: ``x.yaml`` -> ``x.tests.yaml``, if it exists."""
+    rule_path = Path(rule_path)
+    for suffix in TEST_SUFFIXES:
+        candidate = rule_path.with_name(rule_path.name.rsplit(".", 1)[0] + suffix)
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def discover_rule_files(paths: list[str | Path]) -> list[Path]:
+    """Rule files under the given files or directories, sorted; test files excluded.
+
+    A named path that does not exist is an error rather than an empty result, so
+    a typo in CI configuration cannot make validation pass vacuously.
+    """
+    found: set[Path] = set()
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found.update(
+                p for p in path.rglob("*") if p.is_file() and p.name.endswith(RULE_SUFFIXES) and not is_test_file(p)
+            )
+        elif path.is_file():
+            if is_test_file(path):
+                rule = Path(str(path)[: -len(next(s for s in TEST_SUFFIXES if path.name.endswith(s)))] + ".yaml")
+                if rule.exists():
+                    found.add(rule)
+                else:
+                    raise RuleFileError("test file has no rule file beside it", Location(str(path)))
+            else:
+                found.add(path)
+        else:
+            raise RuleFileError("no such file or directory", Location(str(path)))
+    return sorted(found)
+
+
+__all__ = ["Rule", "PathKey", "load_rule", "discover_rule_files", "test_file_for", "is_test_file"]
