@@ -1,0 +1,292 @@
+"""Aggregation functions for ``summarize``.
+
+An aggregate is compiled into an accumulator class: ``add`` sees one row's
+argument values, ``result`` gives the group's value. Null handling follows
+Kusto: nulls are ignored by sum/avg/min/max/dcount/make_set, counted by count().
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from framework.kql import values as V
+
+DEFAULT_SET_LIMIT = 1_048_576
+
+
+class Accumulator:
+    def add(self, args: list[Any]) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def result(self) -> Any:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+def _true(value: Any) -> bool:
+    return V.to_bool(value) is True
+
+
+class Count(Accumulator):
+    def __init__(self, predicate: bool) -> None:
+        self.n = 0
+        self.predicate = predicate
+
+    def add(self, args: list[Any]) -> None:
+        if not self.predicate or _true(args[-1]):
+            self.n += 1
+
+    def result(self) -> int:
+        return self.n
+
+
+class DCount(Accumulator):
+    """Exact distinct count; Kusto's estimate is exact for the small cardinalities of fixtures."""
+
+    def __init__(self, predicate: bool) -> None:
+        self.seen: set[Any] = set()
+        self.predicate = predicate
+
+    def add(self, args: list[Any]) -> None:
+        if args[0] is None or (self.predicate and not _true(args[1])):
+            return
+        self.seen.add(V.hashable(args[0]))
+
+    def result(self) -> int:
+        return len(self.seen)
+
+
+class Sum(Accumulator):
+    def __init__(self, predicate: bool) -> None:
+        self.total: Any = None
+        self.predicate = predicate
+
+    def add(self, args: list[Any]) -> None:
+        value = args[0]
+        if value is None or isinstance(value, str) or (self.predicate and not _true(args[1])):
+            return
+        self.total = value if self.total is None else self.total + value
+
+    def result(self) -> Any:
+        return self.total
+
+
+class Avg(Accumulator):
+    def __init__(self, predicate: bool) -> None:
+        self.total = 0.0
+        self.n = 0
+        self.predicate = predicate
+
+    def add(self, args: list[Any]) -> None:
+        value = args[0]
+        if value is None or (self.predicate and not _true(args[1])):
+            return
+        self.total += float(value)
+        self.n += 1
+
+    def result(self) -> Any:
+        return self.total / self.n if self.n else None
+
+
+class Extreme(Accumulator):
+    def __init__(self, predicate: bool, largest: bool) -> None:
+        self.best: Any = None
+        self.predicate = predicate
+        self.largest = largest
+
+    def add(self, args: list[Any]) -> None:
+        value = args[0]
+        if value is None or (self.predicate and not _true(args[1])):
+            return
+        if isinstance(value, float) and math.isnan(value):
+            return
+        if self.best is None or (V.sort_key(value) > V.sort_key(self.best)) == self.largest and value != self.best:
+            self.best = value
+
+    def result(self) -> Any:
+        return self.best
+
+
+class MakeSet(Accumulator):
+    def __init__(self, predicate: bool, distinct: bool, limit: int) -> None:
+        self.items: list[Any] = []
+        self.keys: set[Any] = set()
+        self.predicate = predicate
+        self.distinct = distinct
+        self.limit = limit
+
+    def add(self, args: list[Any]) -> None:
+        value = args[0]
+        if value is None or len(self.items) >= self.limit:
+            return
+        if self.predicate and not _true(args[1]):
+            return
+        if isinstance(value, list) and self.distinct:
+            # make_set over an array column adds each element (Kusto flattens arrays)
+            for item in value:
+                self._push(item)
+            return
+        self._push(value)
+
+    def _push(self, value: Any) -> None:
+        if len(self.items) >= self.limit:
+            return
+        if self.distinct:
+            key = V.hashable(value)
+            if key in self.keys:
+                return
+            self.keys.add(key)
+        self.items.append(value)
+
+    def result(self) -> list[Any]:
+        return self.items
+
+
+class MakeBag(Accumulator):
+    def __init__(self, predicate: bool) -> None:
+        self.bag: dict[str, Any] = {}
+        self.predicate = predicate
+
+    def add(self, args: list[Any]) -> None:
+        if isinstance(args[0], dict) and (not self.predicate or _true(args[1])):
+            for key, value in args[0].items():
+                self.bag.setdefault(key, value)
+
+    def result(self) -> dict[str, Any]:
+        return self.bag
+
+
+class TakeAny(Accumulator):
+    def __init__(self) -> None:
+        self.value: Any = None
+        self.taken = False
+
+    def add(self, args: list[Any]) -> None:
+        if not self.taken:
+            self.value = args
+            self.taken = True
+
+    def result(self) -> Any:
+        return self.value
+
+
+class ArgExtreme(Accumulator):
+    """arg_max/arg_min: keep the whole row values of the extreme; first one wins on ties."""
+
+    def __init__(self, largest: bool) -> None:
+        self.best: Any = None
+        self.row: list[Any] | None = None
+        self.largest = largest
+
+    def add(self, args: list[Any]) -> None:
+        value = args[0]
+        if value is None:
+            if self.row is None:
+                self.row = list(args)
+            return
+        if self.best is None:
+            self.best, self.row = value, list(args)
+            return
+        better = V.sort_key(value) > V.sort_key(self.best) if self.largest else V.sort_key(value) < V.sort_key(self.best)
+        if better:
+            self.best, self.row = value, list(args)
+
+    def result(self) -> Any:
+        return self.row
+
+
+class Variance(Accumulator):
+    def __init__(self, sample: bool, root: bool) -> None:
+        self.values: list[float] = []
+        self.sample = sample
+        self.root = root
+
+    def add(self, args: list[Any]) -> None:
+        if args[0] is not None:
+            self.values.append(float(args[0]))
+
+    def result(self) -> Any:
+        n = len(self.values)
+        if n == 0 or (self.sample and n < 2):
+            return 0.0 if n == 1 else None
+        mean = sum(self.values) / n
+        var = sum((v - mean) ** 2 for v in self.values) / (n - 1 if self.sample else n)
+        return math.sqrt(var) if self.root else var
+
+
+class Percentile(Accumulator):
+    """Nearest-rank percentile; Kusto's estimate matches it on small inputs."""
+
+    def __init__(self, percent: float) -> None:
+        self.values: list[Any] = []
+        self.percent = percent
+
+    def add(self, args: list[Any]) -> None:
+        if args[0] is not None:
+            self.values.append(args[0])
+
+    def result(self) -> Any:
+        if not self.values:
+            return None
+        ordered = sorted(self.values, key=V.sort_key)
+        rank = max(math.ceil(self.percent / 100 * len(ordered)), 1)
+        return ordered[min(rank, len(ordered)) - 1]
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """A registered aggregate: how many value arguments, how to name and type its column."""
+
+    name: str
+    min_args: int
+    max_args: int
+    prefix: str  # default column name is prefix + first column name
+    result: Callable[[list[str]], str]
+    factory: Callable[[list[Any]], Accumulator]  # receives constant extra args (limits, percent)
+
+
+def _same(types: list[str]) -> str:
+    return types[0] if types else "dynamic"
+
+
+def _limit(extra: list[Any], index: int) -> int:
+    return int(extra[index]) if len(extra) > index and extra[index] is not None else DEFAULT_SET_LIMIT
+
+
+AGGREGATES: dict[str, Aggregate] = {}
+
+
+def _register(names: tuple[str, ...], min_args: int, max_args: int, prefix: str, result: Any, factory: Any) -> None:
+    rule = result if callable(result) else (lambda _t, _r=result: _r)
+    for name in names:
+        AGGREGATES[name] = Aggregate(name, min_args, max_args, prefix, rule, factory)
+
+
+_register(("count",), 0, 1, "count_", "long", lambda extra: Count(False))
+_register(("countif",), 1, 1, "countif_", "long", lambda extra: Count(True))
+_register(("dcount", "count_distinct"), 1, 2, "dcount_", "long", lambda extra: DCount(False))
+_register(("dcountif", "count_distinctif"), 2, 3, "dcountif_", "long", lambda extra: DCount(True))
+_register(("sum",), 1, 1, "sum_", _same, lambda extra: Sum(False))
+_register(("sumif",), 2, 2, "sumif_", _same, lambda extra: Sum(True))
+_register(("avg",), 1, 1, "avg_", "real", lambda extra: Avg(False))
+_register(("avgif",), 2, 2, "avgif_", "real", lambda extra: Avg(True))
+_register(("min",), 1, 1, "min_", _same, lambda extra: Extreme(False, False))
+_register(("max",), 1, 1, "max_", _same, lambda extra: Extreme(False, True))
+_register(("minif",), 2, 2, "minif_", _same, lambda extra: Extreme(True, False))
+_register(("maxif",), 2, 2, "maxif_", _same, lambda extra: Extreme(True, True))
+_register(("make_set", "makeset"), 1, 2, "set_", "dynamic", lambda extra: MakeSet(False, True, _limit(extra, 1)))
+_register(("make_set_if",), 2, 3, "set_", "dynamic", lambda extra: MakeSet(True, True, _limit(extra, 2)))
+_register(("make_list", "makelist"), 1, 2, "list_", "dynamic", lambda extra: MakeSet(False, False, _limit(extra, 1)))
+_register(("make_list_if",), 2, 3, "list_", "dynamic", lambda extra: MakeSet(True, False, _limit(extra, 2)))
+_register(("make_bag",), 1, 2, "bag_", "dynamic", lambda extra: MakeBag(False))
+_register(("make_bag_if",), 2, 3, "bag_", "dynamic", lambda extra: MakeBag(True))
+_register(("stdev",), 1, 1, "stdev_", "real", lambda extra: Variance(True, True))
+_register(("stdevp",), 1, 1, "stdevp_", "real", lambda extra: Variance(False, True))
+_register(("variance",), 1, 1, "variance_", "real", lambda extra: Variance(True, False))
+_register(("variancep",), 1, 1, "variancep_", "real", lambda extra: Variance(False, False))
+_register(("percentile",), 2, 2, "percentile_", _same, lambda extra: Percentile(float(extra[1])))
+
+# arg_max / arg_min / take_any return several columns; the evaluator expands them.
+MULTI_COLUMN = {"arg_max": True, "argmax": True, "arg_min": False, "argmin": False}
+TAKE_ANY = {"take_any", "any"}

@@ -1,0 +1,387 @@
+"""KQL syntax tree.
+
+Every node records the line and column where it starts so that later stages
+(schema checks, the evaluator) can report errors at the exact place. Nodes are
+plain dataclasses; ``children()`` gives generic traversal for tools such as the
+formatter and the table/column collectors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any, Iterator
+
+
+@dataclass
+class Node:
+    line: int = field(default=0, kw_only=True, compare=False, repr=False)
+    column: int = field(default=0, kw_only=True, compare=False, repr=False)
+
+    def children(self) -> Iterator["Node"]:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            yield from _nodes_in(value)
+
+    def walk(self) -> Iterator["Node"]:
+        yield self
+        for child in self.children():
+            yield from child.walk()
+
+
+def _nodes_in(value: Any) -> Iterator[Node]:
+    if isinstance(value, Node):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _nodes_in(item)
+
+
+# ---------------------------------------------------------------- expressions
+
+
+class Expr(Node):
+    """Scalar expression (may also stand for a tabular value where KQL allows it)."""
+
+
+@dataclass
+class Literal(Expr):
+    value: Any
+    type: str  # string, bool, int, long, real, decimal, datetime, timespan, guid, dynamic
+
+
+@dataclass
+class Name(Expr):
+    name: str
+
+
+@dataclass
+class Star(Expr):
+    """``*`` as a function argument (``arg_max(T, *)``) or column wildcard."""
+
+
+@dataclass
+class Call(Expr):
+    name: str
+    args: list[Expr]
+
+
+@dataclass
+class Unary(Expr):
+    op: str
+    operand: Expr
+
+
+@dataclass
+class Binary(Expr):
+    op: str
+    left: Expr
+    right: Expr
+
+
+@dataclass
+class InList(Expr):
+    """``x in (a, b)``, ``in~``, ``!in``, ``has_any``, ``has_all``: right side is a list or a tabular expression."""
+
+    op: str
+    left: Expr
+    items: list[Expr]
+
+
+@dataclass
+class Between(Expr):
+    negated: bool
+    left: Expr
+    low: Expr
+    high: Expr
+
+
+@dataclass
+class Member(Expr):
+    target: Expr
+    name: str
+
+
+@dataclass
+class Index(Expr):
+    target: Expr
+    index: Expr
+
+
+@dataclass
+class Tabular(Expr):
+    """A tabular expression used where a scalar is expected (``toscalar(T | count)``, ``x in (T | project y)``)."""
+
+    query: "Pipeline"
+
+
+@dataclass
+class TypeName(Expr):
+    """A scalar type name, as in ``typeof(string)`` or ``to typeof(long)``."""
+
+    name: str
+
+
+@dataclass
+class Lambda(Expr):
+    """A user function: ``(x:long, T:(*)) { body }``."""
+
+    params: list[tuple[str, str, Expr | None]]  # (name, type text, default)
+    body: "QueryBody"
+
+
+# ---------------------------------------------------------------- tabular
+
+
+class Source(Node):
+    """The first element of a pipeline."""
+
+
+@dataclass
+class ExprSource(Source):
+    """A table, a let-bound name, a function call, or a parenthesised query."""
+
+    expr: Expr
+
+
+@dataclass
+class Datatable(Source):
+    columns: list[tuple[str, str]]
+    values: list[Expr]
+
+
+@dataclass
+class Print(Source):
+    items: list["Assignment"]
+
+
+@dataclass
+class Range(Source):
+    name: str
+    start: Expr
+    stop: Expr
+    step: Expr
+
+
+@dataclass
+class Union(Source):
+    """``union`` as a source or as an operator (then the pipe input is the first leg)."""
+
+    params: dict[str, Any]
+    legs: list[Expr]
+
+
+@dataclass
+class Pipeline(Node):
+    source: Source
+    operators: list["Operator"]
+
+
+@dataclass
+class Assignment(Node):
+    """``Name = expr``, ``(A, B) = expr`` or just ``expr`` (name derived)."""
+
+    names: list[str]
+    expr: Expr
+
+
+@dataclass
+class SortKey(Node):
+    expr: Expr
+    descending: bool
+    nulls_first: bool
+
+
+class Operator(Node):
+    """A ``| operator``."""
+
+
+@dataclass
+class Where(Operator):
+    predicate: Expr
+
+
+@dataclass
+class Extend(Operator):
+    items: list[Assignment]
+
+
+@dataclass
+class Project(Operator):
+    items: list[Assignment]
+
+
+@dataclass
+class ProjectAway(Operator):
+    patterns: list[str]
+
+
+@dataclass
+class ProjectKeep(Operator):
+    patterns: list[str]
+
+
+@dataclass
+class ProjectRename(Operator):
+    pairs: list[tuple[str, str]]  # (new, old)
+
+
+@dataclass
+class ProjectReorder(Operator):
+    patterns: list[tuple[str, str | None]]  # (pattern, asc/desc/granny-asc...)
+
+
+@dataclass
+class Summarize(Operator):
+    aggregates: list[Assignment]
+    by: list[Assignment]
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Sort(Operator):
+    keys: list[SortKey]
+
+
+@dataclass
+class Take(Operator):
+    count: Expr
+
+
+@dataclass
+class Top(Operator):
+    count: Expr
+    key: SortKey
+
+
+@dataclass
+class Distinct(Operator):
+    columns: list[Expr]  # [Star()] for distinct *
+
+
+@dataclass
+class Count(Operator):
+    name: str = "Count"
+
+
+@dataclass
+class Join(Operator):
+    params: dict[str, Any]
+    right: "Pipeline"
+    on: list[Expr]  # Name (same column both sides) or Binary('==', $left.x, $right.y)
+
+
+@dataclass
+class Lookup(Operator):
+    params: dict[str, Any]
+    right: "Pipeline"
+    on: list[Expr]
+
+
+@dataclass
+class UnionOp(Operator):
+    union: Union
+
+
+@dataclass
+class MvExpandItem(Node):
+    name: str | None
+    expr: Expr
+    to_type: str | None
+
+
+@dataclass
+class MvExpand(Operator):
+    params: dict[str, Any]
+    items: list[MvExpandItem]
+    limit: Expr | None
+
+
+@dataclass
+class Parse(Operator):
+    kind_where: bool  # parse-where drops rows that do not match
+    params: dict[str, Any]
+    source: Expr
+    pattern: list[Any]  # str parts and (column name, type) pairs in order
+
+
+@dataclass
+class Render(Operator):
+    chart: str
+    properties: list[tuple[str, Expr]]
+
+
+@dataclass
+class As(Operator):
+    name: str
+    params: dict[str, Any]
+
+
+@dataclass
+class Serialize(Operator):
+    items: list[Assignment]
+
+
+@dataclass
+class Invoke(Operator):
+    call: Call
+
+
+@dataclass
+class Evaluate(Operator):
+    params: dict[str, Any]
+    call: Call
+
+
+@dataclass
+class MakeSeries(Operator):
+    aggregates: list[Assignment]
+    on: Expr
+    range: dict[str, Expr]
+    by: list[Assignment]
+    params: dict[str, Any]
+
+
+@dataclass
+class MvApply(Operator):
+    params: dict[str, Any]
+    items: list[MvExpandItem]
+    subquery: "Pipeline"
+    limit: Expr | None
+
+
+@dataclass
+class Generic(Operator):
+    """An operator the parser accepts by its shape but no stage interprets (e.g. ``getschema``, ``sample``)."""
+
+    name: str
+    args: list[Expr]
+
+
+# ---------------------------------------------------------------- statements
+
+
+@dataclass
+class Let(Node):
+    name: str
+    value: Expr | Pipeline
+
+
+@dataclass
+class QueryBody(Node):
+    """Statements separated by ``;``: ``let`` bindings and query expressions, in order.
+
+    The value of the body is that of its last query expression (a function
+    body's last statement is its return value).
+    """
+
+    statements: list[Let | Pipeline]
+
+    @property
+    def result(self) -> Pipeline | None:
+        for statement in reversed(self.statements):
+            if isinstance(statement, Pipeline):
+                return statement
+        return None
+
+
+Query = QueryBody

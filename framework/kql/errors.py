@@ -1,0 +1,49 @@
+"""Errors raised by the KQL front end and evaluator.
+
+Positions are 1-based and relative to the query text; callers that embed a
+query in a file (a YAML rule) translate them to file positions.
+"""
+
+from __future__ import annotations
+
+from framework.errors import DacError, Location
+
+
+class KqlError(DacError):
+    """A problem with a query, at a line and column of the query text."""
+
+    def __init__(self, message: str, line: int = 0, column: int = 0) -> None:
+        super().__init__(message, Location("", line, column))
+        self.line = line
+        self.column = column
+
+    def __str__(self) -> str:
+        return f"{self.line}:{self.column}: {self.message}"
+
+
+class KqlSyntaxError(KqlError):
+    """The text is not valid KQL (or uses syntax the parser does not know)."""
+
+    def __init__(self, message: str, line: int = 0, column: int = 0, source: str | None = None) -> None:
+        super().__init__(message, line, column)
+        self.source = source
+
+    def caret(self) -> str:
+        """The offending source line with a caret under the column, for terminals."""
+        if not self.source or not self.line:
+            return ""
+        lines = self.source.splitlines() or [""]
+        text = lines[min(self.line, len(lines)) - 1]
+        return f"{text}\n{' ' * max(self.column - 1, 0)}^"
+
+
+class KqlUnsupportedError(KqlError):
+    """Valid KQL that this evaluator does not implement: refused rather than guessed."""
+
+
+class KqlSemanticError(KqlError):
+    """A query that parses but cannot run: unknown table or column, wrong argument types."""
+
+
+class KqlRuntimeError(KqlError):
+    """A failure while evaluating rows (for example a limit on produced rows)."""

@@ -1,0 +1,967 @@
+"""Tabular evaluation: runs a parsed query over in-memory tables.
+
+Each operator takes a ``Table`` and returns a new one; expressions inside it
+are compiled once per operator (see ``expressions``). Row order is preserved
+wherever Kusto preserves it, so results are deterministic for a given input.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Mapping
+
+from framework.kql import ast
+from framework.kql import values as V
+from framework.kql.aggregates import AGGREGATES, MULTI_COLUMN, TAKE_ANY, ArgExtreme, TakeAny
+from framework.kql.errors import KqlRuntimeError
+from framework.kql.expressions import (
+    Compiled,
+    ExpressionCompiler,
+    aggregate_name,
+    constant,
+    derive_name,
+    is_aggregate_call,
+    semantic,
+    unsupported,
+)
+from framework.kql.parser import parse
+from framework.kql.table import Table
+
+DEFAULT_MAX_ROWS = 1_000_000
+
+
+@dataclass
+class Binding:
+    """A ``let`` binding: a scalar expression, a table (evaluated once, on first use) or a function."""
+
+    name: str
+    node: ast.Node
+    scope: "Scope"
+    value: Any = None
+    evaluated: bool = False
+
+
+@dataclass
+class Scope:
+    bindings: dict[str, Binding] = field(default_factory=dict)
+    parent: "Scope | None" = None
+
+    def lookup(self, name: str) -> Binding | None:
+        scope: Scope | None = self
+        while scope is not None:
+            if name in scope.bindings:
+                return scope.bindings[name]
+            scope = scope.parent
+        return None
+
+    def child(self) -> "Scope":
+        return Scope(parent=self)
+
+
+class Evaluator:
+    def __init__(self, tables: Mapping[str, Table], now: datetime, max_rows: int = DEFAULT_MAX_ROWS) -> None:
+        self.tables = tables
+        self.now = now
+        self.max_rows = max_rows
+
+    # ------------------------------------------------------------ statements
+
+    def run(self, body: ast.QueryBody, scope: Scope | None = None) -> Table:
+        scope = scope or Scope()
+        result: Any = None
+        for statement in body.statements:
+            if isinstance(statement, ast.Let):
+                scope.bindings[statement.name] = Binding(statement.name, statement.value, scope)
+            else:
+                result = statement
+        if result is None:
+            raise semantic(body, "the query has no tabular expression to return")
+        return self.eval_pipeline(result, scope)
+
+    def binding_value(self, binding: Binding) -> Any:
+        """Evaluate a let binding once: a Table for tabular values, a Compiled for scalars."""
+        if binding.evaluated:
+            return binding.value
+        node = binding.node
+        if isinstance(node, ast.Pipeline):
+            value: Any = self.eval_pipeline(node, binding.scope)
+        elif isinstance(node, ast.Lambda):
+            value = node
+        elif isinstance(node, ast.Tabular):
+            value = self.eval_pipeline(node.query, binding.scope)
+        elif isinstance(node, ast.Call) and node.name == "materialize":
+            value = self.table_from_expr(node.args[0], binding.scope)
+        else:
+            compiled = ExpressionCompiler(self, [], binding.scope).compile(node)
+            if compiled.type == "table":
+                value = compiled.fn(())
+            elif compiled.const:
+                value = compiled
+            else:
+                raise semantic(node, f"'{binding.name}' must be a constant or a tabular expression")
+        binding.value, binding.evaluated = value, True
+        return value
+
+    def scalar_binding(self, binding: Binding, reference: ast.Node) -> Compiled:
+        value = self.binding_value(binding)
+        if isinstance(value, Compiled):
+            return value
+        if isinstance(value, Table):
+            return constant(value, "table")
+        raise semantic(reference, f"'{binding.name}' is a function; call it with parentheses")
+
+    def call_user_function(self, binding: Binding, call: ast.Call, compiler: ExpressionCompiler) -> Compiled:
+        value = self.binding_value(binding)
+        if not isinstance(value, ast.Lambda):
+            raise semantic(call, f"'{binding.name}' is not a function")
+        scope = self.bind_arguments(value, call, binding, compiler)
+        body_result = value.body.result
+        if body_result is None:
+            raise semantic(call, f"function '{binding.name}' has no result expression")
+        for statement in value.body.statements:
+            if isinstance(statement, ast.Let):
+                scope.bindings[statement.name] = Binding(statement.name, statement.value, scope)
+        if not body_result.operators and isinstance(body_result.source, ast.ExprSource):
+            inner = ExpressionCompiler(self, compiler.columns, scope)
+            return inner.compile(body_result.source.expr)
+        return constant(self.eval_pipeline(body_result, scope), "table")
+
+    def bind_arguments(self, function: ast.Lambda, call: ast.Call, binding: Binding,
+                       compiler: ExpressionCompiler | None, table_input: Table | None = None) -> Scope:
+        scope = binding.scope.child()
+        args = list(call.args)
+        params = list(function.params)
+        if table_input is not None:
+            if not params:
+                raise semantic(call, f"function '{binding.name}' takes no tabular input")
+            first = params.pop(0)
+            scope.bindings[first[0]] = Binding(first[0], ast.Name("$input"), scope, table_input, True)
+        if len(args) > len(params) or len(args) < sum(1 for p in params if p[2] is None):
+            raise semantic(call, f"function '{binding.name}' takes {len(params)} argument(s), got {len(args)}")
+        for index, (pname, _ptype, default) in enumerate(params):
+            arg = args[index] if index < len(args) else default
+            if compiler is not None:
+                compiled = compiler.compile(arg)
+            else:
+                compiled = ExpressionCompiler(self, [], binding.scope).compile(arg)
+            scope.bindings[pname] = Binding(pname, arg, scope, compiled if compiled.type != "table" else compiled.fn(()), True)
+        return scope
+
+    # ------------------------------------------------------------ sources
+
+    def eval_pipeline(self, pipeline: ast.Pipeline, scope: Scope) -> Table:
+        table = self.eval_source(pipeline.source, scope)
+        for operator in pipeline.operators:
+            handler = getattr(self, "op_" + type(operator).__name__, None)
+            if handler is None:
+                name = operator.name if isinstance(operator, ast.Generic) else type(operator).__name__.lower()
+                raise unsupported(operator, f"query operator '{name}' is not supported by the evaluator")
+            table = handler(operator, table, scope)
+            if len(table.rows) > self.max_rows:
+                raise KqlRuntimeError(
+                    f"result exceeds the limit of {self.max_rows} rows", operator.line, operator.column)
+        return table
+
+    def eval_source(self, source: ast.Source, scope: Scope) -> Table:
+        if isinstance(source, ast.ExprSource):
+            return self.table_from_expr(source.expr, scope)
+        handler = getattr(self, "src_" + type(source).__name__, None)
+        if handler is None:
+            raise unsupported(source, f"'{type(source).__name__.lower()}' is not supported by the evaluator")
+        return handler(source, scope)
+
+    def table_from_expr(self, expr: ast.Expr, scope: Scope) -> Table:
+        if isinstance(expr, ast.Name):
+            binding = scope.lookup(expr.name)
+            if binding is not None:
+                value = self.binding_value(binding)
+                if isinstance(value, Table):
+                    return value
+                if isinstance(value, Compiled) and value.type == "table":
+                    return value.fn(())
+                raise semantic(expr, f"'{expr.name}' is not a table")
+            if expr.name in self.tables:
+                return self.tables[expr.name]
+            raise semantic(expr, f"unknown table '{expr.name}'{_suggest(expr.name, list(self.tables))}")
+        if isinstance(expr, ast.Tabular):
+            return self.eval_pipeline(expr.query, scope)
+        if isinstance(expr, ast.Call):
+            if expr.name in ("materialize", "view") and expr.args:
+                return self.table_from_expr(expr.args[0], scope)
+            if expr.name == "table" and expr.args and isinstance(expr.args[0], ast.Literal):
+                return self.table_from_expr(ast.Name(str(expr.args[0].value), line=expr.line, column=expr.column), scope)
+            binding = scope.lookup(expr.name)
+            if binding is not None:
+                compiled = self.call_user_function(binding, expr, ExpressionCompiler(self, [], scope))
+                if compiled.type == "table":
+                    return compiled.fn(())
+                raise semantic(expr, f"function '{expr.name}' does not return a table")
+            raise unsupported(expr, f"tabular function '{expr.name}()' is not supported by the evaluator")
+        raise semantic(expr, "expected a tabular expression")
+
+    def src_Datatable(self, source: ast.Datatable, scope: Scope) -> Table:
+        columns = [(name, _normal_type(kind)) for name, kind in source.columns]
+        if any(isinstance(v, ast.Tabular) for v in source.values):
+            raise unsupported(source, "externaldata reads no network data; provide the table as a fixture instead")
+        compiler = ExpressionCompiler(self, [], scope)
+        values = [compiler.compile(v).fn(()) for v in source.values]
+        width = len(columns)
+        if width == 0 or len(values) % width:
+            raise semantic(source, f"datatable has {len(values)} values, not a multiple of its {width} columns")
+        rows = []
+        for start in range(0, len(values), width):
+            rows.append(tuple(V.convert(v, kind) if v is not None else V.default_value(kind)
+                              for v, (_, kind) in zip(values[start:start + width], columns)))
+        return Table(columns, rows)
+
+    def src_Print(self, source: ast.Print, scope: Scope) -> Table:
+        compiler = ExpressionCompiler(self, [], scope)
+        columns, values = [], []
+        for position, item in enumerate(source.items):
+            compiled = compiler.compile(item.expr)
+            name = item.names[0] if item.names else f"print_{position}"
+            columns.append((name, compiled.type))
+            values.append(compiled.fn(()))
+        return Table(columns, [tuple(values)])
+
+    def src_Range(self, source: ast.Range, scope: Scope) -> Table:
+        compiler = ExpressionCompiler(self, [], scope)
+        start = compiler.compile(source.start)
+        stop, step = compiler.compile(source.stop).fn(()), compiler.compile(source.step).fn(())
+        value, rows = start.fn(()), []
+        if not step:
+            raise semantic(source.step, "range step must not be zero")
+        ascending = step > step * 0
+        while value is not None and (value <= stop if ascending else value >= stop):
+            rows.append((value,))
+            if len(rows) > self.max_rows:
+                raise KqlRuntimeError(f"range exceeds the limit of {self.max_rows} rows", source.line, source.column)
+            value = value + step
+        return Table([(source.name, start.type)], rows)
+
+    def src_Union(self, source: ast.Union, scope: Scope) -> Table:
+        return self.union([], source, scope)
+
+    # ------------------------------------------------------------ operators
+
+    def compiler(self, table: Table, scope: Scope) -> ExpressionCompiler:
+        return ExpressionCompiler(self, table.columns, scope)
+
+    def op_Where(self, node: ast.Where, table: Table, scope: Scope) -> Table:
+        predicate = self.compiler(table, scope).compile(node.predicate)
+        fn = predicate.fn
+        if predicate.type == "bool":
+            rows = [row for row in table.rows if fn(row) is True]
+        else:
+            rows = [row for row in table.rows if V.to_bool(fn(row)) is True]
+        return Table(table.columns, rows, table.ordered)
+
+    def op_Extend(self, node: ast.Extend, table: Table, scope: Scope) -> Table:
+        columns = list(table.columns)
+        rows = [list(row) for row in table.rows]
+        counter = _ColumnCounter(columns)
+        for item in node.items:
+            compiled = ExpressionCompiler(self, columns, scope).compile(item.expr)
+            names = self.assigned_names(item, compiled, counter)
+            fn = compiled.fn
+            if len(names) != 1:
+                raise semantic(item, "extend assigns one column per expression")
+            name = names[0]
+            existing = next((i for i, (n, _) in enumerate(columns) if n == name), None)
+            if existing is None:
+                columns.append((name, compiled.type))
+                for row in rows:
+                    row.append(fn(tuple(row)))
+            else:
+                columns[existing] = (name, compiled.type)
+                for row in rows:
+                    row[existing] = fn(tuple(row))
+        return Table(columns, [tuple(r) for r in rows], table.ordered)
+
+    def assigned_names(self, item: ast.Assignment, compiled: Compiled, counter: "_ColumnCounter") -> list[str]:
+        if item.names:
+            return item.names
+        return [derive_name(item.expr) or counter.next()]
+
+    def op_Project(self, node: ast.Project, table: Table, scope: Scope) -> Table:
+        compiler = self.compiler(table, scope)
+        counter = _ColumnCounter([])
+        columns: list[tuple[str, str]] = []
+        getters = []
+        for item in node.items:
+            compiled = compiler.compile(item.expr)
+            names = self.assigned_names(item, compiled, counter)
+            if any(n in (c for c, _ in columns) for n in names):
+                raise semantic(item, f"column '{names[0]}' is projected twice")
+            columns.append((names[0], compiled.type))
+            getters.append(compiled.fn)
+        rows = [tuple(g(row) for g in getters) for row in table.rows]
+        return Table(columns, rows, table.ordered)
+
+    def _select(self, table: Table, keep: list[int]) -> Table:
+        columns = [table.columns[i] for i in keep]
+        return Table(columns, [tuple(row[i] for i in keep) for row in table.rows], table.ordered)
+
+    def _match(self, node: ast.Node, table: Table, pattern: str) -> list[int]:
+        matched = [i for i, (name, _) in enumerate(table.columns) if fnmatch.fnmatchcase(name, pattern)]
+        if not matched and "*" not in pattern:
+            raise semantic(node, f"unknown column '{pattern}'{_suggest(pattern, table.names)}")
+        return matched
+
+    def op_ProjectAway(self, node: ast.ProjectAway, table: Table, scope: Scope) -> Table:
+        drop = {i for pattern in node.patterns for i in self._match(node, table, pattern)}
+        return self._select(table, [i for i in range(len(table.columns)) if i not in drop])
+
+    def op_ProjectKeep(self, node: ast.ProjectKeep, table: Table, scope: Scope) -> Table:
+        keep = {i for pattern in node.patterns for i in self._match(node, table, pattern)}
+        return self._select(table, sorted(keep))
+
+    def op_ProjectReorder(self, node: ast.ProjectReorder, table: Table, scope: Scope) -> Table:
+        order: list[int] = []
+        for pattern, direction in node.patterns:
+            matched = [i for i in self._match(node, table, pattern) if i not in order]
+            if direction in ("asc", "desc"):
+                matched.sort(key=lambda i: table.columns[i][0], reverse=direction == "desc")
+            order.extend(matched)
+        order.extend(i for i in range(len(table.columns)) if i not in order)
+        return self._select(table, order)
+
+    def op_ProjectRename(self, node: ast.ProjectRename, table: Table, scope: Scope) -> Table:
+        columns = list(table.columns)
+        index = table.index()
+        for new, old in node.pairs:
+            if old not in index:
+                raise semantic(node, f"unknown column '{old}'{_suggest(old, table.names)}")
+            columns[index[old]] = (new, columns[index[old]][1])
+        return Table(columns, table.rows, table.ordered)
+
+    def op_Render(self, node: ast.Render, table: Table, scope: Scope) -> Table:
+        return table
+
+    def op_Serialize(self, node: ast.Serialize, table: Table, scope: Scope) -> Table:
+        if node.items:
+            table = self.op_Extend(ast.Extend(node.items), table, scope)
+        return Table(table.columns, table.rows, True)
+
+    def op_As(self, node: ast.As, table: Table, scope: Scope) -> Table:
+        scope.bindings[node.name] = Binding(node.name, node, scope, table, True)
+        return table
+
+    def op_Count(self, node: ast.Count, table: Table, scope: Scope) -> Table:
+        return Table([("Count", "long")], [(len(table.rows),)])
+
+    def op_Take(self, node: ast.Take, table: Table, scope: Scope) -> Table:
+        count = self._count(node.count, scope)
+        return Table(table.columns, table.rows[:count], table.ordered)
+
+    def _count(self, expr: ast.Expr, scope: Scope) -> int:
+        value = ExpressionCompiler(self, [], scope).compile(expr).fn(())
+        count = V.to_long(value)
+        if count is None or count < 0:
+            raise semantic(expr, "expected a non-negative row count")
+        return count
+
+    def sort_rows(self, table: Table, keys: list[ast.SortKey], scope: Scope) -> list[tuple]:
+        compiler = self.compiler(table, scope)
+        rows = list(table.rows)
+        for key in reversed(keys):
+            fn = compiler.compile(key.expr).fn
+            present = [r for r in rows if fn(r) is not None]
+            missing = [r for r in rows if fn(r) is None]
+            present.sort(key=lambda r: V.sort_key(fn(r)), reverse=key.descending)
+            rows = missing + present if key.nulls_first else present + missing
+        return rows
+
+    def op_Sort(self, node: ast.Sort, table: Table, scope: Scope) -> Table:
+        return Table(table.columns, self.sort_rows(table, node.keys, scope), True)
+
+    def op_Top(self, node: ast.Top, table: Table, scope: Scope) -> Table:
+        count = self._count(node.count, scope)
+        return Table(table.columns, self.sort_rows(table, [node.key], scope)[:count], True)
+
+    def op_Distinct(self, node: ast.Distinct, table: Table, scope: Scope) -> Table:
+        if len(node.columns) == 1 and isinstance(node.columns[0], ast.Star):
+            source = table
+        else:
+            source = self.op_Project(ast.Project([ast.Assignment([], c) for c in node.columns]), table, scope)
+        seen: set[tuple] = set()
+        rows = []
+        for row in source.rows:
+            key = tuple(V.hashable(v) for v in row)
+            if key not in seen:
+                seen.add(key)
+                rows.append(row)
+        return Table(source.columns, rows)
+
+    # ------------------------------------------------------------ summarize
+
+    def op_Summarize(self, node: ast.Summarize, table: Table, scope: Scope) -> Table:
+        compiler = self.compiler(table, scope)
+        key_counter = _ColumnCounter([])
+        key_columns: list[tuple[str, str]] = []
+        key_fns = []
+        for item in node.by:
+            compiled = compiler.compile(item.expr)
+            name = item.names[0] if item.names else (derive_name(item.expr) or key_counter.next())
+            key_columns.append((name, compiled.type))
+            key_fns.append(compiled.fn)
+        plans = [self.plan_aggregate(item, compiler, table, {n for n, _ in key_columns}) for item in node.aggregates]
+        groups: dict[tuple, tuple[tuple, list]] = {}
+        for row in table.rows:
+            key_values = tuple(f(row) for f in key_fns)
+            key = tuple(V.hashable(v) for v in key_values)
+            entry = groups.get(key)
+            if entry is None:
+                entry = (key_values, [plan.new() for plan in plans])
+                groups[key] = entry
+            for plan, state in zip(plans, entry[1]):
+                plan.add(state, row)
+        if not node.by and not groups:
+            groups[()] = ((), [plan.new() for plan in plans])
+        columns = list(key_columns)
+        for plan in plans:
+            columns.extend(plan.columns)
+        names = [n for n, _ in columns]
+        duplicates = {n for n in names if names.count(n) > 1}
+        if duplicates:
+            raise semantic(node, f"summarize produces duplicate column name(s): {', '.join(sorted(duplicates))}")
+        rows = []
+        for key_values, states in groups.values():
+            row = list(key_values)
+            for plan, state in zip(plans, states):
+                row.extend(plan.result(state))
+            rows.append(tuple(row))
+        return Table(columns, rows)
+
+    def plan_aggregate(self, item: ast.Assignment, compiler: ExpressionCompiler, table: Table,
+                       key_names: set[str]) -> "_AggregatePlan":
+        expr = item.expr
+        if isinstance(expr, ast.Call) and (expr.name in MULTI_COLUMN or expr.name in TAKE_ANY):
+            return self.plan_multi(item, expr, compiler, table, key_names)
+        slots: list[tuple[Any, list[Callable], list[Any]]] = []
+        names: list[str] = []
+
+        def lift(node: ast.Expr) -> ast.Expr:
+            if isinstance(node, ast.Call) and node.name in AGGREGATES:
+                spec = AGGREGATES[node.name]
+                count = len(node.args)
+                if not spec.min_args <= count <= spec.max_args:
+                    raise semantic(node, f"aggregate '{node.name}()' takes {spec.min_args} to {spec.max_args} argument(s), got {count}")
+                value_args = node.args[: spec.min_args] if spec.min_args else node.args[:1] if node.name == "count" else []
+                if node.name == "count":
+                    value_args = []
+                compiled = [compiler.compile(a) for a in value_args]
+                extra = [compiler.compile(a).fn(()) if compiler.compile(a).const else None for a in node.args]
+                slot_name = f"$agg{len(slots)}"
+                slots.append((spec, [c.fn for c in compiled], extra, spec.result([c.type for c in compiled])))
+                names.append(aggregate_name(node))
+                return ast.Name(slot_name, line=node.line, column=node.column)
+            if isinstance(node, ast.Call) and is_aggregate_call(node):
+                raise unsupported(node, f"'{node.name}()' must be the whole summarize expression")
+            if isinstance(node, ast.Binary):
+                return ast.Binary(node.op, lift(node.left), lift(node.right), line=node.line, column=node.column)
+            if isinstance(node, ast.Unary):
+                return ast.Unary(node.op, lift(node.operand), line=node.line, column=node.column)
+            if isinstance(node, ast.Call):
+                return ast.Call(node.name, [lift(a) for a in node.args], line=node.line, column=node.column)
+            if isinstance(node, (ast.Member, ast.Index)):
+                lifted = lift(node.target)
+                if isinstance(node, ast.Member):
+                    return ast.Member(lifted, node.name, line=node.line, column=node.column)
+                return ast.Index(lifted, lift(node.index), line=node.line, column=node.column)
+            return node
+
+        lifted = lift(expr)
+        if not slots:
+            raise semantic(expr, "summarize expects an aggregate function such as count() or make_set()")
+        extra = {f"$agg{i}": Compiled((lambda i: lambda row: row[i])(i), slot[3]) for i, slot in enumerate(slots)}
+        final = ExpressionCompiler(self, [], compiler.scope, extra).compile(lifted)
+        name = item.names[0] if item.names else (names[0] if isinstance(lifted, ast.Name) else "Column1")
+        return _AggregatePlan(slots, final, [(name, final.type)])
+
+    def plan_multi(self, item: ast.Assignment, call: ast.Call, compiler: ExpressionCompiler, table: Table,
+                   key_names: set[str]) -> "_AggregatePlan":
+        """arg_max(by, cols...), arg_min, take_any(cols...): several output columns from one row."""
+        args = list(call.args)
+        if not args:
+            raise semantic(call, f"'{call.name}()' needs at least one argument")
+        exprs: list[tuple[str | None, ast.Expr]] = []
+        is_arg = call.name in MULTI_COLUMN
+        outputs = args if not is_arg else args
+        for position, arg in enumerate(outputs):
+            if isinstance(arg, ast.Star):
+                for name, _ in table.columns:
+                    if name not in key_names and name not in [n for n, _ in exprs]:
+                        exprs.append((name, ast.Name(name)))
+            else:
+                exprs.append((derive_name(arg), arg))
+        compiled = [compiler.compile(e) for _, e in exprs]
+        columns = []
+        counter = _ColumnCounter([])
+        given = list(item.names)
+        for index, ((name, _), c) in enumerate(zip(exprs, compiled)):
+            if index < len(given):
+                name = given[index]
+            elif name is None:
+                name = ("max_" if call.name in ("arg_max", "argmax") else "min_" if is_arg else "any_") + counter.next()
+            elif not is_arg and call.name in TAKE_ANY and len(exprs) == 1 and not given:
+                name = name
+            columns.append((name, c.type))
+        fns = [c.fn for c in compiled]
+        largest = MULTI_COLUMN.get(call.name, True)
+        factory = (lambda: ArgExtreme(largest)) if is_arg else TakeAny
+        return _AggregatePlan([(None, fns, factory, None)], None, columns, multi=True)
+
+    # ------------------------------------------------------------ join, lookup, union
+
+    def join_keys(self, node: ast.Join | ast.Lookup, left: Table, right: Table) -> tuple[list[int], list[int]]:
+        left_index, right_index = left.index(), right.index()
+        left_keys, right_keys = [], []
+        if not node.on:
+            raise semantic(node, "join needs 'on' keys")
+        for key in node.on:
+            if isinstance(key, ast.Name):
+                lname = rname = key.name
+            elif (isinstance(key, ast.Binary) and key.op == "==" and isinstance(key.left, ast.Member)
+                  and isinstance(key.right, ast.Member) and isinstance(key.left.target, ast.Name)
+                  and isinstance(key.right.target, ast.Name)):
+                sides = {key.left.target.name: key.left.name, key.right.target.name: key.right.name}
+                if set(sides) != {"$left", "$right"}:
+                    raise semantic(key, "join keys compare $left.column with $right.column")
+                lname, rname = sides["$left"], sides["$right"]
+            else:
+                raise unsupported(key, "join condition must be column names or $left.x == $right.y")
+            if lname not in left_index:
+                raise semantic(key, f"unknown column '{lname}' on the left side of the join{_suggest(lname, left.names)}")
+            if rname not in right_index:
+                raise semantic(key, f"unknown column '{rname}' on the right side of the join{_suggest(rname, right.names)}")
+            left_keys.append(left_index[lname])
+            right_keys.append(right_index[rname])
+        return left_keys, right_keys
+
+    def op_Join(self, node: ast.Join, table: Table, scope: Scope) -> Table:
+        right = self.eval_pipeline(node.right, scope)
+        kind = str(node.params.get("kind", "innerunique")).lower()
+        left_keys, right_keys = self.join_keys(node, table, right)
+        left_rows = table.rows
+        if kind == "innerunique":
+            seen: set[tuple] = set()
+            unique = []
+            for row in left_rows:
+                key = tuple(V.hashable(row[i]) for i in left_keys)
+                if key not in seen:
+                    seen.add(key)
+                    unique.append(row)
+            left_rows, kind = unique, "inner"
+        if kind not in ("inner", "leftouter", "rightouter", "fullouter", "leftanti", "leftantisemi", "rightanti",
+                        "rightantisemi", "leftsemi", "rightsemi", "anti", "semi"):
+            raise semantic(node, f"unknown join kind '{kind}'")
+        kind = {"anti": "leftanti", "semi": "leftsemi", "leftantisemi": "leftanti", "rightantisemi": "rightanti"}.get(kind, kind)
+        buckets: dict[tuple, list[int]] = {}
+        for position, row in enumerate(right.rows):
+            key = tuple(V.hashable(row[i]) for i in right_keys)
+            if any(row[i] is None for i in right_keys):
+                continue
+            buckets.setdefault(key, []).append(position)
+
+        def left_key(row: tuple) -> tuple | None:
+            if any(row[i] is None for i in left_keys):
+                return None
+            return tuple(V.hashable(row[i]) for i in left_keys)
+
+        if kind == "leftsemi":
+            return Table(table.columns, [r for r in left_rows if left_key(r) in buckets])
+        if kind == "leftanti":
+            return Table(table.columns, [r for r in left_rows if left_key(r) not in buckets])
+        left_keyset = {k for k in (left_key(r) for r in left_rows) if k is not None}
+        if kind == "rightsemi":
+            return Table(right.columns, [r for r in right.rows if tuple(V.hashable(r[i]) for i in right_keys) in left_keyset])
+        if kind == "rightanti":
+            return Table(right.columns, [r for r in right.rows if tuple(V.hashable(r[i]) for i in right_keys) not in left_keyset])
+        columns = list(table.columns)
+        taken = {name for name, _ in columns}
+        for name, kind_name in right.columns:
+            new = name
+            suffix = 1
+            while new in taken:
+                new = f"{name}{suffix}"
+                suffix += 1
+            taken.add(new)
+            columns.append((new, kind_name))
+        empty_right = tuple(V.default_value(t) for _, t in right.columns)
+        empty_left = tuple(V.default_value(t) for _, t in table.columns)
+        rows: list[tuple] = []
+        matched_right: set[int] = set()
+        for row in left_rows:
+            key = left_key(row)
+            matches = buckets.get(key, []) if key is not None else []
+            for position in matches:
+                rows.append(row + right.rows[position])
+                matched_right.add(position)
+                if len(rows) > self.max_rows:
+                    raise KqlRuntimeError(f"join produces more than {self.max_rows} rows", node.line, node.column)
+            if not matches and kind in ("leftouter", "fullouter"):
+                rows.append(row + empty_right)
+        if kind in ("rightouter", "fullouter"):
+            for position, row in enumerate(right.rows):
+                if position not in matched_right:
+                    rows.append(empty_left + row)
+        return Table(columns, rows)
+
+    def op_Lookup(self, node: ast.Lookup, table: Table, scope: Scope) -> Table:
+        right = self.eval_pipeline(node.right, scope)
+        kind = str(node.params.get("kind", "leftouter")).lower()
+        left_keys, right_keys = self.join_keys(node, table, right)
+        same_named = {right.columns[r][0] for l, r in zip(left_keys, right_keys) if table.columns[l][0] == right.columns[r][0]}
+        keep = [i for i, (name, _) in enumerate(right.columns) if name not in same_named]
+        buckets: dict[tuple, list[tuple]] = {}
+        for row in right.rows:
+            buckets.setdefault(tuple(V.hashable(row[i]) for i in right_keys), []).append(tuple(row[i] for i in keep))
+        columns = list(table.columns)
+        taken = {n for n, _ in columns}
+        for i in keep:
+            name, kind_name = right.columns[i]
+            new, suffix = name, 1
+            while new in taken:
+                new, suffix = f"{name}{suffix}", suffix + 1
+            taken.add(new)
+            columns.append((new, kind_name))
+        empty = tuple(V.default_value(right.columns[i][1]) for i in keep)
+        rows = []
+        for row in table.rows:
+            matches = buckets.get(tuple(V.hashable(row[i]) for i in left_keys), [])
+            for match in matches:
+                rows.append(row + match)
+            if not matches and kind == "leftouter":
+                rows.append(row + empty)
+        return Table(columns, rows, table.ordered)
+
+    def op_UnionOp(self, node: ast.UnionOp, table: Table, scope: Scope) -> Table:
+        return self.union([table], node.union, scope)
+
+    def union(self, first: list[Table], node: ast.Union, scope: Scope) -> Table:
+        legs: list[tuple[str, Table]] = [("", t) for t in first]
+        fuzzy = str(node.params.get("isfuzzy", "false")).lower() == "true"
+        for leg in node.legs:
+            if isinstance(leg, ast.Name) and "*" in leg.name:
+                names = sorted(n for n in self.tables if fnmatch.fnmatchcase(n, leg.name))
+                legs.extend((n, self.tables[n]) for n in names)
+                continue
+            try:
+                legs.append((leg.name if isinstance(leg, ast.Name) else "", self.table_from_expr(leg, scope)))
+            except Exception:
+                if not fuzzy:
+                    raise
+        kind = str(node.params.get("kind", "outer")).lower()
+        columns: list[tuple[str, str]] = []
+        if kind == "inner":
+            common = set.intersection(*(set(t.columns) for _, t in legs)) if legs else set()
+            columns = [c for c in legs[0][1].columns if c in common] if legs else []
+        else:
+            for _, t in legs:
+                for column in t.columns:
+                    if column not in columns:
+                        columns.append(column)
+        source_column = node.params.get("withsource")
+        rows: list[tuple] = []
+        for name, t in legs:
+            index = {c: i for i, c in enumerate(t.columns)}
+            for row in t.rows:
+                values = tuple(row[index[c]] if c in index else V.default_value(c[1]) for c in columns)
+                rows.append(((name,) + values) if source_column else values)
+        if source_column:
+            columns = [(str(source_column), "string")] + columns
+        names = [n for n, _ in columns]
+        if len(set(names)) != len(names):
+            columns = [(n if names.count(n) == 1 else f"{n}_{t}", t) for n, t in columns]
+        return Table(columns, rows)
+
+    # ------------------------------------------------------------ mv-expand, parse, evaluate
+
+    def op_MvExpand(self, node: ast.MvExpand, table: Table, scope: Scope) -> Table:
+        compiler = self.compiler(table, scope)
+        columns = list(table.columns)
+        targets: list[tuple[int, Callable, str | None]] = []
+        for item in node.items:
+            compiled = compiler.compile(item.expr)
+            name = item.name or derive_name(item.expr)
+            if name is None:
+                raise semantic(item, "mv-expand needs a column or 'Name = expression'")
+            new_type = _normal_type(item.to_type) if item.to_type else "dynamic"
+            existing = next((i for i, (n, _) in enumerate(columns) if n == name), None)
+            if existing is None:
+                columns.append((name, new_type))
+                existing = len(columns) - 1
+            else:
+                columns[existing] = (name, new_type)
+            targets.append((existing, compiled.fn, item.to_type and new_type))
+        index_column = node.params.get("with_itemindex")
+        if index_column:
+            columns.append((str(index_column), "long"))
+        bag_as_array = str(node.params.get("bagexpansion", "bag")).lower() == "array"
+        limit = self._count(node.limit, scope) if node.limit is not None else None
+        rows: list[tuple] = []
+        width = len(table.columns)
+        for row in table.rows:
+            expansions = []
+            for _, fn, _ in targets:
+                value = fn(row)
+                if isinstance(value, list):
+                    expansions.append(value)
+                elif isinstance(value, dict):
+                    expansions.append([[k, v] if bag_as_array else {k: v} for k, v in value.items()])
+                else:
+                    expansions.append([value])
+            length = max((len(e) for e in expansions), default=0)
+            if limit is not None:
+                length = min(length, limit)
+            for position in range(length):
+                new = list(row) + [None] * (len(columns) - width - (1 if index_column else 0))
+                for (target, _, to_type), values in zip(targets, expansions):
+                    value = values[position] if position < len(values) else None
+                    new[target] = V.convert(value, to_type) if to_type else value
+                if index_column:
+                    new.append(position)
+                rows.append(tuple(new))
+                if len(rows) > self.max_rows:
+                    raise KqlRuntimeError(f"mv-expand produces more than {self.max_rows} rows", node.line, node.column)
+        return Table(columns, rows, table.ordered)
+
+    def op_Parse(self, node: ast.Parse, table: Table, scope: Scope) -> Table:
+        import re2
+
+        kind = str(node.params.get("kind", "simple")).lower()
+        source = self.compiler(table, scope).compile(node.source).fn
+        pieces: list[str] = []
+        new_columns: list[tuple[str, str]] = []
+        for part in node.pattern:
+            if part is None:
+                pieces.append(".*?" if kind != "regex" else ".*?")
+            elif isinstance(part, str):
+                pieces.append(part if kind == "regex" else re2.escape(part))
+            else:
+                name, type_name = part
+                new_columns.append((name, _normal_type(type_name)))
+                pieces.append("(.*?)" if kind != "regex" else "(.*?)")
+        if pieces and pieces[-1] == "(.*?)":
+            pieces[-1] = "(.*)"
+        if kind == "relaxed":
+            raise unsupported(node, "parse kind=relaxed is not supported by the evaluator")
+        regex = re2.compile("^" + "".join(pieces) + ("$" if kind != "regex" else ""), re2.DOTALL if hasattr(re2, "DOTALL") else 0)
+        index = table.index()
+        columns = list(table.columns)
+        positions = []
+        for name, kind_name in new_columns:
+            if name in index:
+                positions.append(index[name])
+                columns[index[name]] = (name, kind_name)
+            else:
+                columns.append((name, kind_name))
+                positions.append(len(columns) - 1)
+        rows = []
+        for row in table.rows:
+            match = regex.search(V.to_string(source(row)))
+            new = list(row) + [None] * (len(columns) - len(row))
+            if match is None:
+                if node.kind_where:
+                    continue
+                for position, (_, kind_name) in zip(positions, new_columns):
+                    new[position] = V.default_value(kind_name)
+            else:
+                for group, (position, (_, kind_name)) in enumerate(zip(positions, new_columns), 1):
+                    converted = V.convert(match.group(group), kind_name)
+                    if converted is None and node.kind_where:
+                        break
+                    new[position] = converted if converted is not None else V.default_value(kind_name)
+                else:
+                    rows.append(tuple(new))
+                    continue
+                continue
+            rows.append(tuple(new))
+        return Table(columns, rows, table.ordered)
+
+    def op_Invoke(self, node: ast.Invoke, table: Table, scope: Scope) -> Table:
+        binding = scope.lookup(node.call.name)
+        if binding is None:
+            raise semantic(node.call, f"unknown function '{node.call.name}'")
+        function = self.binding_value(binding)
+        if not isinstance(function, ast.Lambda):
+            raise semantic(node.call, f"'{node.call.name}' is not a function")
+        inner = self.bind_arguments(function, node.call, binding, ExpressionCompiler(self, [], scope), table_input=table)
+        result = function.body.result
+        for statement in function.body.statements:
+            if isinstance(statement, ast.Let):
+                inner.bindings[statement.name] = Binding(statement.name, statement.value, inner)
+        if result is None:
+            raise semantic(node.call, f"function '{node.call.name}' has no result")
+        return self.eval_pipeline(result, inner)
+
+    def op_Evaluate(self, node: ast.Evaluate, table: Table, scope: Scope) -> Table:
+        plugin = getattr(self, "plugin_" + node.call.name, None)
+        if plugin is None:
+            raise unsupported(node.call, f"plugin '{node.call.name}' is not supported by the evaluator")
+        return plugin(node.call, table, scope)
+
+    def plugin_bag_unpack(self, call: ast.Call, table: Table, scope: Scope) -> Table:
+        if not call.args or not isinstance(call.args[0], ast.Name):
+            raise semantic(call, "bag_unpack() takes the dynamic column to unpack")
+        column = call.args[0].name
+        prefix = ""
+        if len(call.args) > 1:
+            prefix = V.to_string(ExpressionCompiler(self, [], scope).compile(call.args[1]).fn(()))
+        index = table.index()
+        if column not in index:
+            raise semantic(call.args[0], f"unknown column '{column}'")
+        position = index[column]
+        keys: list[str] = []
+        for row in table.rows:
+            bag = row[position]
+            if isinstance(bag, dict):
+                for key in bag:
+                    if key not in keys:
+                        keys.append(key)
+        keep = [i for i in range(len(table.columns)) if i != position]
+        columns = [table.columns[i] for i in keep]
+        existing = {n for n, _ in columns}
+        for key in keys:
+            name = prefix + key
+            if name in existing:
+                raise semantic(call, f"bag_unpack: column '{name}' already exists")
+            columns.append((name, "dynamic"))
+        rows = []
+        for row in table.rows:
+            bag = row[position] if isinstance(row[position], dict) else {}
+            rows.append(tuple(row[i] for i in keep) + tuple(bag.get(k) for k in keys))
+        return Table(columns, rows, table.ordered)
+
+    def plugin_pivot(self, call: ast.Call, table: Table, scope: Scope) -> Table:
+        if not call.args or not isinstance(call.args[0], ast.Name):
+            raise semantic(call, "pivot() takes the pivot column first")
+        pivot_name = call.args[0].name
+        index = table.index()
+        if pivot_name not in index:
+            raise semantic(call.args[0], f"unknown column '{pivot_name}'")
+        aggregate = call.args[1] if len(call.args) > 1 else ast.Call("count", [], line=call.line, column=call.column)
+        group_names = [a.name for a in call.args[2:] if isinstance(a, ast.Name)]
+        if len(call.args) == 1:
+            group_names = [n for n in table.names if n != pivot_name]
+        pivot_position = index[pivot_name]
+        pivot_values: list[Any] = []
+        for row in table.rows:
+            if row[pivot_position] not in pivot_values:
+                pivot_values.append(row[pivot_position])
+        compiler = self.compiler(table, scope)
+        plan = self.plan_aggregate(ast.Assignment([], aggregate), compiler, table, set(group_names))
+        group_positions = [index[n] for n in group_names]
+        groups: dict[tuple, dict[Any, Any]] = {}
+        keys: dict[tuple, tuple] = {}
+        for row in table.rows:
+            key_values = tuple(row[i] for i in group_positions)
+            key = tuple(V.hashable(v) for v in key_values)
+            keys.setdefault(key, key_values)
+            states = groups.setdefault(key, {})
+            pivot = V.hashable(row[pivot_position])
+            if pivot not in states:
+                states[pivot] = plan.new()
+            plan.add(states[pivot], row)
+        result_type = plan.columns[0][1]
+        columns = [table.columns[i] for i in group_positions] + [(V.to_string(v), result_type) for v in pivot_values]
+        rows = []
+        for key, states in groups.items():
+            values = []
+            for v in pivot_values:
+                state = states.get(V.hashable(v))
+                values.append(plan.result(state)[0] if state is not None else (0 if result_type == "long" else None))
+            rows.append(keys[key] + tuple(values))
+        return Table(columns, rows)
+
+
+class _AggregatePlan:
+    """One summarize item: accumulators for its aggregate calls and the expression over their results."""
+
+    def __init__(self, slots: list, final: Compiled | None, columns: list[tuple[str, str]], multi: bool = False) -> None:
+        self.slots = slots
+        self.final = final
+        self.columns = columns
+        self.multi = multi
+
+    def new(self) -> list:
+        if self.multi:
+            return [self.slots[0][2]()]
+        return [spec.factory(extra) for spec, _fns, extra, _type in self.slots]
+
+    def add(self, state: list, row: tuple) -> None:
+        if self.multi:
+            state[0].add([f(row) for f in self.slots[0][1]])
+            return
+        for accumulator, (_spec, fns, _extra, _type) in zip(state, self.slots):
+            accumulator.add([f(row) for f in fns])
+
+    def result(self, state: list) -> list:
+        if self.multi:
+            values = state[0].result()
+            return list(values) if values is not None else [None] * len(self.columns)
+        results = tuple(accumulator.result() for accumulator in state)
+        return [self.final.fn(results)]
+
+
+class _ColumnCounter:
+    """Names unnamed columns Column1, Column2, ... skipping names already taken."""
+
+    def __init__(self, columns: list[tuple[str, str]]) -> None:
+        self.taken = {name for name, _ in columns}
+        self.n = 0
+
+    def next(self) -> str:
+        while True:
+            self.n += 1
+            name = f"Column{self.n}"
+            if name not in self.taken:
+                self.taken.add(name)
+                return name
+
+
+_TYPE_NAMES = {"boolean": "bool", "double": "real", "date": "datetime", "time": "timespan", "uuid": "guid",
+               "uniqueid": "guid", "int": "int", "long": "long"}
+
+
+def _normal_type(name: str) -> str:
+    name = name.strip().lower()
+    name = _TYPE_NAMES.get(name, name)
+    return name if name in V.SCALAR_TYPES else "dynamic"
+
+
+def _suggest(name: str, candidates: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.75)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _as_table(name: str, value: Any) -> Table:
+    if isinstance(value, Table):
+        return value
+    try:
+        return Table.from_dicts(value)
+    except ValueError as exc:
+        raise KqlRuntimeError(f"table '{name}': {exc}") from None
+
+
+def evaluate(query: str | ast.QueryBody, tables: Mapping[str, Any], now: datetime | None = None,
+             max_rows: int = DEFAULT_MAX_ROWS, as_table: bool = False) -> Any:
+    """Run ``query`` over ``tables`` (name -> Table or list of dict rows).
+
+    ``now`` fixes the clock for ``now()`` and ``ago()`` (tests pass a fixed one;
+    an aware datetime is converted to naive UTC). Returns the result rows as
+    dicts in result order, or the ``Table`` itself with ``as_table=True``.
+    """
+    body = parse(query) if isinstance(query, str) else query
+    if now is None:
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+    elif now.tzinfo is not None:
+        now = now.astimezone(timezone.utc).replace(tzinfo=None)
+    prepared = {name: _as_table(name, value) for name, value in tables.items()}
+    result = Evaluator(prepared, now, max_rows).run(body)
+    return result if as_table else result.to_dicts()

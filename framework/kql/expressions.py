@@ -1,0 +1,674 @@
+"""Compilation of scalar expressions into Python closures.
+
+Each expression is compiled once per operator against the input columns into
+``Compiled(fn, type)``; ``fn(row)`` then runs per row without looking at the
+tree again (the approach of Elastic's eql engine). Unknown columns, unknown
+functions and wrong arities are found here, before any row is read.
+"""
+
+from __future__ import annotations
+
+import operator as op
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Callable
+
+import re2
+
+from framework.kql import ast
+from framework.kql import values as V
+from framework.kql.aggregates import AGGREGATES, MULTI_COLUMN, TAKE_ANY
+from framework.kql.errors import KqlSemanticError, KqlUnsupportedError
+from framework.kql.functions import FUNCTIONS
+
+if TYPE_CHECKING:
+    from framework.kql.evaluator import Scope
+
+Row = tuple
+
+
+@dataclass
+class Compiled:
+    fn: Callable[[Row], Any]
+    type: str
+    const: bool = False
+
+
+def constant(value: Any, type_name: str) -> Compiled:
+    return Compiled(lambda row, _v=value: _v, type_name, True)
+
+
+def semantic(node: ast.Node, message: str) -> KqlSemanticError:
+    return KqlSemanticError(message, node.line, node.column)
+
+
+def unsupported(node: ast.Node, message: str) -> KqlUnsupportedError:
+    return KqlUnsupportedError(message, node.line, node.column)
+
+
+# ------------------------------------------------------------------ comparisons
+
+
+def _coerce_pair(a: Any, b: Any) -> tuple[Any, Any]:
+    """Bring two values to comparable representations, as Kusto's implicit conversions do.
+
+    bool vs string converts the string with tobool() rules ("true", "false",
+    "1", "0"); numbers vs strings parse the string; datetime vs string parses
+    the string; guid vs string compares the canonical text.
+    """
+    ta, tb = type(a), type(b)
+    if ta is tb:
+        return a, b
+    if ta is bool and tb is str:
+        return a, V.to_bool(b)
+    if tb is bool and ta is str:
+        return V.to_bool(a), b
+    if ta is bool and tb in (int, float):
+        return int(a), b
+    if tb is bool and ta in (int, float):
+        return a, int(b)
+    if ta in (int, float) and tb is str:
+        return a, V.to_real(b)
+    if tb in (int, float) and ta is str:
+        return V.to_real(a), b
+    if ta is datetime and tb is str:
+        return a, V.to_datetime(b)
+    if tb is datetime and ta is str:
+        return V.to_datetime(a), b
+    if ta is str and tb.__name__ == "UUID":
+        return a.lower(), str(b)
+    if tb is str and ta.__name__ == "UUID":
+        return str(a), b.lower()
+    return a, b
+
+
+def kql_equal(a: Any, b: Any) -> bool | None:
+    if a is None or b is None:
+        return None
+    a, b = _coerce_pair(a, b)
+    if a is None or b is None:
+        return None
+    if isinstance(a, (list, dict)) or isinstance(b, (list, dict)):
+        return V.hashable(a) == V.hashable(b)
+    return a == b
+
+
+def kql_equal_ci(a: Any, b: Any) -> bool | None:
+    if a is None or b is None:
+        return None
+    return V.to_string(a).lower() == V.to_string(b).lower()
+
+
+def _ordered(compare: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool | None]:
+    def run(a: Any, b: Any) -> bool | None:
+        if a is None or b is None:
+            return None
+        a, b = _coerce_pair(a, b)
+        try:
+            return compare(a, b)
+        except TypeError:
+            return None
+
+    return run
+
+
+def _negate(fn: Callable[[Any, Any], bool | None]) -> Callable[[Any, Any], bool | None]:
+    def run(a: Any, b: Any) -> bool | None:
+        result = fn(a, b)
+        return None if result is None else not result
+
+    return run
+
+
+def _string_op(test: Callable[[str, str], bool]) -> Callable[[Any, Any], bool]:
+    def run(a: Any, b: Any) -> bool:
+        return test(V.to_string(a), V.to_string(b))
+
+    return run
+
+
+def _matches(a: Any, b: Any) -> bool:
+    return re2.search(V.to_string(b), V.to_string(a)) is not None
+
+
+BINARY_PREDICATES: dict[str, Callable[[Any, Any], bool | None]] = {
+    "==": kql_equal,
+    "!=": _negate(kql_equal),
+    "=~": kql_equal_ci,
+    "!~": _negate(kql_equal_ci),
+    "<": _ordered(op.lt),
+    "<=": _ordered(op.le),
+    ">": _ordered(op.gt),
+    ">=": _ordered(op.ge),
+    "has": _string_op(lambda h, n: V.find_term(h, n)),
+    "has_cs": _string_op(lambda h, n: V.find_term(h, n, case=True)),
+    "hasprefix": _string_op(lambda h, n: V.find_term(h, n, prefix=True)),
+    "hasprefix_cs": _string_op(lambda h, n: V.find_term(h, n, prefix=True, case=True)),
+    "hassuffix": _string_op(lambda h, n: V.find_term(h, n, suffix=True)),
+    "hassuffix_cs": _string_op(lambda h, n: V.find_term(h, n, suffix=True, case=True)),
+    "contains": _string_op(lambda h, n: n.lower() in h.lower()),
+    "contains_cs": _string_op(lambda h, n: n in h),
+    "startswith": _string_op(lambda h, n: h.lower().startswith(n.lower())),
+    "startswith_cs": _string_op(lambda h, n: h.startswith(n)),
+    "endswith": _string_op(lambda h, n: h.lower().endswith(n.lower())),
+    "endswith_cs": _string_op(lambda h, n: h.endswith(n)),
+    "matches regex": _matches,
+}
+for _name in list(BINARY_PREDICATES):
+    if _name[0].isalpha() and _name != "matches regex":
+        BINARY_PREDICATES["!" + _name] = _negate(BINARY_PREDICATES[_name])
+
+
+# ------------------------------------------------------------------ arithmetic
+
+
+def _arith_type(op_name: str, left: str, right: str) -> str:
+    pair = {left, right}
+    if op_name == "-" and left == right == "datetime":
+        return "timespan"
+    if "datetime" in pair:
+        return "datetime"
+    if op_name == "/" and left == right == "timespan":
+        return "real"
+    if "timespan" in pair:
+        return "timespan"
+    if "dynamic" in pair:
+        return "dynamic"
+    if "real" in pair:
+        return "real"
+    if "decimal" in pair:
+        return "decimal"
+    if "int" in pair and pair <= {"int"}:
+        return "int"
+    return "long"
+
+
+def _add(a: Any, b: Any) -> Any:
+    if a is None or b is None:
+        return None
+    try:
+        return a + b
+    except TypeError:
+        return None
+
+
+def _sub(a: Any, b: Any) -> Any:
+    if a is None or b is None:
+        return None
+    try:
+        return a - b
+    except TypeError:
+        return None
+
+
+def _mul(a: Any, b: Any) -> Any:
+    if a is None or b is None:
+        return None
+    try:
+        return a * b
+    except TypeError:
+        return None
+
+
+def _div(a: Any, b: Any) -> Any:
+    if a is None or b is None:
+        return None
+    try:
+        if isinstance(a, int) and isinstance(b, int) and not isinstance(a, bool):
+            if b == 0:
+                return None
+            quotient = abs(a) // abs(b)
+            return quotient if (a >= 0) == (b >= 0) else -quotient
+        if isinstance(a, timedelta) and isinstance(b, (int, float)):
+            return a / b if b else None
+        if isinstance(b, (int, float)) and b == 0 and isinstance(a, (int, float)):
+            return float("nan") if a == 0 else (float("inf") if a > 0 else float("-inf"))
+        return a / b
+    except (TypeError, ZeroDivisionError):
+        return None
+
+
+def _mod(a: Any, b: Any) -> Any:
+    if a is None or b is None or b == 0:
+        return None
+    try:
+        result = abs(a) % abs(b)
+        return result if a >= 0 else -result
+    except TypeError:
+        return None
+
+
+ARITHMETIC = {"+": _add, "-": _sub, "*": _mul, "/": _div, "%": _mod}
+
+
+def _and(left: Callable[[Row], Any], right: Callable[[Row], Any]) -> Callable[[Row], Any]:
+    def run(row: Row) -> bool | None:
+        a = V.to_bool(left(row))
+        if a is False:
+            return False
+        b = V.to_bool(right(row))
+        if b is False:
+            return False
+        return True if a and b else None
+
+    return run
+
+
+def _or(left: Callable[[Row], Any], right: Callable[[Row], Any]) -> Callable[[Row], Any]:
+    def run(row: Row) -> bool | None:
+        a = V.to_bool(left(row))
+        if a is True:
+            return True
+        b = V.to_bool(right(row))
+        if b is True:
+            return True
+        return False if a is False and b is False else None
+
+    return run
+
+
+# ------------------------------------------------------------------ names
+
+
+def derive_name(expr: ast.Expr) -> str | None:
+    """The column name Kusto gives an unnamed expression, or None for ``ColumnN``."""
+    if isinstance(expr, ast.Name):
+        return expr.name
+    if isinstance(expr, ast.Member):
+        base = derive_name(expr.target)
+        return f"{base}_{expr.name}" if base else None
+    if isinstance(expr, ast.Index) and isinstance(expr.index, ast.Literal) and isinstance(expr.index.value, str):
+        base = derive_name(expr.target)
+        return f"{base}_{expr.index.value}" if base else None
+    if isinstance(expr, ast.Call) and expr.name in ("bin", "floor", "bin_at") and expr.args:
+        return derive_name(expr.args[0])
+    return None
+
+
+def aggregate_name(call: ast.Call) -> str:
+    spec = AGGREGATES[call.name]
+    if spec.prefix.endswith("_") and call.args and spec.min_args > 0:
+        base = derive_name(call.args[0])
+        if spec.name.startswith(("count", "countif")) and spec.prefix in ("count_", "countif_"):
+            return spec.prefix
+        if base:
+            return spec.prefix + base
+    if call.name == "percentile" and len(call.args) == 2 and isinstance(call.args[1], ast.Literal):
+        base = derive_name(call.args[0]) or ""
+        return f"percentile_{base}_{V.to_string(call.args[1].value)}"
+    return spec.prefix
+
+
+def is_aggregate_call(expr: ast.Expr) -> bool:
+    return isinstance(expr, ast.Call) and (expr.name in AGGREGATES or expr.name in MULTI_COLUMN or expr.name in TAKE_ANY)
+
+
+# ------------------------------------------------------------------ compiler
+
+
+class ExpressionCompiler:
+    """Compiles expressions against a column layout and a scope of let bindings."""
+
+    def __init__(self, evaluator: "Any", columns: list[tuple[str, str]], scope: "Scope",
+                 extra: dict[str, Compiled] | None = None) -> None:
+        self.evaluator = evaluator
+        self.columns = columns
+        self.index = {name: i for i, (name, _) in enumerate(columns)}
+        self.scope = scope
+        self.extra = extra or {}
+
+    def compile(self, expr: ast.Expr) -> Compiled:
+        method = getattr(self, "c_" + type(expr).__name__, None)
+        if method is None:
+            raise unsupported(expr, f"expression '{type(expr).__name__}' is not supported here")
+        return method(expr)
+
+    # leaves
+
+    def c_Literal(self, expr: ast.Literal) -> Compiled:
+        return constant(expr.value, expr.type)
+
+    def c_Name(self, expr: ast.Name) -> Compiled:
+        name = expr.name
+        if name in self.extra:
+            return self.extra[name]
+        position = self.index.get(name)
+        if position is not None:
+            return Compiled(op.itemgetter(position), self.columns[position][1])
+        binding = self.scope.lookup(name)
+        if binding is not None:
+            return self.evaluator.scalar_binding(binding, expr)
+        suggestion = _did_you_mean(name, list(self.index))
+        raise semantic(expr, f"unknown column or variable '{name}'{suggestion}")
+
+    def c_Star(self, expr: ast.Star) -> Compiled:
+        raise semantic(expr, "'*' is not allowed here")
+
+    def c_TypeName(self, expr: ast.TypeName) -> Compiled:
+        return constant(expr.name, "string")
+
+    def c_Tabular(self, expr: ast.Tabular) -> Compiled:
+        table = self.evaluator.eval_pipeline(expr.query, self.scope)
+        return constant(table, "table")
+
+    # operators
+
+    def c_Unary(self, expr: ast.Unary) -> Compiled:
+        inner = self.compile(expr.operand)
+        if expr.op == "+":
+            return inner
+        fn = inner.fn
+        return Compiled(lambda row: None if (v := fn(row)) is None else -v, inner.type)
+
+    def c_Binary(self, expr: ast.Binary) -> Compiled:
+        left = self.compile(expr.left)
+        right = self.compile(expr.right)
+        lf, rf = left.fn, right.fn
+        name = expr.op
+        if name == "and":
+            return Compiled(_and(lf, rf), "bool")
+        if name == "or":
+            return Compiled(_or(lf, rf), "bool")
+        if name in ARITHMETIC:
+            impl = ARITHMETIC[name]
+            return self._maybe_const(Compiled(lambda row: impl(lf(row), rf(row)), _arith_type(name, left.type, right.type)), left, right)
+        predicate = BINARY_PREDICATES.get(name)
+        if predicate is None:
+            raise unsupported(expr, f"operator '{name}' is not supported")
+        if name.lstrip("!") == "matches regex" and right.const:
+            pattern = right.fn(())
+            try:
+                regex = re2.compile(V.to_string(pattern))
+            except re2.error as exc:
+                raise semantic(expr.right, f"invalid regular expression: {exc}") from None
+            return Compiled(lambda row: regex.search(V.to_string(lf(row))) is not None, "bool")
+        if name in ("has", "!has") and right.const:
+            needle = V.to_string(right.fn(())).lower()
+            negate = name == "!has"
+            return Compiled(lambda row: V.find_term(V.to_string(lf(row)).lower(), needle, case=True) != negate, "bool")
+        return self._maybe_const(Compiled(lambda row: predicate(lf(row), rf(row)), "bool"), left, right)
+
+    def _maybe_const(self, compiled: Compiled, *parts: Compiled) -> Compiled:
+        if all(p.const for p in parts):
+            return constant(compiled.fn(()), compiled.type)
+        return compiled
+
+    def c_Between(self, expr: ast.Between) -> Compiled:
+        value, low, high = self.compile(expr.left), self.compile(expr.low), self.compile(expr.high)
+        vf, lf, hf = value.fn, low.fn, high.fn
+        negated = expr.negated
+
+        def run(row: Row) -> bool | None:
+            v, lo, hi = vf(row), lf(row), hf(row)
+            if v is None or lo is None or hi is None:
+                return None
+            if isinstance(hi, timedelta) and not isinstance(lo, timedelta):
+                hi = lo + hi
+            v1, lo = _coerce_pair(v, lo)
+            v2, hi = _coerce_pair(v, hi)
+            try:
+                inside = lo <= v1 and v2 <= hi
+            except TypeError:
+                return None
+            return inside != negated
+
+        return Compiled(run, "bool")
+
+    def c_InList(self, expr: ast.InList) -> Compiled:
+        left = self.compile(expr.left)
+        items = [self.compile(item) for item in expr.items]
+        lf = left.fn
+        name = expr.op
+        negated = name.startswith("!")
+        base = name.lstrip("!")
+
+        def gather(row: Row) -> list[Any]:
+            values: list[Any] = []
+            for item in items:
+                value = item.fn(row)
+                if item.type == "table":
+                    values.extend(r[0] for r in value.rows)
+                elif isinstance(value, list):
+                    values.extend(value)
+                else:
+                    values.append(value)
+            return values
+
+        constant_items = all(i.const for i in items)
+        if base in ("has_any", "has_all", "has_any_cs", "has_all_cs"):
+            case = base.endswith("_cs")
+            want_all = base.startswith("has_all")
+            fixed = [V.to_string(v) for v in gather(())] if constant_items else None
+
+            def run_has(row: Row) -> bool:
+                haystack = V.to_string(lf(row))
+                needles = fixed if fixed is not None else [V.to_string(v) for v in gather(row)]
+                test = (all if want_all else any)(V.find_term(haystack, n, case=case) for n in needles)
+                return test
+
+            return Compiled(run_has, "bool")
+        insensitive = base == "in~"
+
+        def normalise(values: list[Any]) -> set[Any]:
+            out: set[Any] = set()
+            for v in values:
+                if v is None:
+                    continue
+                if isinstance(v, str):
+                    out.add(v.lower() if insensitive else v)
+                    number = V.to_real(v)
+                    if number is not None:
+                        out.add(("$num", number))
+                elif isinstance(v, bool):
+                    out.add(("$bool", v))
+                elif isinstance(v, (int, float)):
+                    out.add(("$num", float(v)))
+                    out.add(V.to_string(v))
+                else:
+                    out.add(V.hashable(v))
+            return out
+
+        fixed_set = normalise(gather(())) if constant_items else None
+
+        def key_of(v: Any) -> Any:
+            if isinstance(v, str):
+                return v.lower() if insensitive else v
+            if isinstance(v, bool):
+                return ("$bool", v)
+            if isinstance(v, (int, float)):
+                return ("$num", float(v))
+            return V.hashable(v)
+
+        def run_in(row: Row) -> bool | None:
+            value = lf(row)
+            if value is None:
+                return None if not negated else True
+            members = fixed_set if fixed_set is not None else normalise(gather(row))
+            return (key_of(value) in members) != negated
+
+        return Compiled(run_in, "bool")
+
+    def c_Member(self, expr: ast.Member) -> Compiled:
+        target = self.compile(expr.target)
+        tf, key = target.fn, expr.name
+
+        def run(row: Row) -> Any:
+            value = tf(row)
+            if isinstance(value, str) and target.type == "string":
+                value = V.to_dynamic(value)
+            if isinstance(value, dict):
+                return value.get(key)
+            if isinstance(value, list) and key.lstrip("-").isdigit():
+                return _list_get(value, int(key))
+            return None
+
+        return Compiled(run, "dynamic")
+
+    def c_Index(self, expr: ast.Index) -> Compiled:
+        target, index = self.compile(expr.target), self.compile(expr.index)
+        tf, xf = target.fn, index.fn
+
+        def run(row: Row) -> Any:
+            value, key = tf(row), xf(row)
+            if isinstance(value, list) and isinstance(key, int) and not isinstance(key, bool):
+                return _list_get(value, key)
+            if isinstance(value, dict) and key is not None:
+                return value.get(V.to_string(key))
+            return None
+
+        return Compiled(run, "dynamic")
+
+    # calls
+
+    def c_Call(self, expr: ast.Call) -> Compiled:
+        name = expr.name
+        binding = self.scope.lookup(name)
+        if binding is not None:
+            return self.evaluator.call_user_function(binding, expr, self)
+        special = getattr(self, "f_" + name, None)
+        if special is not None:
+            return special(expr)
+        if is_aggregate_call(expr):
+            raise semantic(expr, f"aggregate function '{name}()' can only be used in summarize")
+        function = FUNCTIONS.get(name)
+        if function is None:
+            raise unsupported(expr, f"function '{name}()' is not supported by the evaluator")
+        count = len(expr.args)
+        if count < function.min_args or (function.max_args is not None and count > function.max_args):
+            expected = str(function.min_args) if function.min_args == function.max_args else (
+                f"{function.min_args} to {function.max_args}" if function.max_args is not None else f"at least {function.min_args}")
+            raise semantic(expr, f"function '{name}()' takes {expected} argument(s), got {count}")
+        args = [self.compile(arg) for arg in expr.args]
+        impl = function.impl
+        result_type = function.result([a.type for a in args])
+        fns = [a.fn for a in args]
+        if len(fns) == 1:
+            (f0,) = fns
+            compiled = Compiled(lambda row: impl(f0(row)), result_type)
+        elif len(fns) == 2:
+            f0, f1 = fns
+            compiled = Compiled(lambda row: impl(f0(row), f1(row)), result_type)
+        else:
+            compiled = Compiled(lambda row: impl(*[f(row) for f in fns]), result_type)
+        if name != "new_guid" and args and all(a.const for a in args):
+            try:
+                return constant(compiled.fn(()), result_type)
+            except re2.error as exc:
+                raise semantic(expr, f"invalid regular expression: {exc}") from None
+        return compiled
+
+    def f_now(self, expr: ast.Call) -> Compiled:
+        now = self.evaluator.now
+        if expr.args:
+            offset = self.compile(expr.args[0]).fn(())
+            return constant(now + offset, "datetime")
+        return constant(now, "datetime")
+
+    def f_ago(self, expr: ast.Call) -> Compiled:
+        if len(expr.args) != 1:
+            raise semantic(expr, "function 'ago()' takes 1 argument")
+        span = self.compile(expr.args[0])
+        now = self.evaluator.now
+        if span.const:
+            value = span.fn(())
+            if value is not None and not isinstance(value, timedelta):
+                raise semantic(expr.args[0], "ago() expects a timespan")
+            return constant(None if value is None else now - value, "datetime")
+        sf = span.fn
+        return Compiled(lambda row: None if (v := sf(row)) is None else now - v, "datetime")
+
+    def _lazy_conditional(self, expr: ast.Call, pairs: list[tuple[ast.Expr, ast.Expr]], default: ast.Expr) -> Compiled:
+        conditions = [(self.compile(c).fn, self.compile(v)) for c, v in pairs]
+        fallback = self.compile(default)
+        result_type = conditions[0][1].type if conditions else fallback.type
+        if result_type == "dynamic" or (fallback.type != result_type and result_type in ("long", "int") and fallback.type == "real"):
+            result_type = fallback.type if fallback.type != "dynamic" else result_type
+
+        def run(row: Row) -> Any:
+            for condition, value in conditions:
+                if V.to_bool(condition(row)) is True:
+                    return value.fn(row)
+            return fallback.fn(row)
+
+        return Compiled(run, result_type)
+
+    def f_iff(self, expr: ast.Call) -> Compiled:
+        if len(expr.args) != 3:
+            raise semantic(expr, f"function '{expr.name}()' takes 3 arguments, got {len(expr.args)}")
+        return self._lazy_conditional(expr, [(expr.args[0], expr.args[1])], expr.args[2])
+
+    f_iif = f_iff
+
+    def f_case(self, expr: ast.Call) -> Compiled:
+        args = expr.args
+        if len(args) < 3 or len(args) % 2 == 0:
+            raise semantic(expr, "function 'case()' takes pairs of condition and value, then a default")
+        pairs = [(args[i], args[i + 1]) for i in range(0, len(args) - 1, 2)]
+        return self._lazy_conditional(expr, pairs, args[-1])
+
+    def f_toscalar(self, expr: ast.Call) -> Compiled:
+        if len(expr.args) != 1:
+            raise semantic(expr, "function 'toscalar()' takes 1 argument")
+        inner = self.compile(expr.args[0])
+        if inner.type != "table":
+            return inner
+        table = inner.fn(())
+        if not table.rows:
+            return constant(None, table.columns[0][1] if table.columns else "dynamic")
+        return constant(table.rows[0][0], table.columns[0][1])
+
+    def f_materialize(self, expr: ast.Call) -> Compiled:
+        return self.compile(expr.args[0])
+
+    def f_column_ifexists(self, expr: ast.Call) -> Compiled:
+        if len(expr.args) != 2:
+            raise semantic(expr, "function 'column_ifexists()' takes 2 arguments")
+        name = self.compile(expr.args[0])
+        if not name.const:
+            raise semantic(expr.args[0], "column_ifexists() needs a constant column name")
+        column = V.to_string(name.fn(()))
+        if column in self.index:
+            position = self.index[column]
+            return Compiled(op.itemgetter(position), self.columns[position][1])
+        return self.compile(expr.args[1])
+
+    def f_pack_all(self, expr: ast.Call) -> Compiled:
+        names = [name for name, _ in self.columns]
+        return Compiled(lambda row: {n: v for n, v in zip(names, row) if v is not None and v != ""}, "dynamic")
+
+    def f_typeof(self, expr: ast.Call) -> Compiled:
+        return constant(V.to_string(expr.args[0]), "string")
+
+    def f_bin_at(self, expr: ast.Call) -> Compiled:
+        value, size, anchor = (self.compile(a) for a in expr.args)
+        from framework.kql.functions import bin_value
+
+        def run(row: Row) -> Any:
+            v, s, a = value.fn(row), size.fn(row), anchor.fn(row)
+            if v is None or s is None or a is None:
+                return None
+            return bin_value(v - a, s) + a if isinstance(v, datetime) else bin_value(v - a, s) + a
+
+        return Compiled(run, value.type)
+
+    def f_row_number(self, expr: ast.Call) -> Compiled:
+        raise unsupported(expr, "function 'row_number()' needs a serialized row set, which the evaluator does not support yet")
+
+    def f_geo_info_from_ip_address(self, expr: ast.Call) -> Compiled:
+        raise unsupported(expr, "function 'geo_info_from_ip_address()' needs a geo-IP database; not available in tests")
+
+
+def _list_get(values: list[Any], position: int) -> Any:
+    if -len(values) <= position < len(values):
+        return values[position]
+    return None
+
+
+def _did_you_mean(name: str, candidates: list[str]) -> str:
+    import difflib
+
+    lowered = {c.lower(): c for c in candidates}
+    if name.lower() in lowered:
+        return f" (did you mean '{lowered[name.lower()]}'?)"
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.75)
+    return f" (did you mean '{close[0]}'?)" if close else ""

@@ -1,0 +1,998 @@
+"""Scalar function library.
+
+Each function is registered with its arity and result type so the compiler
+can reject a wrong call before any row is read, and report the result type to
+the operators after it. Functions that need the clock or the row context
+(``now``, ``ago``, ``iff``, ``case``) are compiled by the evaluator itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import math
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Callable
+from urllib.parse import parse_qsl, urlsplit
+
+import re2
+
+from framework.kql import values as V
+
+TypeRule = Callable[[list[str]], str]
+
+
+@dataclass(frozen=True)
+class ScalarFunction:
+    name: str
+    impl: Callable[..., Any]
+    result: TypeRule
+    min_args: int
+    max_args: int | None
+
+
+FUNCTIONS: dict[str, ScalarFunction] = {}
+
+
+def scalar(*names: str, returns: str | TypeRule, args: tuple[int, int | None]):
+    """Register ``impl`` under every name in ``names``."""
+    rule: TypeRule = returns if callable(returns) else (lambda _types, _r=returns: _r)
+
+    def register(impl: Callable[..., Any]) -> Callable[..., Any]:
+        for name in names:
+            FUNCTIONS[name] = ScalarFunction(name, impl, rule, args[0], args[1])
+        return impl
+
+    return register
+
+
+def _first_type(types: list[str]) -> str:
+    return types[0] if types else "dynamic"
+
+
+def _numeric_result(types: list[str]) -> str:
+    return "real" if "real" in types else ("long" if types and all(t in ("int", "long") for t in types) else _first_type(types))
+
+
+# ------------------------------------------------------------------ conversion
+
+scalar("tostring", returns="string", args=(1, 1))(V.to_string)
+scalar("tobool", "toboolean", returns="bool", args=(1, 1))(V.to_bool)
+scalar("toint", returns="int", args=(1, 1))(V.to_long)
+scalar("tolong", returns="long", args=(1, 1))(V.to_long)
+scalar("toreal", "todouble", returns="real", args=(1, 1))(V.to_real)
+scalar("todatetime", returns="datetime", args=(1, 1))(V.to_datetime)
+scalar("totimespan", "totime", returns="timespan", args=(1, 1))(V.to_timespan)
+scalar("toguid", returns="guid", args=(1, 1))(V.to_guid)
+scalar("todynamic", "parse_json", "todynamic", returns="dynamic", args=(1, 1))(V.to_dynamic)
+
+
+@scalar("todecimal", returns="decimal", args=(1, 1))
+def _todecimal(value: Any) -> Any:
+    return V.convert(value, "decimal")
+
+
+@scalar("gettype", returns="string", args=(1, 1))
+def _gettype(value: Any) -> str:
+    return {"long": "long", "real": "real"}.get(V.type_of_value(value), V.type_of_value(value))
+
+
+# ------------------------------------------------------------------ null and emptiness
+
+
+@scalar("isempty", returns="bool", args=(1, 1))
+def _isempty(value: Any) -> bool:
+    return value is None or value == ""
+
+
+@scalar("isnotempty", "notempty", returns="bool", args=(1, 1))
+def _isnotempty(value: Any) -> bool:
+    return not (value is None or value == "")
+
+
+@scalar("isnull", returns="bool", args=(1, 1))
+def _isnull(value: Any) -> bool:
+    return value is None
+
+
+@scalar("isnotnull", "notnull", returns="bool", args=(1, 1))
+def _isnotnull(value: Any) -> bool:
+    return value is not None
+
+
+@scalar("not", returns="bool", args=(1, 1))
+def _not(value: Any) -> bool | None:
+    value = V.to_bool(value)
+    return None if value is None else not value
+
+
+@scalar("coalesce", returns=_first_type, args=(1, 64))
+def _coalesce(*values: Any) -> Any:
+    for value in values:
+        if value is not None and value != "":
+            return value
+    return values[0] if isinstance(values[0], str) else None
+
+
+# ------------------------------------------------------------------ strings
+
+
+def _str(value: Any) -> str:
+    return V.to_string(value)
+
+
+@scalar("strlen", returns="long", args=(1, 1))
+def _strlen(value: Any) -> int:
+    return len(_str(value))
+
+
+@scalar("string_size", returns="long", args=(1, 1))
+def _string_size(value: Any) -> int:
+    return len(_str(value).encode("utf-8"))
+
+
+@scalar("tolower", returns="string", args=(1, 1))
+def _tolower(value: Any) -> str:
+    return _str(value).lower()
+
+
+@scalar("toupper", returns="string", args=(1, 1))
+def _toupper(value: Any) -> str:
+    return _str(value).upper()
+
+
+@scalar("strcat", returns="string", args=(1, 64))
+def _strcat(*values: Any) -> str:
+    return "".join(_str(v) for v in values)
+
+
+@scalar("strcat_delim", returns="string", args=(2, 64))
+def _strcat_delim(delimiter: Any, *values: Any) -> str:
+    return _str(delimiter).join(_str(v) for v in values)
+
+
+@scalar("substring", returns="string", args=(2, 3))
+def _substring(value: Any, start: Any, length: Any = None) -> str:
+    text = _str(value)
+    start = V.to_long(start) or 0
+    if start < 0:
+        start = max(len(text) + start, 0)
+    if length is None:
+        return text[start:]
+    length = V.to_long(length)
+    return text[start:start + max(length or 0, 0)]
+
+
+@scalar("indexof", returns="long", args=(2, 5))
+def _indexof(value: Any, lookup: Any, start: Any = 0, length: Any = -1, occurrence: Any = 1) -> int | None:
+    text, needle = _str(value), _str(lookup)
+    start = V.to_long(start) or 0
+    if start < 0:
+        start = max(len(text) + start, 0)
+    if start > len(text):
+        return -1
+    end = len(text) if (V.to_long(length) or -1) < 0 else start + V.to_long(length)
+    position = start - 1
+    for _ in range(max(V.to_long(occurrence) or 1, 1)):
+        position = text.find(needle, position + 1, end)
+        if position < 0:
+            return -1
+    return position
+
+
+@scalar("countof", returns="long", args=(2, 3))
+def _countof(value: Any, search: Any, kind: Any = "normal") -> int:
+    text, needle = _str(value), _str(search)
+    if kind == "regex":
+        return len(re2.findall(needle, text))
+    if not needle:
+        return 0
+    count, position = 0, text.find(needle)
+    while position >= 0:
+        count += 1
+        position = text.find(needle, position + 1)
+    return count
+
+
+def _trim_pattern(pattern: str, text: str, side: str) -> str:
+    regex = re2.compile(pattern)
+    if side in ("both", "start"):
+        while text:
+            match = regex.match(text)
+            if not match or match.end() == 0:
+                break
+            text = text[match.end():]
+    if side in ("both", "end"):
+        changed = True
+        while text and changed:
+            changed = False
+            for cut in range(len(text) - 1, -1, -1):
+                if regex.fullmatch(text[cut:]):
+                    text = text[:cut]
+                    changed = True
+                    break
+    return text
+
+
+@scalar("trim", returns="string", args=(2, 2))
+def _trim(pattern: Any, value: Any) -> str:
+    return _trim_pattern(_str(pattern), _str(value), "both")
+
+
+@scalar("trim_start", returns="string", args=(2, 2))
+def _trim_start(pattern: Any, value: Any) -> str:
+    return _trim_pattern(_str(pattern), _str(value), "start")
+
+
+@scalar("trim_end", returns="string", args=(2, 2))
+def _trim_end(pattern: Any, value: Any) -> str:
+    return _trim_pattern(_str(pattern), _str(value), "end")
+
+
+@scalar("replace_string", returns="string", args=(3, 3))
+def _replace_string(value: Any, lookup: Any, rewrite: Any) -> str:
+    needle = _str(lookup)
+    return _str(value) if not needle else _str(value).replace(needle, _str(rewrite))
+
+
+def _kusto_rewrite(rewrite: str) -> str:
+    """Kusto rewrite strings use ``\\1``; RE2's Python API uses the same syntax."""
+    return rewrite
+
+
+@scalar("replace_regex", "replace", returns="string", args=(3, 3))
+def _replace_regex(value: Any, pattern: Any, rewrite: Any) -> str:
+    return re2.sub(_str(pattern), _kusto_rewrite(_str(rewrite)), _str(value))
+
+
+@scalar("reverse", returns="string", args=(1, 1))
+def _reverse(value: Any) -> str:
+    return _str(value)[::-1]
+
+
+@scalar("strrep", returns="string", args=(2, 3))
+def _strrep(value: Any, count: Any, delimiter: Any = "") -> str:
+    return _str(delimiter).join([_str(value)] * max(V.to_long(count) or 0, 0))
+
+
+@scalar("translate", returns="string", args=(3, 3))
+def _translate(search: Any, replace: Any, value: Any) -> str:
+    search, replace, text = _str(search), _str(replace), _str(value)
+    table: dict[int, Any] = {}
+    for index, ch in enumerate(search):
+        if not replace:
+            table[ord(ch)] = None
+        else:
+            table[ord(ch)] = replace[min(index, len(replace) - 1)]
+    return text.translate(table)
+
+
+@scalar("split", returns="dynamic", args=(2, 3))
+def _split(value: Any, delimiter: Any, index: Any = None) -> Any:
+    parts = _str(value).split(_str(delimiter)) if _str(delimiter) else [_str(value)]
+    if index is None:
+        return parts
+    position = V.to_long(index)
+    if position is None or not -len(parts) <= position < len(parts):
+        return []
+    return [parts[position]]
+
+
+@scalar("extract", returns=lambda t: t[3] if len(t) > 3 else "string", args=(3, 4))
+def _extract(pattern: Any, group: Any, value: Any, type_name: Any = None) -> Any:
+    match = re2.search(_str(pattern), _str(value))
+    group = V.to_long(group) or 0
+    if not match or group > (match.re.groups if hasattr(match, "re") else 99):
+        return "" if type_name is None else None
+    text = match.group(group)
+    if text is None:
+        return ""
+    return text
+
+
+@scalar("extract_all", returns="dynamic", args=(2, 3))
+def _extract_all(pattern: Any, *rest: Any) -> Any:
+    groups, value = (rest[0], rest[1]) if len(rest) == 2 else (None, rest[0])
+    regex = re2.compile(_str(pattern))
+    results = []
+    for match in regex.finditer(_str(value)):
+        if groups is None:
+            results.append(match.group(1) if regex.groups == 1 else [match.group(i) or "" for i in range(1, regex.groups + 1)] if regex.groups else match.group(0))
+        else:
+            results.append([match.group(int(g)) or "" for g in groups])
+    return results or None
+
+
+@scalar("base64_encode_tostring", "base64_encodestring", returns="string", args=(1, 1))
+def _b64_encode(value: Any) -> str:
+    return base64.b64encode(_str(value).encode("utf-8")).decode("ascii")
+
+
+@scalar("base64_decode_tostring", "base64_decodestring", returns="string", args=(1, 1))
+def _b64_decode(value: Any) -> str:
+    try:
+        return base64.b64decode(_str(value), validate=False).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return ""
+
+
+@scalar("base64_decode_toarray", returns="dynamic", args=(1, 1))
+def _b64_decode_array(value: Any) -> Any:
+    try:
+        return list(base64.b64decode(_str(value)))
+    except (binascii.Error, ValueError):
+        return None
+
+
+@scalar("unicode_codepoints_from_string", returns="dynamic", args=(1, 1))
+def _codepoints(value: Any) -> list[int]:
+    return [ord(ch) for ch in _str(value)]
+
+
+@scalar("url_decode", returns="string", args=(1, 1))
+def _url_decode(value: Any) -> str:
+    from urllib.parse import unquote
+
+    return unquote(_str(value))
+
+
+@scalar("url_encode", "url_encode_component", returns="string", args=(1, 1))
+def _url_encode(value: Any) -> str:
+    from urllib.parse import quote
+
+    return quote(_str(value), safe="")
+
+
+@scalar("parse_url", returns="dynamic", args=(1, 1))
+def _parse_url(value: Any) -> dict[str, Any]:
+    text = _str(value)
+    parts = urlsplit(text)
+    if not parts.scheme:
+        return {}
+    query = {k: v for k, v in parse_qsl(parts.query, keep_blank_values=True)}
+    return {
+        "Scheme": parts.scheme,
+        "Host": parts.hostname or "",
+        "Port": str(parts.port or ""),
+        "Path": parts.path,
+        "Username": parts.username or "",
+        "Password": parts.password or "",
+        "Query Parameters": query,
+        "Fragment": parts.fragment,
+    }
+
+
+@scalar("parse_path", returns="dynamic", args=(1, 1))
+def _parse_path(value: Any) -> dict[str, Any]:
+    text = _str(value)
+    separator = "\\" if "\\" in text else "/"
+    directory, _, filename = text.rpartition(separator)
+    extension = filename.rpartition(".")[2] if "." in filename else ""
+    return {"Scheme": "", "RootPath": "", "DirectoryPath": directory, "DirectoryName": directory.rpartition(separator)[2],
+            "Filename": filename, "Extension": extension, "AlternateDataStreamName": ""}
+
+
+@scalar("parse_csv", returns="dynamic", args=(1, 1))
+def _parse_csv(value: Any) -> list[str]:
+    import csv
+
+    rows = list(csv.reader([_str(value)]))
+    return rows[0] if rows else [""]
+
+
+@scalar("hash", returns="long", args=(1, 2))
+def _hash(value: Any, modulo: Any = None) -> int:
+    import zlib
+
+    digest = zlib.crc32(_str(value).encode("utf-8"))
+    return digest % V.to_long(modulo) if modulo is not None else digest
+
+
+@scalar("hash_sha256", returns="string", args=(1, 1))
+def _hash_sha256(value: Any) -> str:
+    import hashlib
+
+    return hashlib.sha256(_str(value).encode("utf-8")).hexdigest()
+
+
+@scalar("hash_md5", returns="string", args=(1, 1))
+def _hash_md5(value: Any) -> str:
+    import hashlib
+
+    return hashlib.md5(_str(value).encode("utf-8")).hexdigest()
+
+
+@scalar("new_guid", returns="guid", args=(0, 0))
+def _new_guid() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+# ------------------------------------------------------------------ dynamic
+
+
+@scalar("array_length", returns="long", args=(1, 1))
+def _array_length(value: Any) -> int | None:
+    return len(value) if isinstance(value, list) else None
+
+
+@scalar("pack_array", "make_array", returns="dynamic", args=(0, 64))
+def _pack_array(*values: Any) -> list[Any]:
+    return list(values)
+
+
+@scalar("pack", "bag_pack", returns="dynamic", args=(0, 128))
+def _pack(*values: Any) -> dict[str, Any]:
+    return {_str(values[i]): values[i + 1] for i in range(0, len(values) - 1, 2)}
+
+
+@scalar("bag_keys", returns="dynamic", args=(1, 1))
+def _bag_keys(value: Any) -> Any:
+    return list(value.keys()) if isinstance(value, dict) else None
+
+
+@scalar("bag_has_key", returns="bool", args=(2, 2))
+def _bag_has_key(value: Any, key: Any) -> Any:
+    return isinstance(value, dict) and _str(key) in value
+
+
+@scalar("bag_merge", returns="dynamic", args=(1, 64))
+def _bag_merge(*bags: Any) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for bag in bags:
+        if isinstance(bag, dict):
+            for key, value in bag.items():
+                merged.setdefault(key, value)
+    return merged
+
+
+@scalar("array_concat", returns="dynamic", args=(1, 64))
+def _array_concat(*arrays: Any) -> Any:
+    if not all(isinstance(a, list) for a in arrays):
+        return None
+    return [item for array in arrays for item in array]
+
+
+@scalar("array_slice", returns="dynamic", args=(3, 3))
+def _array_slice(array: Any, start: Any, end: Any) -> Any:
+    if not isinstance(array, list):
+        return None
+    size = len(array)
+    start, end = V.to_long(start), V.to_long(end)
+    start = start + size if start < 0 else start
+    end = end + size if end < 0 else end
+    return array[max(start, 0):end + 1]
+
+
+@scalar("array_index_of", returns="long", args=(2, 4))
+def _array_index_of(array: Any, value: Any, *_rest: Any) -> Any:
+    if not isinstance(array, list):
+        return None
+    for index, item in enumerate(array):
+        if item == value:
+            return index
+    return -1
+
+
+@scalar("array_sort_asc", returns="dynamic", args=(1, 2))
+def _array_sort_asc(array: Any, *_rest: Any) -> Any:
+    return sorted(array, key=V.sort_key) if isinstance(array, list) else None
+
+
+@scalar("array_sort_desc", returns="dynamic", args=(1, 2))
+def _array_sort_desc(array: Any, *_rest: Any) -> Any:
+    return sorted(array, key=V.sort_key, reverse=True) if isinstance(array, list) else None
+
+
+@scalar("array_strcat", "strcat_array", returns="string", args=(2, 2))
+def _array_strcat(array: Any, delimiter: Any) -> str:
+    return _str(delimiter).join(_str(v) for v in array) if isinstance(array, list) else ""
+
+
+def _set_items(arrays: tuple[Any, ...]) -> list[list[Any]]:
+    return [a if isinstance(a, list) else [] for a in arrays]
+
+
+@scalar("set_union", returns="dynamic", args=(1, 64))
+def _set_union(*arrays: Any) -> list[Any]:
+    seen: dict[Any, Any] = {}
+    for array in _set_items(arrays):
+        for item in array:
+            seen.setdefault(V.hashable(item), item)
+    return list(seen.values())
+
+
+@scalar("set_intersect", returns="dynamic", args=(2, 64))
+def _set_intersect(*arrays: Any) -> list[Any]:
+    lists = _set_items(arrays)
+    keys = [set(V.hashable(i) for i in a) for a in lists[1:]]
+    seen: dict[Any, Any] = {}
+    for item in lists[0]:
+        key = V.hashable(item)
+        if all(key in k for k in keys):
+            seen.setdefault(key, item)
+    return list(seen.values())
+
+
+@scalar("set_difference", returns="dynamic", args=(2, 64))
+def _set_difference(*arrays: Any) -> list[Any]:
+    lists = _set_items(arrays)
+    excluded = {V.hashable(i) for a in lists[1:] for i in a}
+    seen: dict[Any, Any] = {}
+    for item in lists[0]:
+        key = V.hashable(item)
+        if key not in excluded:
+            seen.setdefault(key, item)
+    return list(seen.values())
+
+
+@scalar("set_has_element", returns="bool", args=(2, 2))
+def _set_has_element(array: Any, value: Any) -> Any:
+    return isinstance(array, list) and value in array
+
+
+@scalar("jaccard_index", returns="real", args=(2, 2))
+def _jaccard(a: Any, b: Any) -> Any:
+    left = {V.hashable(i) for i in (a if isinstance(a, list) else [])}
+    right = {V.hashable(i) for i in (b if isinstance(b, list) else [])}
+    union = left | right
+    return len(left & right) / len(union) if union else None
+
+
+@scalar("extractjson", "extract_json", returns="string", args=(2, 3))
+def _extractjson(path: Any, text: Any, *_type: Any) -> Any:
+    value: Any = V.to_dynamic(_str(text))
+    for part in re2.findall(r"\[(?:'([^']*)'|\"([^\"]*)\"|(\d+))\]|\.([^.\[]+)", _str(path).lstrip("$")):
+        key = next(p for p in part if p != "") if any(part) else ""
+        if isinstance(value, dict):
+            value = value.get(key)
+        elif isinstance(value, list) and key.isdigit() and int(key) < len(value):
+            value = value[int(key)]
+        else:
+            return ""
+    return V.to_string(value)
+
+
+@scalar("dynamic_to_json", returns="string", args=(1, 1))
+def _dynamic_to_json(value: Any) -> str:
+    return V.to_json_text(value)
+
+
+# ------------------------------------------------------------------ numbers
+
+
+@scalar("abs", returns=_first_type, args=(1, 1))
+def _abs(value: Any) -> Any:
+    return None if value is None else abs(value)
+
+
+@scalar("round", returns=_first_type, args=(1, 2))
+def _round(value: Any, digits: Any = 0) -> Any:
+    if value is None:
+        return None
+    digits = V.to_long(digits) or 0
+    scaled = float(value) * 10 ** digits
+    rounded = math.floor(abs(scaled) + 0.5) * (1 if scaled >= 0 else -1) / 10 ** digits  # half away from zero
+    return int(rounded) if isinstance(value, int) else rounded
+
+
+@scalar("floor", returns=_first_type, args=(2, 2))
+def _floor_bin(value: Any, size: Any) -> Any:
+    return bin_value(value, size)
+
+
+@scalar("ceiling", returns=_first_type, args=(1, 1))
+def _ceiling(value: Any) -> Any:
+    return None if value is None else math.ceil(value)
+
+
+@scalar("sqrt", returns="real", args=(1, 1))
+def _sqrt(value: Any) -> Any:
+    return None if value is None or value < 0 else math.sqrt(value)
+
+
+@scalar("pow", returns="real", args=(2, 2))
+def _pow(base: Any, exponent: Any) -> Any:
+    return None if base is None or exponent is None else float(base) ** float(exponent)
+
+
+@scalar("log", returns="real", args=(1, 1))
+def _log(value: Any) -> Any:
+    return None if value is None or value <= 0 else math.log(value)
+
+
+@scalar("log10", returns="real", args=(1, 1))
+def _log10(value: Any) -> Any:
+    return None if value is None or value <= 0 else math.log10(value)
+
+
+@scalar("log2", returns="real", args=(1, 1))
+def _log2(value: Any) -> Any:
+    return None if value is None or value <= 0 else math.log2(value)
+
+
+@scalar("exp", returns="real", args=(1, 1))
+def _exp(value: Any) -> Any:
+    return None if value is None else math.exp(value)
+
+
+@scalar("isnan", returns="bool", args=(1, 1))
+def _isnan(value: Any) -> Any:
+    return isinstance(value, float) and math.isnan(value)
+
+
+@scalar("max_of", returns=_numeric_result, args=(1, 64))
+def _max_of(*values: Any) -> Any:
+    present = [v for v in values if v is not None]
+    return max(present) if present else None
+
+
+@scalar("min_of", returns=_numeric_result, args=(1, 64))
+def _min_of(*values: Any) -> Any:
+    present = [v for v in values if v is not None]
+    return min(present) if present else None
+
+
+@scalar("binary_and", returns="long", args=(2, 2))
+def _binary_and(a: Any, b: Any) -> Any:
+    return None if a is None or b is None else a & b
+
+
+@scalar("binary_or", returns="long", args=(2, 2))
+def _binary_or(a: Any, b: Any) -> Any:
+    return None if a is None or b is None else a | b
+
+
+@scalar("binary_xor", returns="long", args=(2, 2))
+def _binary_xor(a: Any, b: Any) -> Any:
+    return None if a is None or b is None else a ^ b
+
+
+@scalar("binary_shift_left", returns="long", args=(2, 2))
+def _shift_left(a: Any, b: Any) -> Any:
+    return None if a is None or b is None else (a << b) & 0xFFFFFFFFFFFFFFFF
+
+
+@scalar("binary_shift_right", returns="long", args=(2, 2))
+def _shift_right(a: Any, b: Any) -> Any:
+    return None if a is None or b is None else a >> b
+
+
+# ------------------------------------------------------------------ datetime
+
+_EPOCH_UNIX = datetime(1970, 1, 1)
+
+
+def bin_value(value: Any, size: Any) -> Any:
+    """``bin()``: round down to a multiple of ``size`` (datetimes from 0001-01-01, as Kusto does)."""
+    if value is None or size is None:
+        return None
+    if isinstance(value, datetime):
+        step = size if isinstance(size, timedelta) else None
+        if not step:
+            return None
+        ticks = V.ticks_of_datetime(value)
+        step_ticks = V.to_long(step)
+        return datetime(1, 1, 1) + timedelta(microseconds=(ticks - ticks % step_ticks) // 10)
+    if isinstance(value, timedelta):
+        step_ticks = V.to_long(size)
+        ticks = V.to_long(value)
+        return timedelta(microseconds=(ticks - ticks % step_ticks) // 10) if step_ticks else None
+    if isinstance(value, (int, float)):
+        if not size:
+            return None
+        result = math.floor(value / size) * size
+        return int(result) if isinstance(value, int) and isinstance(size, int) else float(result)
+    return None
+
+
+scalar("bin", returns=_first_type, args=(2, 2))(bin_value)
+
+
+@scalar("startofday", returns="datetime", args=(1, 2))
+def _startofday(value: Any, offset: Any = 0) -> Any:
+    if value is None:
+        return None
+    return datetime(value.year, value.month, value.day) + timedelta(days=V.to_long(offset) or 0)
+
+
+@scalar("endofday", returns="datetime", args=(1, 2))
+def _endofday(value: Any, offset: Any = 0) -> Any:
+    start = _startofday(value, offset)
+    return None if start is None else start + timedelta(days=1) - timedelta(microseconds=1)
+
+
+@scalar("startofweek", returns="datetime", args=(1, 2))
+def _startofweek(value: Any, offset: Any = 0) -> Any:
+    if value is None:
+        return None
+    day = datetime(value.year, value.month, value.day)
+    return day - timedelta(days=(day.weekday() + 1) % 7) + timedelta(weeks=V.to_long(offset) or 0)
+
+
+def _add_months(value: datetime, months: int) -> datetime:
+    month_index = value.year * 12 + value.month - 1 + months
+    return value.replace(year=month_index // 12, month=month_index % 12 + 1)
+
+
+@scalar("startofmonth", returns="datetime", args=(1, 2))
+def _startofmonth(value: Any, offset: Any = 0) -> Any:
+    if value is None:
+        return None
+    return _add_months(datetime(value.year, value.month, 1), V.to_long(offset) or 0)
+
+
+@scalar("endofmonth", returns="datetime", args=(1, 2))
+def _endofmonth(value: Any, offset: Any = 0) -> Any:
+    start = _startofmonth(value, offset)
+    return None if start is None else _add_months(start, 1) - timedelta(microseconds=1)
+
+
+@scalar("startofyear", returns="datetime", args=(1, 2))
+def _startofyear(value: Any, offset: Any = 0) -> Any:
+    return None if value is None else datetime(value.year + (V.to_long(offset) or 0), 1, 1)
+
+
+@scalar("endofyear", returns="datetime", args=(1, 2))
+def _endofyear(value: Any, offset: Any = 0) -> Any:
+    start = _startofyear(value, offset)
+    return None if start is None else datetime(start.year + 1, 1, 1) - timedelta(microseconds=1)
+
+
+_PERIODS = {
+    "year": "year", "quarter": "quarter", "month": "month", "week": "week", "day": "day", "hour": "hour",
+    "minute": "minute", "second": "second", "millisecond": "millisecond", "microsecond": "microsecond",
+    "nanosecond": "nanosecond",
+}
+_PERIOD_SECONDS = {"week": 604800, "day": 86400, "hour": 3600, "minute": 60, "second": 1,
+                   "millisecond": 1e-3, "microsecond": 1e-6, "nanosecond": 1e-9}
+
+
+@scalar("datetime_diff", returns="long", args=(3, 3))
+def _datetime_diff(period: Any, first: Any, second: Any) -> Any:
+    """Number of period boundaries crossed between ``second`` and ``first`` (first - second)."""
+    if first is None or second is None:
+        return None
+    unit = _PERIODS.get(_str(period).lower())
+    if unit == "year":
+        return first.year - second.year
+    if unit == "quarter":
+        return (first.year * 4 + (first.month - 1) // 3) - (second.year * 4 + (second.month - 1) // 3)
+    if unit == "month":
+        return (first.year * 12 + first.month) - (second.year * 12 + second.month)
+    if unit == "week":
+        return (_startofweek(first) - _startofweek(second)).days // 7
+    if unit is None:
+        return None
+    size = _PERIOD_SECONDS[unit]
+    step = timedelta(seconds=size) if size >= 1e-6 else timedelta(microseconds=1)
+    a, b = bin_value(first, step), bin_value(second, step)
+    if unit == "nanosecond":
+        return V.to_long(first - second) * 100
+    return int((a - b) / step)
+
+
+@scalar("datetime_add", returns="datetime", args=(3, 3))
+def _datetime_add(period: Any, amount: Any, value: Any) -> Any:
+    if value is None or amount is None:
+        return None
+    unit = _PERIODS.get(_str(period).lower())
+    amount = V.to_long(amount)
+    if unit == "year":
+        return _add_months(value, 12 * amount)
+    if unit == "quarter":
+        return _add_months(value, 3 * amount)
+    if unit == "month":
+        return _add_months(value, amount)
+    if unit is None:
+        return None
+    return value + timedelta(seconds=_PERIOD_SECONDS[unit] * amount)
+
+
+@scalar("datetime_part", "datepart", returns="long", args=(2, 2))
+def _datetime_part(part: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    name = _str(part).lower()
+    parts = {
+        "year": value.year, "quarter": (value.month - 1) // 3 + 1, "month": value.month,
+        "weekofyear": value.isocalendar()[1], "week_of_year": value.isocalendar()[1], "day": value.day,
+        "dayofyear": value.timetuple().tm_yday, "hour": value.hour, "minute": value.minute, "second": value.second,
+        "millisecond": value.microsecond // 1000, "microsecond": value.microsecond, "nanosecond": value.microsecond * 1000,
+    }
+    return parts.get(name)
+
+
+@scalar("getyear", returns="long", args=(1, 1))
+def _getyear(value: Any) -> Any:
+    return None if value is None else value.year
+
+
+@scalar("getmonth", "monthofyear", returns="long", args=(1, 1))
+def _getmonth(value: Any) -> Any:
+    return None if value is None else value.month
+
+
+@scalar("dayofmonth", returns="long", args=(1, 1))
+def _dayofmonth(value: Any) -> Any:
+    return None if value is None else value.day
+
+
+@scalar("dayofyear", returns="long", args=(1, 1))
+def _dayofyear(value: Any) -> Any:
+    return None if value is None else value.timetuple().tm_yday
+
+
+@scalar("hourofday", returns="long", args=(1, 1))
+def _hourofday(value: Any) -> Any:
+    return None if value is None else value.hour
+
+
+@scalar("dayofweek", returns="timespan", args=(1, 1))
+def _dayofweek(value: Any) -> Any:
+    """Days since the preceding Sunday, as a timespan (Kusto's definition)."""
+    return None if value is None else timedelta(days=(value.weekday() + 1) % 7)
+
+
+@scalar("week_of_year", returns="long", args=(1, 1))
+def _week_of_year(value: Any) -> Any:
+    return None if value is None else value.isocalendar()[1]
+
+
+@scalar("make_datetime", returns="datetime", args=(3, 7))
+def _make_datetime(year: Any, month: Any, day: Any, hour: Any = 0, minute: Any = 0, second: Any = 0, *_: Any) -> Any:
+    try:
+        whole = int(second or 0)
+        return datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), whole,
+                        int(round((float(second or 0) - whole) * 1e6)))
+    except (TypeError, ValueError):
+        return None
+
+
+@scalar("make_timespan", returns="timespan", args=(2, 4))
+def _make_timespan(*parts: Any) -> Any:
+    values = [float(p or 0) for p in parts]
+    if len(values) == 2:
+        return timedelta(hours=values[0], minutes=values[1])
+    if len(values) == 3:
+        return timedelta(hours=values[0], minutes=values[1], seconds=values[2])
+    return timedelta(days=values[0], hours=values[1], minutes=values[2], seconds=values[3])
+
+
+@scalar("unixtime_seconds_todatetime", returns="datetime", args=(1, 1))
+def _unix_seconds(value: Any) -> Any:
+    return None if value is None else _EPOCH_UNIX + timedelta(seconds=float(value))
+
+
+@scalar("unixtime_milliseconds_todatetime", returns="datetime", args=(1, 1))
+def _unix_millis(value: Any) -> Any:
+    return None if value is None else _EPOCH_UNIX + timedelta(milliseconds=float(value))
+
+
+@scalar("unixtime_microseconds_todatetime", returns="datetime", args=(1, 1))
+def _unix_micros(value: Any) -> Any:
+    return None if value is None else _EPOCH_UNIX + timedelta(microseconds=float(value))
+
+
+@scalar("datetime_utc_to_local", "datetime_local_to_utc", returns="datetime", args=(2, 2))
+def _tz_unsupported(value: Any, zone: Any) -> Any:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if value is None:
+        return None
+    try:
+        tz = ZoneInfo(_str(zone))
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    from datetime import timezone
+
+    return value.replace(tzinfo=timezone.utc).astimezone(tz).replace(tzinfo=None)
+
+
+@scalar("format_timespan", returns="string", args=(2, 2))
+def _format_timespan(value: Any, fmt: Any) -> str:
+    if value is None:
+        return ""
+    total = V.to_long(value)
+    seconds, ticks = divmod(abs(total), 10_000_000)
+    minutes, s = divmod(seconds, 60)
+    hours, m = divmod(minutes, 60)
+    d, h = divmod(hours, 24)
+    return _apply_format(_str(fmt), {"d": d, "h": h, "H": h, "m": m, "s": s, "f": ticks, "F": ticks})
+
+
+def _apply_format(fmt: str, parts: dict[str, int]) -> str:
+    out, i = [], 0
+    while i < len(fmt):
+        ch = fmt[i]
+        j = i
+        while j < len(fmt) and fmt[j] == ch:
+            j += 1
+        run = j - i
+        if ch in parts:
+            if ch in "fF":
+                out.append(f"{parts[ch]:07d}"[:run])
+            elif ch == "y":
+                out.append(f"{parts[ch]:0{run}d}"[-run:] if run <= 2 else f"{parts[ch]:0{run}d}")
+            else:
+                out.append(f"{parts[ch]:0{run}d}")
+        else:
+            out.append(fmt[i:j])
+        i = j
+    return "".join(out)
+
+
+@scalar("format_datetime", returns="string", args=(2, 2))
+def _format_datetime(value: Any, fmt: Any) -> str:
+    if value is None:
+        return ""
+    ticks = value.microsecond * 10
+    parts = {"y": value.year, "M": value.month, "d": value.day, "H": value.hour, "h": (value.hour % 12) or 12,
+             "m": value.minute, "s": value.second, "f": ticks, "F": ticks}
+    text = _str(fmt)
+    text = text.replace("tt", "AM" if value.hour < 12 else "PM")
+    return _apply_format(text, parts)
+
+
+# ------------------------------------------------------------------ network
+
+
+def _ipv4(text: Any) -> ipaddress.IPv4Network | None:
+    try:
+        return ipaddress.IPv4Network(_str(text).strip(), strict=False)
+    except ValueError:
+        return None
+
+
+@scalar("ipv4_is_private", returns="bool", args=(1, 1))
+def _ipv4_is_private(value: Any) -> Any:
+    network = _ipv4(value)
+    if network is None:
+        return None
+    private = [ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")]
+    return any(network.subnet_of(p) for p in private)
+
+
+@scalar("ipv4_is_in_range", returns="bool", args=(2, 2))
+def _ipv4_is_in_range(value: Any, prefix: Any) -> Any:
+    address, network = _ipv4(value), _ipv4(prefix)
+    if address is None or network is None:
+        return None
+    return address.network_address in network
+
+
+@scalar("ipv4_is_match", returns="bool", args=(2, 3))
+def _ipv4_is_match(a: Any, b: Any, prefix: Any = 32) -> Any:
+    left, right = _ipv4(a), _ipv4(b)
+    if left is None or right is None:
+        return None
+    bits = min(left.prefixlen, right.prefixlen, V.to_long(prefix) if prefix is not None else 32)
+    mask = (0xFFFFFFFF << (32 - bits)) & 0xFFFFFFFF
+    return int(left.network_address) & mask == int(right.network_address) & mask
+
+
+@scalar("ipv4_compare", returns="long", args=(2, 3))
+def _ipv4_compare(a: Any, b: Any, prefix: Any = 32) -> Any:
+    left, right = _ipv4(a), _ipv4(b)
+    if left is None or right is None:
+        return None
+    x, y = int(left.network_address), int(right.network_address)
+    return (x > y) - (x < y)
+
+
+@scalar("ipv6_is_match", returns="bool", args=(2, 3))
+def _ipv6_is_match(a: Any, b: Any, prefix: Any = 128) -> Any:
+    try:
+        left = ipaddress.ip_network(_str(a), strict=False)
+        right = ipaddress.ip_network(_str(b), strict=False)
+    except ValueError:
+        return None
+    return left.overlaps(right)
+
+
+@scalar("parse_ipv4", returns="long", args=(1, 1))
+def _parse_ipv4(value: Any) -> Any:
+    network = _ipv4(value)
+    return None if network is None else int(network.network_address)

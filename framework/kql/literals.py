@@ -1,0 +1,202 @@
+"""Conversion of literal text to Python values.
+
+Value model used across the evaluator (kept deliberately plain so fixtures,
+expected rows and results are ordinary Python data):
+
+=========  ==========================================
+KQL type   Python value (None is null)
+=========  ==========================================
+string     str (never null: Kusto's empty string)
+bool       bool
+int, long  int
+real       float
+decimal    decimal.Decimal
+datetime   datetime.datetime, naive, in UTC
+timespan   datetime.timedelta
+guid       uuid.UUID
+dynamic    None, bool, int, float, str, list, dict (and the scalars above)
+=========  ==========================================
+"""
+
+from __future__ import annotations
+
+import decimal
+import math
+import re
+import uuid
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+_ISO = re.compile(
+    r"^(\d{4})-(\d{1,2})-(\d{1,2})"
+    r"(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?)?"
+    r"\s*(Z|[+-]\d{2}:?\d{2})?$"
+)
+_TIMESPAN_CLOCK = re.compile(r"^(-)?(?:(\d+)\.)?(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?$")
+_TIMESPAN_UNIT = re.compile(r"^(-?\d+(?:\.\d+)?)\s*([a-zA-Z]*)$")
+_UNIT_SECONDS = {
+    "": 86400.0, "d": 86400.0, "day": 86400.0, "days": 86400.0,
+    "h": 3600.0, "hr": 3600.0, "hrs": 3600.0, "hour": 3600.0, "hours": 3600.0,
+    "m": 60.0, "min": 60.0, "minute": 60.0, "minutes": 60.0,
+    "s": 1.0, "sec": 1.0, "second": 1.0, "seconds": 1.0,
+    "ms": 1e-3, "millisecond": 1e-3, "milliseconds": 1e-3,
+    "microsecond": 1e-6, "microseconds": 1e-6, "tick": 1e-7, "ticks": 1e-7,
+}
+
+
+def parse_datetime(text: str) -> datetime | None:
+    """Kusto datetime text: ISO 8601 (date, optional time, optional zone) or RFC 822."""
+    text = text.strip()
+    if text.lower() == "null":
+        return None
+    match = _ISO.match(text)
+    if match:
+        year, month, day, hour, minute, second, fraction, zone = match.groups()
+        micro = int((fraction or "0").ljust(7, "0")[:6])
+        value = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0), micro)
+        if zone and zone != "Z":
+            sign = 1 if zone[0] == "+" else -1
+            digits = zone[1:].replace(":", "")
+            value -= sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        return value
+    try:
+        parsed = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        raise ValueError(f"invalid datetime literal {text!r}") from None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    return parsed
+
+
+def parse_timespan(text: str) -> timedelta | None:
+    """Kusto timespan text: ``1d``, ``1.5h``, ``00:05:00``, ``2.01:00:00``, ``2`` (days)."""
+    text = text.strip()
+    if text.lower() == "null":
+        return None
+    match = _TIMESPAN_CLOCK.match(text)
+    if match:
+        negative, days, hours, minutes, seconds, fraction = match.groups()
+        value = timedelta(
+            days=int(days or 0), hours=int(hours), minutes=int(minutes), seconds=int(seconds or 0),
+            microseconds=int((fraction or "0").ljust(7, "0")[:6]),
+        )
+        return -value if negative else value
+    match = _TIMESPAN_UNIT.match(text)
+    if match and match.group(2).lower() in _UNIT_SECONDS:
+        return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()])
+    raise ValueError(f"invalid timespan literal {text!r}")
+
+
+def typed_literal(type_name: str, body: Any) -> Any:
+    """Value of ``type_name(body)``; ``body`` is the raw text between the parentheses."""
+    if isinstance(body, float) and type_name in ("timespan", "time"):
+        return timedelta(seconds=body)
+    text = str(body).strip()
+    if text.lower() == "null":
+        return None
+    if type_name in ("datetime", "date"):
+        return parse_datetime(text)
+    if type_name in ("timespan", "time"):
+        return parse_timespan(text)
+    if type_name in ("guid", "uuid", "uniqueid"):
+        try:
+            return uuid.UUID(text)
+        except ValueError:
+            raise ValueError(f"invalid guid literal {text!r}") from None
+    if type_name == "bool":
+        lowered = text.lower()
+        if lowered in ("true", "1"):
+            return True
+        if lowered in ("false", "0"):
+            return False
+        raise ValueError(f"invalid bool literal {text!r}")
+    if type_name in ("int", "long"):
+        try:
+            return int(text, 0) if text.lower().startswith(("0x", "-0x")) else int(float(text)) if "." in text else int(text)
+        except ValueError:
+            raise ValueError(f"invalid {type_name} literal {text!r}") from None
+    if type_name == "real":
+        lowered = text.lower()
+        special = {"nan": math.nan, "+inf": math.inf, "inf": math.inf, "-inf": -math.inf}
+        if lowered in special:
+            return special[lowered]
+        try:
+            return float(text)
+        except ValueError:
+            raise ValueError(f"invalid real literal {text!r}") from None
+    if type_name == "decimal":
+        try:
+            return decimal.Decimal(text)
+        except decimal.InvalidOperation:
+            raise ValueError(f"invalid decimal literal {text!r}") from None
+    if type_name == "string":
+        return text
+    raise ValueError(f"unknown literal type {type_name!r}")
+
+
+def dynamic_from_text(text: str) -> Any:
+    """Value of ``dynamic(text)``: JSON extended with KQL literals (single quotes, datetime(...))."""
+    from framework.kql.lexer import T, tokenize  # local: lexer imports nothing from here
+
+    tokens = tokenize(text)
+    pos = 0
+
+    def value() -> Any:
+        nonlocal pos
+        token = tokens[pos]
+        pos += 1
+        if token.is_op("["):
+            items = []
+            while not tokens[pos].is_op("]"):
+                items.append(value())
+                if tokens[pos].is_op(","):
+                    pos += 1
+                elif not tokens[pos].is_op("]"):
+                    raise ValueError(f"expected ',' or ']' at {tokens[pos].describe()}")
+            pos += 1
+            return items
+        if token.is_op("{"):
+            bag: dict[str, Any] = {}
+            while not tokens[pos].is_op("}"):
+                key_token = tokens[pos]
+                if key_token.kind not in (T.STRING, T.IDENT):
+                    raise ValueError(f"expected a property name, found {key_token.describe()}")
+                pos += 1
+                if not tokens[pos].is_op(":"):
+                    raise ValueError(f"expected ':' after property name, found {tokens[pos].describe()}")
+                pos += 1
+                bag[str(key_token.value)] = value()
+                if tokens[pos].is_op(","):
+                    pos += 1
+                elif not tokens[pos].is_op("}"):
+                    raise ValueError(f"expected ',' or '}}' at {tokens[pos].describe()}")
+            pos += 1
+            return bag
+        if token.is_op("-", "+"):
+            number = value()
+            if not isinstance(number, (int, float)) or isinstance(number, bool):
+                raise ValueError("a sign must precede a number")
+            return -number if token.text == "-" else number
+        if token.kind in (T.STRING, T.INT, T.REAL):
+            return token.value
+        if token.kind is T.TIMESPAN:
+            return timedelta(seconds=token.value)
+        if token.kind is T.TYPED:
+            return typed_literal(*token.value)
+        if token.kind is T.IDENT:
+            words = {"true": True, "false": False, "null": None}
+            if token.text in words:
+                return words[token.text]
+            if tokens[pos].is_op("(") and tokens[pos + 1].kind is not T.EOF and tokens[pos + 2].is_op(")"):
+                inner = tokens[pos + 1]
+                pos += 3
+                return typed_literal(token.text, inner.value if inner.kind is not T.IDENT else inner.text)
+        raise ValueError(f"unexpected {token.describe()}")
+
+    if tokens[0].kind is T.EOF:
+        raise ValueError("empty dynamic literal")
+    result = value()
+    if tokens[pos].kind is not T.EOF:
+        raise ValueError(f"unexpected {tokens[pos].describe()} after the value")
+    return result

@@ -1,0 +1,307 @@
+"""Value helpers shared by the evaluator: conversions, string terms, ordering.
+
+Each helper implements a documented Kusto rule (see the citations in
+tests/conformance); the value model is described in ``literals``.
+"""
+
+from __future__ import annotations
+
+import decimal
+import json
+import math
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from framework.kql.literals import parse_datetime, parse_timespan
+
+SCALAR_TYPES = ("bool", "int", "long", "real", "decimal", "datetime", "timespan", "guid", "string", "dynamic")
+NUMERIC = ("int", "long", "real", "decimal")
+
+
+def type_of_value(value: Any) -> str:
+    """The KQL type name a Python value stands for (used for dynamic values)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "long"
+    if isinstance(value, float):
+        return "real"
+    if isinstance(value, decimal.Decimal):
+        return "decimal"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, datetime):
+        return "datetime"
+    if isinstance(value, timedelta):
+        return "timespan"
+    if isinstance(value, uuid.UUID):
+        return "guid"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "dictionary"
+    return "dynamic"
+
+
+def format_datetime_iso(value: datetime) -> str:
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    if value.microsecond:
+        text += f".{value.microsecond:06d}0"
+    return text + "Z"
+
+
+def format_timespan(value: timedelta) -> str:
+    """Kusto's constant format ``[-][d.]hh:mm:ss[.fffffff]``."""
+    ticks = (value.days * 86400 + value.seconds) * 10_000_000 + value.microseconds * 10
+    sign = "-" if ticks < 0 else ""
+    ticks = abs(ticks)
+    seconds, fraction = divmod(ticks, 10_000_000)
+    minutes, second = divmod(seconds, 60)
+    hours, minute = divmod(minutes, 60)
+    days, hour = divmod(hours, 24)
+    text = f"{sign}{f'{days}.' if days else ''}{hour:02d}:{minute:02d}:{second:02d}"
+    if fraction:
+        text += f".{fraction:07d}"
+    return text
+
+
+def format_real(value: float) -> str:
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return format_datetime_iso(value)
+    if isinstance(value, timedelta):
+        return format_timespan(value)
+    if isinstance(value, (uuid.UUID, decimal.Decimal)):
+        return str(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def to_json_text(value: Any) -> str:
+    """Compact JSON as Kusto prints dynamic values (no spaces)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=_json_default)
+
+
+def to_string(value: Any) -> str:
+    """``tostring()``: null becomes the empty string."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return format_real(value)
+    if isinstance(value, datetime):
+        return format_datetime_iso(value)
+    if isinstance(value, timedelta):
+        return format_timespan(value)
+    if isinstance(value, (list, dict)):
+        return to_json_text(value)
+    return str(value)
+
+
+def to_bool(value: Any) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float, decimal.Decimal)):
+        return value != 0
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text == "true":
+            return True
+        if text == "false":
+            return False
+        try:
+            return int(text) != 0
+        except ValueError:
+            return None
+    return None
+
+
+def to_long(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, (float, decimal.Decimal)):
+        if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+            return None
+        return int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return int(text)
+        except ValueError:
+            try:
+                return int(float(text))
+            except ValueError:
+                return None
+    if isinstance(value, timedelta):
+        return (value.days * 86400 + value.seconds) * 10_000_000 + value.microseconds * 10
+    if isinstance(value, datetime):
+        return ticks_of_datetime(value)
+    return None
+
+
+def to_real(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, (bool, int, float, decimal.Decimal)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def to_datetime(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return parse_datetime(value)
+        except ValueError:
+            return None
+    return None
+
+
+def to_timespan(value: Any) -> timedelta | None:
+    if value is None or isinstance(value, timedelta):
+        return value
+    if isinstance(value, str):
+        try:
+            return parse_timespan(value)
+        except ValueError:
+            return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return timedelta(microseconds=value / 10)  # ticks
+    return None
+
+
+def to_guid(value: Any) -> uuid.UUID | None:
+    if value is None or isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def to_dynamic(value: Any) -> Any:
+    """``todynamic``/``parse_json``: JSON text becomes a value; other text stays a string."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+_EPOCH = datetime(1, 1, 1)
+
+
+def ticks_of_datetime(value: datetime) -> int:
+    delta = value - _EPOCH
+    return (delta.days * 86400 + delta.seconds) * 10_000_000 + delta.microseconds * 10
+
+
+CONVERTERS = {
+    "string": to_string,
+    "bool": to_bool,
+    "int": to_long,
+    "long": to_long,
+    "real": to_real,
+    "decimal": lambda v: None if v is None else decimal.Decimal(str(v)),
+    "datetime": to_datetime,
+    "timespan": to_timespan,
+    "guid": to_guid,
+    "dynamic": lambda v: v,
+}
+
+
+def convert(value: Any, type_name: str) -> Any:
+    """Convert a Python value to the representation of a KQL type (None when not convertible)."""
+    return CONVERTERS[type_name](value)
+
+
+def default_value(type_name: str) -> Any:
+    """The value a missing column gets: empty for string, null for everything else."""
+    return "" if type_name == "string" else None
+
+
+# ------------------------------------------------------------------ terms
+
+
+def _is_term_char(ch: str) -> bool:
+    return ch.isalnum()
+
+
+def find_term(haystack: str, needle: str, *, prefix: bool = False, suffix: bool = False, case: bool = False) -> bool:
+    """Kusto's term match behind ``has`` (``hasprefix``/``hassuffix`` relax one side).
+
+    A term is a maximal run of alphanumeric characters; ``has`` is true when the
+    needle occurs with no alphanumeric character glued to either end of it (an
+    end of the needle that is itself not alphanumeric needs no boundary).
+    """
+    if not case:
+        haystack = haystack.lower()
+        needle = needle.lower()
+    if not needle:
+        return True
+    need_left = _is_term_char(needle[0]) and not suffix
+    need_right = _is_term_char(needle[-1]) and not prefix
+    start = haystack.find(needle)
+    while start >= 0:
+        end = start + len(needle)
+        left_ok = not need_left or start == 0 or not _is_term_char(haystack[start - 1])
+        right_ok = not need_right or end == len(haystack) or not _is_term_char(haystack[end])
+        if left_ok and right_ok:
+            return True
+        start = haystack.find(needle, start + 1)
+    return False
+
+
+# ------------------------------------------------------------------ ordering
+
+_TYPE_RANK = {bool: 0, int: 1, float: 1, decimal.Decimal: 1, datetime: 2, timedelta: 3, uuid.UUID: 4, str: 5, list: 6, dict: 7}
+
+
+def sort_key(value: Any) -> tuple:
+    """A total order for mixed values (dynamic columns): by type family, then value."""
+    if value is None:
+        return (-1, 0)
+    rank = _TYPE_RANK.get(type(value), 8)
+    if isinstance(value, float) and math.isnan(value):
+        return (rank, -math.inf)
+    if isinstance(value, (list, dict)):
+        return (rank, to_json_text(value))
+    if isinstance(value, uuid.UUID):
+        return (rank, str(value))
+    return (rank, value)
+
+
+def hashable(value: Any) -> Any:
+    """Group-by and distinct keys: dynamic arrays and bags compare by content."""
+    if isinstance(value, (list, dict)):
+        return ("$json", to_json_text(value))
+    if isinstance(value, bool):
+        return ("$bool", value)
+    return value
