@@ -1,0 +1,156 @@
+"""Loading a rule's test file into typed fixture tables and expectations.
+
+Fixture rows name only the columns that matter; every other column of the
+table gets its typed default (empty string for strings, null otherwise). A
+column the table does not have, or a value that does not fit the column's
+type, is an error at its line and column: a fixture that silently means
+something else would make a passing test worthless.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from framework import catalog
+from framework.errors import DacError, Location, RuleFileError
+from framework.kql import values as V
+from framework.kql.table import Table
+from framework.rules.model import Rule, test_file_for
+from framework.rules.yamlfile import YamlDocument, load_yaml
+from framework.schema_check import check_document
+from framework.testing.clock import DEFAULT_NOW, parse_clock, parse_time
+
+
+@dataclass
+class TestCase:
+    name: str
+    location: Location
+    now: datetime
+    ordered: bool
+    tables: dict[str, Table]
+    expect: list[dict[str, Any]]
+    expect_key: tuple
+    description: str = ""
+
+
+@dataclass
+class TestSuite:
+    rule: Rule
+    path: str
+    platform: str
+    doc: YamlDocument
+    cases: list[TestCase] = field(default_factory=list)
+
+
+def default_platform(rule: Rule) -> str:
+    """The platform fixtures are typed for when the test file does not say."""
+    platforms = rule.data.get("platforms")
+    if isinstance(platforms, list) and platforms:
+        return catalog.normalise_platform(platforms[0])
+    connectors = rule.data.get("requiredDataConnectors") or []
+    if any(isinstance(c, dict) and c.get("connectorId") == "MicrosoftThreatProtection" for c in connectors):
+        return "defender"
+    return "sentinel"
+
+
+def convert_value(raw: Any, type_name: str, now: datetime, where: Location) -> Any:
+    """A YAML value as a value of ``type_name``; times may be relative to ``now``."""
+    if raw is None:
+        return V.default_value(type_name)
+    try:
+        if type_name == "datetime" and isinstance(raw, str):
+            return parse_time(raw, now)
+    except ValueError as exc:
+        raise DacError(f"invalid datetime {raw!r}: {exc}", where) from None
+    if type_name == "string" and not isinstance(raw, str):
+        raise DacError(f"expected a string, got {raw!r} (quote it)", where)
+    if type_name == "bool" and not isinstance(raw, bool):
+        raise DacError(f"expected true or false, got {raw!r}", where)
+    if type_name in ("long", "int") and isinstance(raw, float) and raw != int(raw):
+        raise DacError(f"expected a whole number, got {raw!r}", where)
+    value = V.convert(raw, type_name)
+    if value is None and raw != "":
+        raise DacError(f"{raw!r} is not a valid {type_name}", where)
+    return value
+
+
+def _table_schema(suite_doc: YamlDocument, platform: str, table: str, where: Location) -> tuple[tuple[str, str], ...]:
+    overrides = (suite_doc.data.get("schemas") or {}).get(table)
+    if overrides:
+        return tuple(overrides.items())
+    columns = catalog.table_columns(platform, table)
+    if columns is None:
+        known = ", ".join(catalog.known_tables(platform)) or "none"
+        raise DacError(
+            f"no schema for table '{table}' on platform {catalog.PLATFORMS[platform]} "
+            f"(catalog has: {known}); add it to schemas/tables or declare it under 'schemas:'",
+            where,
+        )
+    return columns
+
+
+def build_table(doc: YamlDocument, key: tuple, columns: tuple[tuple[str, str], ...], rows: list[Any], now: datetime) -> Table:
+    types = dict(columns)
+    out = []
+    for number, row in enumerate(rows):
+        row_key = key + (number,)
+        values = {}
+        for column, raw in row.items():
+            if column not in types:
+                from difflib import get_close_matches
+
+                close = get_close_matches(str(column), list(types), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                raise DacError(f"unknown column '{column}'{hint}", doc.location(row_key + (column,)))
+            values[column] = convert_value(raw, types[column], now, doc.location(row_key + (column,)))
+        out.append(tuple(values[c] if c in values else V.default_value(t) for c, t in columns))
+    return Table(list(columns), out)
+
+
+def load_test_suite(rule: Rule, path: str | Path | None = None) -> TestSuite | None:
+    """The suite beside ``rule`` (``x.tests.yaml``), or None if it has none."""
+    path = Path(path) if path else test_file_for(rule.path)
+    if path is None:
+        return None
+    doc = load_yaml(path)
+    if not isinstance(doc.data, dict):
+        raise RuleFileError("a test file must be a YAML mapping with a 'cases' list", Location(doc.path, 1, 1))
+    problems = check_document(doc, "tests.schema.json")
+    if problems:
+        raise problems[0]
+    platform = catalog.normalise_platform(doc.data["platform"]) if "platform" in doc.data else default_platform(rule)
+    try:
+        base_now = parse_clock(doc.data["now"]) if "now" in doc.data else DEFAULT_NOW
+    except ValueError as exc:
+        raise DacError(f"invalid clock: {exc}", doc.location(("now",))) from None
+    suite = TestSuite(rule, str(path), platform, doc)
+    names: set[str] = set()
+    for index, raw in enumerate(doc.data["cases"]):
+        key = ("cases", index)
+        if raw["name"] in names:
+            raise DacError(f"duplicate case name {raw['name']!r}", doc.location(key + ("name",)))
+        names.add(raw["name"])
+        try:
+            now = parse_clock(raw["now"]) if "now" in raw else base_now
+        except ValueError as exc:
+            raise DacError(f"invalid clock: {exc}", doc.location(key + ("now",))) from None
+        tables = {}
+        for table, rows in raw["tables"].items():
+            columns = _table_schema(doc, platform, table, doc.location(key + ("tables", table)))
+            tables[table] = build_table(doc, key + ("tables", table), columns, rows, now)
+        suite.cases.append(
+            TestCase(
+                name=raw["name"],
+                location=doc.location(key),
+                now=now,
+                ordered=bool(raw.get("ordered", False)),
+                tables=tables,
+                expect=raw["expect"],
+                expect_key=key + ("expect",),
+                description=raw.get("description", ""),
+            )
+        )
+    return suite

@@ -1,0 +1,46 @@
+"""Time values in test files: absolute ISO 8601 or relative to the test's fixed clock.
+
+``now``, ``now-1h``, ``now + 2d 3h`` are relative (KQL timespan units); this
+lets a fixture say "five minutes ago" and stay true whatever the clock is set to.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from framework.kql.literals import parse_datetime, parse_timespan
+
+DEFAULT_NOW = datetime(2025, 1, 1)
+_RELATIVE = re.compile(r"^\s*now\s*(?:([+-])\s*(.+?))?\s*$", re.IGNORECASE)
+
+
+def parse_time(text: str, now: datetime) -> datetime:
+    """Resolve an absolute or ``now±span`` time; raise ValueError with the reason."""
+    match = _RELATIVE.match(text)
+    if match:
+        sign, span = match.groups()
+        if not sign:
+            return now
+        total = timedelta()
+        for part in span.split():
+            value = parse_timespan(part)
+            if value is None:
+                raise ValueError(f"invalid timespan {part!r}")
+            total += value
+        return now + total if sign == "+" else now - total
+    value = parse_datetime(text)
+    if value is None:
+        raise ValueError("null is not a time")
+    return value
+
+
+def parse_clock(text: str) -> datetime:
+    """The ``now:`` of a test file: an absolute time only."""
+    value = parse_datetime(str(text))
+    if value is None:
+        raise ValueError("the clock cannot be null")
+    return value
+
+
+__all__ = ["DEFAULT_NOW", "parse_time", "parse_clock", "timedelta"]
