@@ -16,7 +16,7 @@ from framework.kql.errors import KqlSyntaxError
 from framework.kql.lexer import T, Token, tokenize
 from framework.kql.literals import dynamic_from_text, typed_literal
 
-MAX_DEPTH = 200
+MAX_DEPTH = 100
 
 STRING_OPERATORS = {
     "has", "has_cs", "hasprefix", "hasprefix_cs", "hassuffix", "hassuffix_cs",

@@ -60,6 +60,11 @@ class YamlDocument:
     data: Any
     positions: dict[PathKey, Location] = field(default_factory=dict)
     nodes: dict[PathKey, yaml.Node] = field(default_factory=dict)
+    key_positions: dict[PathKey, Location] = field(default_factory=dict)
+
+    def key_location(self, key: PathKey) -> Location:
+        """Position of the mapping key naming ``key`` (for "unknown key" findings)."""
+        return self.key_positions.get(tuple(key)) or self.location(key)
 
     def location(self, key: PathKey) -> Location:
         """Position of the value at ``key``, or of its nearest existing parent."""
@@ -86,15 +91,17 @@ class YamlDocument:
         return None
 
 
-def _walk(node: yaml.Node, key: PathKey, path: str, positions: dict, nodes: dict) -> None:
-    positions[key] = Location(path, node.start_mark.line + 1, node.start_mark.column + 1)
-    nodes[key] = node
+def _walk(node: yaml.Node, key: PathKey, path: str, doc: "YamlDocument") -> None:
+    doc.positions[key] = Location(path, node.start_mark.line + 1, node.start_mark.column + 1)
+    doc.nodes[key] = node
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
-            _walk(value_node, key + (key_node.value,), path, positions, nodes)
+            child = key + (key_node.value,)
+            doc.key_positions[child] = Location(path, key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            _walk(value_node, child, path, doc)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(item, key + (index,), path, positions, nodes)
+            _walk(item, key + (index,), path, doc)
 
 
 def parse_yaml(text: str, path: str = "") -> YamlDocument:
@@ -112,11 +119,10 @@ def parse_yaml(text: str, path: str = "") -> YamlDocument:
         raise RuleFileError(f"YAML error: {exc}", Location(path)) from None
     finally:
         loader.dispose()
-    positions: dict[PathKey, Location] = {}
-    nodes: dict[PathKey, yaml.Node] = {}
+    doc = YamlDocument(path=path, text=text, data=data)
     if node is not None:
-        _walk(node, (), path, positions, nodes)
-    return YamlDocument(path=path, text=text, data=data, positions=positions, nodes=nodes)
+        _walk(node, (), path, doc)
+    return doc
 
 
 def load_yaml(path: str | Path) -> YamlDocument:

@@ -104,7 +104,7 @@ def build_table(doc: YamlDocument, key: tuple, columns: tuple[tuple[str, str], .
 
                 close = get_close_matches(str(column), list(types), n=1)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
-                raise DacError(f"unknown column '{column}'{hint}", doc.location(row_key + (column,)))
+                raise DacError(f"unknown column '{column}'{hint}", doc.key_location(row_key + (column,)))
             values[column] = convert_value(raw, types[column], now, doc.location(row_key + (column,)))
         out.append(tuple(values[c] if c in values else V.default_value(t) for c, t in columns))
     return Table(list(columns), out)

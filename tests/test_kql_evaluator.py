@@ -1,0 +1,263 @@
+"""Evaluator semantics, each case checked against Kusto's documented behaviour (URL per test)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+import pytest
+
+from framework.kql import KqlSemanticError, KqlUnsupportedError, evaluate
+from framework.kql.table import Table
+
+NOW = datetime(2024, 5, 1, 12, 0, 0)
+STRING_OPS = "https://learn.microsoft.com/kusto/query/datatypes-string-operators"
+
+
+def run(query: str, **tables) -> list[dict]:
+    return evaluate(query, tables, now=NOW)
+
+
+def values(query: str, **tables) -> list:
+    return [next(iter(row.values())) for row in run(query, **tables)]
+
+
+# ------------------------------------------------------------------ string operators (STRING_OPS)
+
+@pytest.mark.parametrize(
+    "expr,expected",
+    [
+        ('"North America" has "america"', True),
+        ('"Phishing" has "Phish"', False),
+        ('"Malware,Phish" has "Phish"', True),
+        ('"Malware,Phish" has "phish"', True),
+        ('"Malware,Phish" has_cs "phish"', False),
+        ('"Malware,Phish" !has "Phish"', False),
+        ('"a-b_c" has "b"', True),
+        ('"x.example.com" has "example.com"', True),
+        ('"xexample.com" has "example.com"', False),
+        ('"Fabrikam" hasprefix "fab"', True),
+        ('"Fabrikam" hassuffix "kam"', True),
+        ('"FabriKam" contains "BRik"', True),
+        ('"FabriKam" contains_cs "brik"', False),
+        ('"Fabrikam" startswith "FAB"', True),
+        ('"Fabrikam" startswith_cs "FAB"', False),
+        ('"Fabrikam" endswith "KAM"', True),
+        ('"aBc" == "aBc"', True),
+        ('"abc" == "ABC"', False),
+        ('"abc" =~ "ABC"', True),
+        ('"abc" != "ABC"', True),
+        ('"aBc" !~ "ABC"', False),
+        ('"abc" in ("x", "abc")', True),
+        ('"ABC" in ("x", "abc")', False),
+        ('"ABC" in~ ("x", "abc")', True),
+        ('"ABC" !in~ ("x", "abc")', False),
+        ('"north america" has_any ("south", "north")', True),
+        ('"north america" has_all ("north", "south")', False),
+        ('"aaab" matches regex "a+b$"', True),
+    ],
+)
+def test_string_operators(expr: str, expected: bool) -> None:
+    assert values(f"print r = {expr}") == [expected]
+
+
+def test_matches_regex_is_re2_and_cannot_backtrack() -> None:
+    # RE2 runs in linear time: the classic catastrophic pattern returns at once.
+    text = "a" * 5000 + "!"
+    assert values(f'print r = "{text}" matches regex "(a+)+$"') == [False]
+
+
+def test_invalid_regex_is_reported_at_its_position() -> None:
+    with pytest.raises(KqlSemanticError) as info:
+        run('print r = "x" matches regex "(unclosed"')
+    assert info.value.column == 29
+
+
+# ------------------------------------------------------------------ types and nulls
+
+def test_bool_compared_with_string_uses_tobool_rules() -> None:
+    # https://learn.microsoft.com/kusto/query/tobool-function: "0" converts to false, "1" to true.
+    rows = [{"b": True}, {"b": False}, {"b": None}]
+    table = Table.from_dicts(rows, [("b", "bool")])
+    assert evaluate('T | where b != "0"', {"T": table}, now=NOW) == [{"b": True}]
+    assert evaluate('T | where b == "1"', {"T": table}, now=NOW) == [{"b": True}]
+
+
+def test_null_never_satisfies_a_comparison() -> None:
+    # https://learn.microsoft.com/kusto/query/scalar-data-types/null-values
+    table = Table.from_dicts([{"n": 1}, {"n": None}], [("n", "long")])
+    assert evaluate("T | where n > 0", {"T": table}, now=NOW) == [{"n": 1}]
+    assert evaluate("T | where n < 5", {"T": table}, now=NOW) == [{"n": 1}]
+    assert evaluate("T | where isnull(n)", {"T": table}, now=NOW) == [{"n": None}]
+
+
+def test_empty_string_is_not_null() -> None:
+    assert run('print a = isempty(""), b = isnull(""), c = isnotempty(" ")') == [{"a": True, "b": False, "c": True}]
+
+
+def test_long_division_truncates_and_real_division_does_not() -> None:
+    # https://learn.microsoft.com/kusto/query/numerical-operators
+    assert run("print a = 7 / 2, b = -7 / 2, c = 7.0 / 2, d = 7 % 3") == [{"a": 3, "b": -3, "c": 3.5, "d": 1}]
+
+
+def test_datetime_and_timespan_arithmetic() -> None:
+    row = run("print a = datetime(2024-01-02) - datetime(2024-01-01), b = datetime(2024-01-01) + 1h, c = 2h / 30m, d = ago(1d)")[0]
+    assert row == {"a": timedelta(days=1), "b": datetime(2024, 1, 1, 1), "c": 4.0, "d": NOW - timedelta(days=1)}
+
+
+def test_guid_and_dynamic_values() -> None:
+    row = run('print g = guid(74be27de-1e4e-49d9-b579-fe0b331d3642), d = dynamic({"a": [1, 2, {"b": "x"}]}).a[2].b, n = array_length(dynamic([1,2,3])), neg = dynamic([1,2,3])[-1]')[0]
+    assert row == {"g": uuid.UUID("74be27de-1e4e-49d9-b579-fe0b331d3642"), "d": "x", "n": 3, "neg": 3}
+
+
+def test_tostring_formats() -> None:
+    # https://learn.microsoft.com/kusto/query/tostring-function
+    row = run('print a = tostring(datetime(2024-01-02 03:04:05)), b = tostring(1h), c = tostring(dynamic(["a",1])), d = tostring(true), e = tostring(1.0)')[0]
+    assert row == {"a": "2024-01-02T03:04:05Z", "b": "01:00:00", "c": '["a",1]', "d": "true", "e": "1"}
+
+
+def test_ago_and_now_use_the_fixed_clock() -> None:
+    assert run("print a = now(), b = ago(30m)") == [{"a": NOW, "b": NOW - timedelta(minutes=30)}]
+
+
+def test_bin_rounds_down() -> None:
+    # https://learn.microsoft.com/kusto/query/bin-function
+    row = run("print a = bin(4.5, 1), b = bin(datetime(1970-05-11 13:45:07), 1d), c = bin(10, 3), d = bin(time(16d), 7d)")[0]
+    assert row == {"a": 4.0, "b": datetime(1970, 5, 11), "c": 9, "d": timedelta(days=14)}
+
+
+# ------------------------------------------------------------------ tabular operators
+
+EVENTS = [
+    {"User": "alice", "Action": "ClickAllowed", "Count": 3, "Time": datetime(2024, 5, 1, 10)},
+    {"User": "bob", "Action": "ClickBlocked", "Count": 1, "Time": datetime(2024, 5, 1, 11)},
+    {"User": "alice", "Action": "ClickBlocked", "Count": 5, "Time": datetime(2024, 5, 1, 9)},
+    {"User": "carol", "Action": "ClickAllowed", "Count": None, "Time": datetime(2024, 4, 1)},
+]
+
+
+def events() -> Table:
+    return Table.from_dicts(EVENTS, [("User", "string"), ("Action", "string"), ("Count", "long"), ("Time", "datetime")])
+
+
+def test_where_extend_project() -> None:
+    result = evaluate("E | where Time > ago(1d) | extend Twice = Count * 2 | project User, Twice", {"E": events()}, now=NOW)
+    assert result == [{"User": "alice", "Twice": 6}, {"User": "bob", "Twice": 2}, {"User": "alice", "Twice": 10}]
+
+
+def test_extend_replaces_an_existing_column_in_place() -> None:
+    result = evaluate("E | take 1 | extend User = toupper(User)", {"E": events()}, now=NOW)
+    assert list(result[0]) == ["User", "Action", "Count", "Time"] and result[0]["User"] == "ALICE"
+
+
+def test_summarize_aggregates_and_default_names() -> None:
+    # https://learn.microsoft.com/kusto/query/summarize-operator : by-columns first, then aggregates.
+    result = evaluate(
+        "E | summarize count(), dcount(Action), make_set(Action), max(Count), min(Time), sum(Count) by User",
+        {"E": events()}, now=NOW,
+    )
+    assert result[0] == {
+        "User": "alice", "count_": 2, "dcount_Action": 2, "set_Action": ["ClickAllowed", "ClickBlocked"],
+        "max_Count": 5, "min_Time": datetime(2024, 5, 1, 9), "sum_Count": 8,
+    }
+    assert [r["User"] for r in result] == ["alice", "bob", "carol"]
+    assert result[2]["max_Count"] is None
+
+
+def test_summarize_without_groups_on_empty_input_gives_one_row() -> None:
+    assert evaluate("E | where User == 'nobody' | summarize n = count()", {"E": events()}, now=NOW) == [{"n": 0}]
+
+
+def test_arg_max_returns_the_whole_row() -> None:
+    # https://learn.microsoft.com/kusto/query/arg-max-aggregation-function
+    result = evaluate("E | summarize arg_max(Time, *) by User", {"E": events()}, now=NOW)
+    assert result[0] == {"User": "alice", "Time": datetime(2024, 5, 1, 10), "Action": "ClickAllowed", "Count": 3}
+
+
+def test_countif_and_expressions_over_aggregates() -> None:
+    result = evaluate("E | summarize Allowed = countif(Action == 'ClickAllowed'), Ratio = todouble(count()) / 2", {"E": events()}, now=NOW)
+    assert result == [{"Allowed": 2, "Ratio": 2.0}]
+
+
+def test_sort_defaults_to_descending_with_nulls_last() -> None:
+    # https://learn.microsoft.com/kusto/query/sort-operator
+    result = evaluate("E | sort by Count | project Count", {"E": events()}, now=NOW)
+    assert [r["Count"] for r in result] == [5, 3, 1, None]
+    result = evaluate("E | order by Count asc | project Count", {"E": events()}, now=NOW)
+    assert [r["Count"] for r in result] == [None, 1, 3, 5]
+
+
+def test_take_top_distinct_count() -> None:
+    assert len(evaluate("E | take 2", {"E": events()}, now=NOW)) == 2
+    assert evaluate("E | top 1 by Count desc | project User", {"E": events()}, now=NOW) == [{"User": "alice"}]
+    assert evaluate("E | distinct Action", {"E": events()}, now=NOW) == [{"Action": "ClickAllowed"}, {"Action": "ClickBlocked"}]
+    assert evaluate("E | count", {"E": events()}, now=NOW) == [{"Count": 4}]
+
+
+def test_let_scalars_tables_and_functions() -> None:
+    query = """
+    let since = ago(1d);
+    let allowed = E | where Action == "ClickAllowed";
+    let shout = (s:string) { toupper(s) };
+    allowed | where Time > since | project Name = shout(User)
+    """
+    assert evaluate(query, {"E": events()}, now=NOW) == [{"Name": "ALICE"}]
+
+
+def test_join_kinds_and_column_renaming() -> None:
+    # https://learn.microsoft.com/kusto/query/join-operator : default kind is innerunique.
+    left = Table.from_dicts([{"k": 1, "v": "a"}, {"k": 1, "v": "b"}, {"k": 2, "v": "c"}])
+    right = Table.from_dicts([{"k": 1, "v": "x"}, {"k": 1, "v": "y"}, {"k": 3, "v": "z"}])
+    tables = {"L": left, "R": right}
+    assert evaluate("L | join R on k", tables, now=NOW) == [
+        {"k": 1, "v": "a", "k1": 1, "v1": "x"}, {"k": 1, "v": "a", "k1": 1, "v1": "y"}]
+    assert len(evaluate("L | join kind=inner R on k", tables, now=NOW)) == 4
+    outer = evaluate("L | join kind=leftouter R on $left.k == $right.k", tables, now=NOW)
+    assert outer[-1] == {"k": 2, "v": "c", "k1": None, "v1": ""}
+    assert evaluate("L | join kind=leftanti R on k", tables, now=NOW) == [{"k": 2, "v": "c"}]
+
+
+def test_mv_expand_and_union() -> None:
+    table = Table.from_dicts([{"id": 1, "xs": [1, 2]}, {"id": 2, "xs": []}], [("id", "long"), ("xs", "dynamic")])
+    assert evaluate("T | mv-expand x = xs to typeof(long) | project id, x", {"T": table}, now=NOW) == [
+        {"id": 1, "x": 1}, {"id": 1, "x": 2}]
+    merged = evaluate("union withsource=Src A, B", {"A": [{"a": 1}], "B": [{"b": "x"}]}, now=NOW)
+    assert merged == [{"Src": "A", "a": 1, "b": ""}, {"Src": "B", "a": None, "b": "x"}]
+
+
+# ------------------------------------------------------------------ errors name the feature and position
+
+def test_unknown_column_suggests_a_name() -> None:
+    with pytest.raises(KqlSemanticError) as info:
+        evaluate("E\n| where Acton == 'x'", {"E": events()}, now=NOW)
+    assert (info.value.line, info.value.column) == (2, 9)
+    assert "unknown column or variable 'Acton' (did you mean 'Action'?)" in info.value.message
+
+
+def test_unknown_table_is_an_error() -> None:
+    with pytest.raises(KqlSemanticError, match="unknown table 'Nope'"):
+        evaluate("Nope | take 1", {"E": events()}, now=NOW)
+
+
+def test_unsupported_function_is_refused_not_guessed() -> None:
+    with pytest.raises(KqlUnsupportedError) as info:
+        evaluate("E | extend g = geo_info_from_ip_address('1.2.3.4')", {"E": events()}, now=NOW)
+    assert "geo_info_from_ip_address" in info.value.message and info.value.column == 16
+
+
+def test_unsupported_operator_is_refused() -> None:
+    with pytest.raises(KqlUnsupportedError, match="getschema"):
+        evaluate("E | getschema", {"E": events()}, now=NOW)
+
+
+def test_wrong_arity_is_reported() -> None:
+    with pytest.raises(KqlSemanticError, match=r"'tolower\(\)' takes 1 argument"):
+        evaluate("E | extend x = tolower(User, 1)", {"E": events()}, now=NOW)
+
+
+def test_row_limit_stops_runaway_joins() -> None:
+    from framework.kql.errors import KqlRuntimeError
+
+    many = Table.from_dicts([{"k": 1}] * 200)
+    with pytest.raises(KqlRuntimeError, match="more than 1000 rows"):
+        evaluate("A | join kind=inner A on k", {"A": many}, now=NOW, max_rows=1000)

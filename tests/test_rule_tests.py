@@ -1,0 +1,117 @@
+"""`dac test`: seed cases pass, wrong expectations fail with a diff, bad fixtures are located errors."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from framework.cli import main
+from framework.testing.clock import parse_time
+from framework.testing.runner import run_tests
+
+from conftest import REPO
+
+SEED = REPO / "detections" / "hunting" / "user-clicked-through-events.yaml"
+SEED_TESTS = SEED.with_name("user-clicked-through-events.tests.yaml")
+
+
+@pytest.fixture()
+def rule_copy(tmp_path: Path) -> Path:
+    """A copy of the seed rule and its tests that a test may edit."""
+    shutil.copy(SEED, tmp_path / "rule.yaml")
+    shutil.copy(SEED_TESTS, tmp_path / "rule.tests.yaml")
+    return tmp_path
+
+
+def edit_tests(folder: Path, old: str, new: str) -> None:
+    path = folder / "rule.tests.yaml"
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_seed_rule_cases_pass() -> None:
+    report = run_tests([str(SEED)])
+    assert report.ok
+    assert report.counts()["PASS"] == 7
+
+
+def test_cli_reports_pass_count(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["test", str(SEED)]) == 0
+    assert capsys.readouterr().out.strip().endswith("7 passed, 0 failed")
+
+
+def test_wrong_expectation_fails_with_a_diff(rule_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    edit_tests(rule_copy, "NetworkMessageId: m-6, ThreatTypes: Phish}", "NetworkMessageId: m-WRONG, ThreatTypes: Phish}")
+    assert main(["test", str(rule_copy)]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL" in out and "has matches whole terms only" in out
+    assert '-{ReportId: "r-exact", IsClickedThrough: null, AccountUpn: "erin@contoso.com", NetworkMessageId: "m-WRONG"' in out
+    assert '+{ReportId: "r-exact", IsClickedThrough: null, AccountUpn: "erin@contoso.com", NetworkMessageId: "m-6"' in out
+    assert out.strip().endswith("6 passed, 1 failed")
+
+
+def test_unexpected_row_is_shown(rule_copy: Path) -> None:
+    edit_tests(rule_copy, "r-blocked, ActionType: ClickBlocked, IsClickedThrough: false",
+               "r-blocked, ActionType: ClickBlocked, IsClickedThrough: true")
+    report = run_tests([str(rule_copy)])
+    failed = [r for r in report.results if r.status == "FAIL"]
+    assert [r.case for r in failed] == ["blocked click not clicked through is not reported"]
+    assert failed[0].details[0] == "0 row(s) expected, 1 returned"
+    assert any(line.startswith('+{ReportId: "r-blocked"') for line in failed[0].details)
+
+
+def test_unknown_fixture_column_is_located(rule_copy: Path) -> None:
+    edit_tests(rule_copy, "ActionType: ClickBlocked, IsClickedThrough: false,\n           ThreatTypes: Phish, AccountUpn: carol",
+               "ActionType: ClickBlocked, IsClickedThrough: false,\n           ThreatType: Phish, AccountUpn: carol")
+    report = run_tests([str(rule_copy)])
+    (result,) = report.results
+    assert result.status == "ERROR"
+    assert str(result.location) == f"{rule_copy / 'rule.tests.yaml'}:34:12"
+    assert result.details == ["unknown column 'ThreatType' (did you mean 'ThreatTypes'?)"]
+
+
+def test_badly_typed_fixture_value_is_located(rule_copy: Path) -> None:
+    edit_tests(rule_copy, "IsClickedThrough: false,\n           ThreatTypes: Phish, AccountUpn: alice",
+               "IsClickedThrough: maybe,\n           ThreatTypes: Phish, AccountUpn: alice")
+    (result,) = run_tests([str(rule_copy)]).results
+    assert result.status == "ERROR" and "expected true or false, got 'maybe'" in result.details[0]
+    assert result.location.line == 10
+
+
+def test_expected_row_must_state_every_result_column(rule_copy: Path) -> None:
+    edit_tests(rule_copy, "NetworkMessageId: m-1, ThreatTypes: Phish}", "NetworkMessageId: m-1}")
+    results = run_tests([str(rule_copy)]).results
+    errors = [r for r in results if r.status == "ERROR"]
+    assert len(errors) == 1 and "lacks result column(s): ThreatTypes" in errors[0].details[0]
+
+
+def test_rule_without_tests_fails(tmp_path: Path) -> None:
+    shutil.copy(SEED, tmp_path / "rule.yaml")
+    (result,) = run_tests([str(tmp_path)]).results
+    assert result.status == "FAIL" and "no test file" in result.details[0]
+
+
+def test_query_error_points_into_the_rule_file(rule_copy: Path) -> None:
+    rule = rule_copy / "rule.yaml"
+    rule.write_text(rule.read_text().replace("| where ThreatTypes has", "| where ThreatTyp has"))
+    results = run_tests([str(rule_copy)]).results
+    assert results and all(r.status == "ERROR" for r in results)
+    assert results[0].details[0].startswith(f"{rule}:18:11: unknown column or variable 'ThreatTyp'")
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [("now", datetime(2024, 5, 1)), ("now-1h", datetime(2024, 4, 30, 23)), ("now + 1d 2h", datetime(2024, 5, 2, 2)),
+     ("2024-01-01T00:00:00Z", datetime(2024, 1, 1))],
+)
+def test_relative_times(text: str, expected: datetime) -> None:
+    assert parse_time(text, datetime(2024, 5, 1)) == expected
+
+
+def test_relative_time_rejects_garbage() -> None:
+    with pytest.raises(ValueError):
+        parse_time("now-soon", datetime(2024, 5, 1))
