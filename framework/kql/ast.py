@@ -47,6 +47,7 @@ class Expr(Node):
 class Literal(Expr):
     value: Any
     type: str  # string, bool, int, long, real, decimal, datetime, timespan, guid, dynamic
+    error: str | None = field(default=None, compare=False)  # text Kusto parses but cannot interpret
 
 
 @dataclass
@@ -347,6 +348,47 @@ class MvApply(Operator):
     items: list[MvExpandItem]
     subquery: "Pipeline"
     limit: Expr | None
+
+
+@dataclass
+class TopNestedLevel(Node):
+    count: Expr | None
+    of: "Assignment"
+    others: Expr | None
+    by: "Assignment"
+    descending: bool
+
+
+@dataclass
+class TopNested(Operator):
+    levels: list[TopNestedLevel]
+
+
+@dataclass
+class Search(Operator):
+    """``search [in (T, ...)] predicate``: bare strings match terms in any column."""
+
+    params: dict[str, Any]
+    tables: list[str]
+    predicate: Expr
+
+
+@dataclass
+class SearchSource(Source):
+    search: Search
+
+
+@dataclass
+class Find(Node):
+    params: dict[str, Any]
+    tables: list[str]
+    predicate: Expr
+    project: list[str] | None
+
+
+@dataclass
+class FindSource(Source):
+    find: Find
 
 
 @dataclass

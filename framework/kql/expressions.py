@@ -326,6 +326,8 @@ class ExpressionCompiler:
     # leaves
 
     def c_Literal(self, expr: ast.Literal) -> Compiled:
+        if expr.error:
+            raise semantic(expr, expr.error)
         return constant(expr.value, expr.type)
 
     def c_Name(self, expr: ast.Name) -> Compiled:

@@ -82,6 +82,8 @@ _NUMBER = re.compile(
 )
 _WORD = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
 _UNIT = re.compile(r"[A-Za-z]+")
+# Zero-width characters pasted from web pages; Kusto skips them like white space.
+_INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"}
 _TYPED_LITERALS = {"datetime", "date", "timespan", "time", "guid", "uuid", "uniqueid"}
 
 
@@ -136,13 +138,18 @@ class Lexer:
         n = len(text)
         while self.pos < n:
             ch = text[self.pos]
-            if ch.isspace():
+            if ch.isspace() or ch in _INVISIBLE:
                 self.pos += 1
-            elif text.startswith("//", self.pos):
+            elif text.startswith("//", self.pos) or (ch == "#" and self._at_line_start()):
+                # ``#connect``-style client directives occupy a whole line, like comments.
                 end = text.find("\n", self.pos)
                 self.pos = n if end < 0 else end
             else:
                 return
+
+    def _at_line_start(self) -> bool:
+        start = self.text.rfind("\n", 0, self.pos) + 1
+        return not self.text[start:self.pos].strip()
 
     def _string_prefix_ahead(self) -> bool:
         """``@"..."``, ``h"..."``, ``h@"..."``: a prefix letter glued to a quote."""
@@ -238,7 +245,10 @@ class Lexer:
                 self.pos = unit.end()
                 seconds = float(literal) * _TIMESPAN_UNITS[word.lower()]
                 return self._make(T.TIMESPAN, start, seconds)
-            raise self.error(f"invalid number or timespan literal '{literal}{word}'", start)
+            tail = _WORD.match(self.text, unit.start())
+            self.pos = tail.end()
+            # Not a timespan unit: Kusto reads digits followed by letters as a name.
+            return self._make(T.IDENT, start, self.text[start:self.pos])
         if literal.lower().startswith("0x"):
             return self._make(T.INT, start, int(literal, 16))
         if any(c in literal for c in ".eE"):

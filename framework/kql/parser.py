@@ -38,6 +38,7 @@ class Parser:
         self.tokens = tokenize(text)
         self.index = 0
         self.depth = 0
+        self.depth_allows_equals = True
 
     # ------------------------------------------------------------ helpers
 
@@ -282,8 +283,12 @@ class Parser:
                 return self.at(ast.ExprSource(self.at(ast.Tabular(ast.Pipeline(
                     self.at(ast.ExprSource(ast.Name("$evaluate")), token),
                     [self.at(ast.Evaluate(params, call), token)])), token)), token)
-            if word in ("find", "search"):
-                raise self.error(f"'{word}' is not supported by this parser yet", token)
+            if word == "search":
+                self.advance()
+                return self.at(ast.SearchSource(self.search_body()), token)
+            if word == "find":
+                self.advance()
+                return self.at(ast.FindSource(self.find_body()), token)
         expr = self.expression()
         return self.at(ast.ExprSource(expr), token)
 
@@ -388,6 +393,9 @@ class Parser:
         start = self.tok
         parts: list[str] = []
         prev: Token | None = None
+        if start.is_op("$") and self.peek().kind is T.IDENT and self.adjacent(start, self.peek()):
+            prev = self.advance()  # ``$table``, the column search and union add
+            parts.append("$")
         while (self.tok.kind in (T.IDENT, T.INT) or self.tok.is_op("*")) and (prev is None or self.adjacent(prev, self.tok)):
             prev = self.advance()
             parts.append(prev.text)
@@ -591,6 +599,8 @@ class Parser:
         limit = self.expression() if self.accept_word("limit") else None
         return ast.MvExpand(params, items, limit)
 
+    op_mvexpand = op_mv_expand
+
     def op_mv_apply(self, token: Token) -> ast.Operator:
         params = self.params({"with_itemindex", "hint"})
         items = self.mv_items()
@@ -679,7 +689,7 @@ class Parser:
             if not self.accept_op(","):
                 break
         self.expect_word("on")
-        on = self.expression()
+        on = self.nested(self.additive)
         rng: dict[str, ast.Expr] = {}
         if self.accept_word("in"):
             self.expect_word("range")
@@ -706,6 +716,60 @@ class Parser:
             while self.accept_op(","):
                 args.append(self.expression())
         return ast.Generic(name, args)
+
+    def op_top_nested(self, token: Token) -> ast.Operator:
+        levels: list[ast.TopNestedLevel] = []
+        while True:
+            start = self.tok
+            count = None if self.tok.is_word("of") else self.expression()
+            self.expect_word("of")
+            of = self.assignment()
+            others = None
+            if self.accept_word("with"):
+                self.expect_word("others")
+                self.expect_op("=")
+                others = self.expression()
+            self.expect_word("by")
+            by = self.assignment()
+            direction = self.accept_word("asc", "desc")
+            levels.append(self.at(ast.TopNestedLevel(count, of, others, by, direction != "asc"), start))
+            if not self.accept_op(","):
+                return ast.TopNested(levels)
+
+    def op_search(self, token: Token) -> ast.Operator:
+        return self.search_body()
+
+    def search_body(self) -> ast.Search:
+        params = self.params({"kind"})
+        tables: list[str] = []
+        if self.tok.is_word("in") and self.peek().is_op("("):
+            self.advance()
+            self.advance()
+            while not self.tok.is_op(")"):
+                tables.append(self.name_pattern())
+                if not self.accept_op(","):
+                    break
+            self.expect_op(")")
+        return ast.Search(params, tables, self.expression())
+
+    def find_body(self) -> ast.Find:
+        params = self.params({"withsource", "hint"})
+        tables: list[str] = []
+        if self.accept_word("in"):
+            self.expect_op("(")
+            while not self.tok.is_op(")"):
+                tables.append(self.name_pattern())
+                if not self.accept_op(","):
+                    break
+            self.expect_op(")")
+        self.expect_word("where")
+        predicate = self.expression()
+        project: list[str] | None = None
+        if self.accept_word("project-smart"):
+            project = []
+        elif self.accept_word("project"):
+            project = self.pattern_list()
+        return ast.Find(params, tables, predicate, project)
 
     def op_getschema(self, token: Token) -> ast.Operator:
         return self.generic("getschema", with_args=False)
@@ -770,6 +834,10 @@ class Parser:
         if token.kind is T.OP and token.text in COMPARISON_OPERATORS:
             self.advance()
             return "!=" if token.text == "<>" else token.text
+        if token.is_op("=") and self.depth_allows_equals:
+            # Kusto's parser accepts a single '=' as equality inside predicates.
+            self.advance()
+            return "=="
         negated = False
         if token.is_op("!") and self.peek().kind is T.IDENT and self.adjacent(token, self.peek()):
             negated = True
@@ -858,6 +926,13 @@ class Parser:
             token = self.tok
             if token.is_op("."):
                 self.advance()
+                if self.tok.is_op("[") and not (self.peek().kind is T.STRING and self.peek(2).is_op("]")):
+                    # ``a.[0]``: an index written after a dot
+                    self.advance()
+                    index = self.expression()
+                    self.expect_op("]")
+                    expr = self.at(ast.Index(expr, index), token)
+                    continue
                 if self.tok.is_op("["):
                     name = self.name()
                 else:
@@ -893,10 +968,14 @@ class Parser:
         if kind is T.TYPED:
             self.advance()
             word, body = token.value
+            type_name = _TYPED_NAMES[word]
+            if len(body) >= 2 and body[0] == body[-1] and body[0] in "'\"":
+                body = body[1:-1]
             try:
-                value, type_name = typed_literal(word, body), _TYPED_NAMES[word]
+                value = typed_literal(word, body)
             except ValueError as exc:
-                raise self.error(str(exc), token) from None
+                # Syntactically a literal (Kusto's parser accepts it); its value is refused when used.
+                return self.at(ast.Literal(None, type_name, error=str(exc)), token)
             return self.at(ast.Literal(value, type_name), token)
         if token.is_op("("):
             self.advance()
