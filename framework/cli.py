@@ -48,6 +48,32 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_fmt(args: argparse.Namespace) -> int:
+    from framework.kql import KqlSyntaxError
+    from framework.kql.formatter import format_text
+    from framework.rules.model import load_rule
+
+    if args.source == "-":
+        text, origin = sys.stdin.read(), None
+    elif args.source.endswith((".yaml", ".yml")):
+        rule = load_rule(args.source)
+        if rule.query is None:
+            raise DacError("rule has no query", rule.location())
+        text, origin = rule.query, rule
+    else:
+        try:
+            text, origin = Path(args.source).read_text(encoding="utf-8"), None
+        except OSError as exc:
+            raise DacError(f"cannot read file: {exc.strerror}") from None
+    try:
+        sys.stdout.write(format_text(text))
+    except KqlSyntaxError as exc:
+        where = origin.query_location(exc.line, exc.column) if origin else f"{args.source}:{exc.line}:{exc.column}"
+        print(f"{where}: {exc.message}\n{exc.caret()}", file=sys.stderr)
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dac", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -65,6 +91,9 @@ def make_parser() -> argparse.ArgumentParser:
     build_cmd.add_argument("paths", nargs="*", default=["detections"])
     build_cmd.add_argument("--out", required=True, help="output directory (replaced atomically)")
     build_cmd.set_defaults(func=_cmd_build)
+    fmt = sub.add_parser("fmt", help="print a query in the canonical layout")
+    fmt.add_argument("source", help="a .kql file, a rule .yaml (its query) or - for standard input")
+    fmt.set_defaults(func=_cmd_fmt)
     return parser
 
 

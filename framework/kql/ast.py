@@ -48,6 +48,7 @@ class Literal(Expr):
     value: Any
     type: str  # string, bool, int, long, real, decimal, datetime, timespan, guid, dynamic
     error: str | None = field(default=None, compare=False)  # text Kusto parses but cannot interpret
+    raw: str | None = None  # the source text of such a literal, kept so formatting preserves it
 
 
 @dataclass

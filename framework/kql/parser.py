@@ -975,7 +975,7 @@ class Parser:
                 value = typed_literal(word, body)
             except ValueError as exc:
                 # Syntactically a literal (Kusto's parser accepts it); its value is refused when used.
-                return self.at(ast.Literal(None, type_name, error=str(exc)), token)
+                return self.at(ast.Literal(None, type_name, error=str(exc), raw=token.text), token)
             return self.at(ast.Literal(value, type_name), token)
         if token.is_op("("):
             self.advance()

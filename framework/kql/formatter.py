@@ -1,0 +1,489 @@
+"""Canonical KQL layout: ``format_query(tree)`` prints a syntax tree back as text.
+
+One statement per block, ``;`` after each ``let``; a pipeline's source on its
+own line and each operator on a new line starting with ``| ``; nested queries
+indented by four spaces inside parentheses. Parentheses are added only where
+precedence needs them, so parse(format(q)) gives the tree parse(q) gave.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from framework.kql import ast
+from framework.kql import values as V
+
+INDENT = "    "
+_BARE = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*$")
+# Words that would be read as operators or keywords where a name is expected.
+_RESERVED = {
+    "and", "or", "by", "on", "with", "of", "to", "in", "has", "contains", "between", "true", "false", "null",
+    "asc", "desc", "nulls", "first", "last", "let", "set", "declare", "step", "from", "limit", "typeof",
+    "matches", "startswith", "endswith", "hasprefix", "hassuffix", "like", "notlike", "has_any", "has_all",
+    "datatable", "print", "range", "union", "externaldata", "external_data", "evaluate", "find", "search",
+    "dynamic", "datetime", "date", "time", "timespan", "guid", "uuid", "uniqueid", "default", "others", "view",
+}
+_PRECEDENCE = {"or": 1, "and": 2, "+": 4, "-": 4, "*": 5, "/": 5, "%": 5}
+_COMPARISON = 3
+
+
+def name(text: str) -> str:
+    if text.startswith("$") and _BARE.match(text[1:]):
+        return text
+    if _BARE.match(text) and text not in _RESERVED and text.lower() not in _RESERVED:
+        return text
+    return "[" + quote(text) + "]"
+
+
+def pattern(text: str) -> str:
+    """A column pattern with ``*`` wildcards stays bare; other odd names are bracketed."""
+    if "*" in text and re.match(r"^[A-Za-z_0-9*$]+$", text):
+        return text
+    return name(text)
+
+
+def quote(text: str) -> str:
+    out = ['"']
+    for ch in text:
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 or ch in "\u200b\u200c\u200d\u2060\ufeff\u2028\u2029":
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def timespan(value: timedelta) -> str:
+    ticks = V.to_long(value)
+    sign = "-" if ticks < 0 else ""
+    ticks = abs(ticks)
+    for unit, size in (("d", 864_000_000_000), ("h", 36_000_000_000), ("m", 600_000_000), ("s", 10_000_000), ("ms", 10_000)):
+        if ticks % size == 0:
+            return f"{sign}{ticks // size}{unit}"
+    return f"{sign}{ticks}tick"
+
+
+def datetime_text(value: datetime) -> str:
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    if value.microsecond:
+        text += f".{value.microsecond:06d}"
+    return text + "Z"
+
+
+def real(value: float) -> str:
+    if math.isnan(value):
+        return "real(nan)"
+    if math.isinf(value):
+        return "real(+inf)" if value > 0 else "real(-inf)"
+    return repr(value)
+
+
+def dynamic_value(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return real(value)
+    if isinstance(value, str):
+        return quote(value)
+    if isinstance(value, datetime):
+        return f"datetime({datetime_text(value)})"
+    if isinstance(value, timedelta):
+        return timespan(value)
+    if isinstance(value, uuid.UUID):
+        return f"guid({value})"
+    if isinstance(value, list):
+        return "[" + ", ".join(dynamic_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{quote(str(k))}: {dynamic_value(v)}" for k, v in value.items()) + "}"
+    return quote(str(value))
+
+
+def literal(node: ast.Literal) -> str:
+    if node.raw is not None:
+        return node.raw
+    value, kind = node.value, node.type
+    if value is None:
+        return "dynamic(null)" if kind == "dynamic" else f"{kind}(null)"
+    if kind == "string":
+        return quote(value)
+    if kind == "bool":
+        return "true" if value else "false"
+    if kind == "long":
+        return str(value)
+    if kind == "real":
+        return real(value)
+    if kind == "timespan":
+        return timespan(value)
+    if kind == "datetime":
+        return f"datetime({datetime_text(value)})"
+    if kind == "guid":
+        return f"guid({value})"
+    if kind == "dynamic":
+        return f"dynamic({dynamic_value(value)})"
+    return f"{kind}({value})"
+
+
+def param_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    text = str(value)
+    return text if _BARE.match(text) else quote(text)
+
+
+def params(values: dict[str, Any]) -> str:
+    return "".join(f"{key}={param_value(value)} " for key, value in values.items())
+
+
+class Formatter:
+    def __init__(self) -> None:
+        self.level = 0
+
+    # ------------------------------------------------------------ statements
+
+    def body(self, node: ast.QueryBody) -> str:
+        parts = []
+        for statement in node.statements:
+            if isinstance(statement, ast.Let):
+                parts.append(self.let(statement))
+            else:
+                parts.append(self.pipeline(statement))
+        pad = "\n" + INDENT * self.level
+        return (";" + pad).join(parts)
+
+    def let(self, node: ast.Let) -> str:
+        value = node.value
+        if isinstance(value, ast.Pipeline):
+            text = self.pipeline(value)
+        elif isinstance(value, ast.Lambda):
+            text = self.lambda_(value)
+        else:
+            text = self.expr(value)
+        return f"let {name(node.name)} = {text}"
+
+    def lambda_(self, node: ast.Lambda) -> str:
+        parts = []
+        for pname, ptype, default in node.params:
+            text = f"{name(pname)}:{ptype}"
+            if default is not None:
+                text += f" = {self.expr(default)}"
+            parts.append(text)
+        self.level += 1
+        inner = self.body(node.body)
+        self.level -= 1
+        pad = INDENT * self.level
+        return f"({', '.join(parts)}) {{\n{pad}{INDENT}{inner}\n{pad}}}"
+
+    # ------------------------------------------------------------ pipelines
+
+    def pipeline(self, node: ast.Pipeline) -> str:
+        pad = "\n" + INDENT * self.level + "| "
+        return self.source(node.source) + "".join(pad + self.operator(op) for op in node.operators)
+
+    def nested(self, node: ast.Pipeline) -> str:
+        """A pipeline inside parentheses, indented one level."""
+        self.level += 1
+        text = self.pipeline(node)
+        self.level -= 1
+        pad = INDENT * self.level
+        return f"(\n{pad}{INDENT}{text}\n{pad})"
+
+    def source(self, node: ast.Source) -> str:
+        if isinstance(node, ast.ExprSource):
+            expr = node.expr
+            if isinstance(expr, ast.Tabular):
+                if isinstance(expr.query.source, ast.ExprSource) and isinstance(expr.query.source.expr, ast.Name) and expr.query.source.expr.name == "$evaluate":
+                    return "evaluate " + self.operator(expr.query.operators[0])[len("evaluate "):]
+                return self.nested(expr.query)
+            return self.expr(expr)
+        if isinstance(node, ast.Datatable):
+            columns = ", ".join(f"{name(c)}:{t}" for c, t in node.columns)
+            if node.values and isinstance(node.values[0], ast.Tabular):
+                generic = node.values[0].query.operators[0]
+                urls = ", ".join(self.expr(u) for u in generic.args)
+                return f"externaldata({columns}) [{urls}]"
+            values = ", ".join(self.expr(v) for v in node.values)
+            return f"datatable({columns}) [{values}]"
+        if isinstance(node, ast.Print):
+            return "print " + self.assignments(node.items)
+        if isinstance(node, ast.Range):
+            return f"range {name(node.name)} from {self.expr(node.start)} to {self.expr(node.stop)} step {self.expr(node.step)}"
+        if isinstance(node, ast.Union):
+            return "union " + self.union(node)
+        if isinstance(node, ast.SearchSource):
+            return self.search(node.search)
+        if isinstance(node, ast.FindSource):
+            return self.find(node.find)
+        raise TypeError(f"cannot format {type(node).__name__}")
+
+    def union(self, node: ast.Union) -> str:
+        legs = []
+        for leg in node.legs:
+            if isinstance(leg, ast.Tabular):
+                legs.append(self.nested(leg.query))
+            elif isinstance(leg, ast.Name) and "*" in leg.name:
+                legs.append(leg.name)
+            else:
+                legs.append(self.expr(leg))
+        return params(node.params) + ", ".join(legs)
+
+    def search(self, node: ast.Search) -> str:
+        tables = f"in ({', '.join(pattern(t) for t in node.tables)}) " if node.tables else ""
+        return f"search {params(node.params)}{tables}{self.expr(node.predicate)}"
+
+    def find(self, node: ast.Find) -> str:
+        tables = f"in ({', '.join(pattern(t) for t in node.tables)}) " if node.tables else ""
+        text = f"find {params(node.params)}{tables}where {self.expr(node.predicate)}"
+        if node.project is not None:
+            text += " project " + ", ".join(pattern(p) for p in node.project) if node.project else " project-smart"
+        return text
+
+    def assignment(self, node: ast.Assignment) -> str:
+        if not node.names:
+            return self.expr(node.expr)
+        if len(node.names) == 1:
+            return f"{name(node.names[0])} = {self.expr(node.expr)}"
+        return f"({', '.join(name(n) for n in node.names)}) = {self.expr(node.expr)}"
+
+    def assignments(self, items: list[ast.Assignment]) -> str:
+        return ", ".join(self.assignment(i) for i in items)
+
+    def sort_key(self, key: ast.SortKey) -> str:
+        return f"{self.expr(key.expr)} {'desc' if key.descending else 'asc'} nulls {'first' if key.nulls_first else 'last'}"
+
+    def operator(self, node: ast.Operator) -> str:
+        method = getattr(self, "op_" + type(node).__name__)
+        return method(node)
+
+    def op_Where(self, node: ast.Where) -> str:
+        return "where " + self.expr(node.predicate)
+
+    def op_Extend(self, node: ast.Extend) -> str:
+        return "extend " + self.assignments(node.items)
+
+    def op_Project(self, node: ast.Project) -> str:
+        return "project " + self.assignments(node.items)
+
+    def op_ProjectAway(self, node: ast.ProjectAway) -> str:
+        return "project-away " + ", ".join(pattern(p) for p in node.patterns)
+
+    def op_ProjectKeep(self, node: ast.ProjectKeep) -> str:
+        return "project-keep " + ", ".join(pattern(p) for p in node.patterns)
+
+    def op_ProjectRename(self, node: ast.ProjectRename) -> str:
+        return "project-rename " + ", ".join(f"{name(new)} = {name(old)}" for new, old in node.pairs)
+
+    def op_ProjectReorder(self, node: ast.ProjectReorder) -> str:
+        return "project-reorder " + ", ".join(pattern(p) + (f" {d}" if d else "") for p, d in node.patterns)
+
+    def op_Summarize(self, node: ast.Summarize) -> str:
+        text = "summarize " + params(node.params) + self.assignments(node.aggregates)
+        if node.by:
+            text += (" " if node.aggregates else "") + "by " + self.assignments(node.by)
+        return text.rstrip()
+
+    def op_Sort(self, node: ast.Sort) -> str:
+        return "sort by " + ", ".join(self.sort_key(k) for k in node.keys)
+
+    def op_Take(self, node: ast.Take) -> str:
+        return "take " + self.expr(node.count)
+
+    def op_Top(self, node: ast.Top) -> str:
+        return f"top {self.expr(node.count)} by {self.sort_key(node.key)}"
+
+    def op_Distinct(self, node: ast.Distinct) -> str:
+        return "distinct " + ", ".join(self.expr(c) for c in node.columns)
+
+    def op_Count(self, node: ast.Count) -> str:
+        return "count"
+
+    def join_right(self, node: ast.Pipeline) -> str:
+        return self.nested(node)
+
+    def join_on(self, keys: list[ast.Expr]) -> str:
+        return (" on " + ", ".join(self.expr(k) for k in keys)) if keys else ""
+
+    def op_Join(self, node: ast.Join) -> str:
+        return f"join {params(node.params)}{self.join_right(node.right)}{self.join_on(node.on)}"
+
+    def op_Lookup(self, node: ast.Lookup) -> str:
+        return f"lookup {params(node.params)}{self.join_right(node.right)}{self.join_on(node.on)}"
+
+    def op_UnionOp(self, node: ast.UnionOp) -> str:
+        return "union " + self.union(node.union)
+
+    def mv_items(self, items: list[ast.MvExpandItem]) -> str:
+        parts = []
+        for item in items:
+            text = (f"{name(item.name)} = " if item.name else "") + self.expr(item.expr)
+            if item.to_type:
+                text += f" to typeof({item.to_type})"
+            parts.append(text)
+        return ", ".join(parts)
+
+    def op_MvExpand(self, node: ast.MvExpand) -> str:
+        text = "mv-expand " + params(node.params) + self.mv_items(node.items)
+        return text + (f" limit {self.expr(node.limit)}" if node.limit is not None else "")
+
+    def op_MvApply(self, node: ast.MvApply) -> str:
+        text = "mv-apply " + params(node.params) + self.mv_items(node.items)
+        if node.limit is not None:
+            text += f" limit {self.expr(node.limit)}"
+        self.level += 1
+        pad = "\n" + INDENT * self.level
+        inner = (pad + "| ").join(self.operator(op) for op in node.subquery.operators)
+        self.level -= 1
+        return f"{text} on ({pad}{inner}\n{INDENT * self.level})"
+
+    def op_Parse(self, node: ast.Parse) -> str:
+        parts = []
+        for part in node.pattern:
+            if part is None:
+                parts.append("*")
+            elif isinstance(part, str):
+                parts.append(quote(part))
+            else:
+                parts.append(f"{name(part[0])}:{part[1]}")
+        keyword = "parse-where" if node.kind_where else "parse"
+        return f"{keyword} {params(node.params)}{self.expr(node.source)} with {' '.join(parts)}"
+
+    def op_Render(self, node: ast.Render) -> str:
+        text = "render " + name(node.chart)
+        if node.properties:
+            text += " with (" + ", ".join(f"{name(k)} = {self.expr(v)}" for k, v in node.properties) + ")"
+        return text
+
+    def op_As(self, node: ast.As) -> str:
+        return f"as {params(node.params)}{name(node.name)}"
+
+    def op_Serialize(self, node: ast.Serialize) -> str:
+        return ("serialize " + self.assignments(node.items)).rstrip()
+
+    def op_Invoke(self, node: ast.Invoke) -> str:
+        return "invoke " + self.expr(node.call)
+
+    def op_Evaluate(self, node: ast.Evaluate) -> str:
+        return f"evaluate {params(node.params)}{self.expr(node.call)}"
+
+    def op_MakeSeries(self, node: ast.MakeSeries) -> str:
+        aggregates = []
+        for item in node.aggregates:
+            expr = item.expr
+            default = None
+            if isinstance(expr, ast.Call) and expr.name == "$default":
+                expr, default = expr.args
+            text = self.assignment(ast.Assignment(item.names, expr))
+            if default is not None:
+                text += f" default = {self.expr(default)}"
+            aggregates.append(text)
+        text = f"make-series {params(node.params)}{', '.join(aggregates)} on {self.expr(node.on)}"
+        rng = node.range
+        for key in ("from", "to", "step"):
+            if key in rng:
+                text += f" {key} {self.expr(rng[key])}"
+        if node.by:
+            text += " by " + self.assignments(node.by)
+        return text
+
+    def op_TopNested(self, node: ast.TopNested) -> str:
+        levels = []
+        for level in node.levels:
+            text = (self.expr(level.count) + " " if level.count is not None else "") + "of " + self.assignment(level.of)
+            if level.others is not None:
+                text += f" with others = {self.expr(level.others)}"
+            text += " by " + self.assignment(level.by) + (" desc" if level.descending else " asc")
+            levels.append(text)
+        return "top-nested " + ", ".join(levels)
+
+    def op_Search(self, node: ast.Search) -> str:
+        return self.search(node)
+
+    def op_Generic(self, node: ast.Generic) -> str:
+        return (node.name + " " + ", ".join(self.expr(a) for a in node.args)).rstrip()
+
+    # ------------------------------------------------------------ expressions
+
+    def expr(self, node: ast.Expr, parent: int = 0, right: bool = False) -> str:
+        text, precedence = self._expr(node)
+        if precedence < parent or (right and precedence == parent and precedence > 0):
+            return f"({text})"
+        return text
+
+    def _expr(self, node: ast.Expr) -> tuple[str, int]:
+        atom = 10
+        if isinstance(node, ast.Literal):
+            text = literal(node)
+            return text, (6 if text.startswith("-") else atom)
+        if isinstance(node, ast.Name):
+            return name(node.name), atom
+        if isinstance(node, ast.Star):
+            return "*", atom
+        if isinstance(node, ast.TypeName):
+            return f"typeof({node.name})", atom
+        if isinstance(node, ast.Tabular):
+            return self.nested(node.query), atom
+        if isinstance(node, ast.Unary):
+            return node.op + self.expr(node.operand, 6), 6
+        if isinstance(node, ast.Binary):
+            if node.op in _PRECEDENCE:
+                level = _PRECEDENCE[node.op]
+            else:
+                level = _COMPARISON
+            op_text = node.op
+            return f"{self.expr(node.left, level)} {op_text} {self.expr(node.right, level, right=True)}", level
+        if isinstance(node, ast.InList):
+            items = ", ".join(self.expr(i) if not isinstance(i, ast.Tabular) else self.nested(i.query) for i in node.items)
+            return f"{self.expr(node.left, _COMPARISON)} {node.op} ({items})", _COMPARISON
+        if isinstance(node, ast.Between):
+            op_text = "!between" if node.negated else "between"
+            return f"{self.expr(node.left, _COMPARISON)} {op_text} ({self.expr(node.low)} .. {self.expr(node.high)})", _COMPARISON
+        if isinstance(node, ast.Member):
+            member = node.name if _BARE.match(node.name) or node.name.isdigit() else "[" + quote(node.name) + "]"
+            return f"{self.expr(node.target, 9)}.{member}", 9
+        if isinstance(node, ast.Index):
+            return f"{self.expr(node.target, 9)}[{self.expr(node.index)}]", 9
+        if isinstance(node, ast.Call):
+            return self.call(node), atom
+        if isinstance(node, ast.Lambda):
+            return self.lambda_(node), atom
+        raise TypeError(f"cannot format {type(node).__name__}")
+
+    def call(self, node: ast.Call) -> str:
+        args = []
+        for arg in node.args:
+            if isinstance(arg, ast.Call) and arg.name == "$named":
+                args.append(f"{arg.args[0].value}={self.expr(arg.args[1])}")
+            elif isinstance(arg, ast.Tabular):
+                args.append(self.nested(arg.query))
+            else:
+                args.append(self.expr(arg))
+        return f"{node.name}({', '.join(args)})"
+
+
+def format_query(tree: ast.QueryBody) -> str:
+    return Formatter().body(tree) + "\n"
+
+
+def format_text(text: str) -> str:
+    from framework.kql.parser import parse
+
+    return format_query(parse(text))
