@@ -85,6 +85,15 @@ def test_list_operators(text: str, op: str) -> None:
     assert isinstance(expr, ast.InList) and expr.op == op
 
 
+def test_integer_range_in_between_is_not_a_real() -> None:
+    expr = only_expr("n between (1..5)")
+    assert (expr.low, expr.high) == (ast.Literal(1, "long"), ast.Literal(5, "long"))
+
+
+def test_unicode_letters_in_names() -> None:
+    assert only_expr("Größe") == ast.Name("Größe")
+
+
 def test_between_and_member_access() -> None:
     expr = only_expr("d.Props['a b'][0].c !between (1 .. 5)")
     assert isinstance(expr, ast.Between) and expr.negated

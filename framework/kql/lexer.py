@@ -77,10 +77,8 @@ _TIMESPAN_UNITS = {
     "microsecond": 1e-6, "microseconds": 1e-6, "tick": 1e-7, "ticks": 1e-7,
 }
 
-_NUMBER = re.compile(
-    r"0[xX][0-9a-fA-F]+|(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?"
-)
-_WORD = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
+_NUMBER = re.compile(r"0[xX][0-9a-fA-F]+|(?:[0-9]+\.(?!\.)[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_WORD = re.compile(r"[^\W\d]\w*")  # Unicode letters, as Kusto allows in names
 _UNIT = re.compile(r"[A-Za-z]+")
 # Zero-width characters pasted from web pages; Kusto skips them like white space.
 _INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"}
@@ -120,9 +118,9 @@ class Lexer:
             ch = text[start]
             if ch in "\"'" or (ch in "@hH" and self._string_prefix_ahead()) or text.startswith("```", start):
                 out.append(self._string(start))
-            elif ch.isdigit() or (ch == "." and start + 1 < n and text[start + 1].isdigit()):
+            elif ("0" <= ch <= "9") or (ch == "." and start + 1 < n and "0" <= text[start + 1] <= "9"):
                 out.append(self._number(start))
-            elif ch.isalpha() or ch == "_":
+            elif _WORD.match(text, start):
                 out.append(self._word(start))
             else:
                 for op in _OPERATORS:
