@@ -115,3 +115,24 @@ def test_relative_times(text: str, expected: datetime) -> None:
 def test_relative_time_rejects_garbage() -> None:
     with pytest.raises(ValueError):
         parse_time("now-soon", datetime(2024, 5, 1))
+
+
+def test_unknown_fixture_table_is_located(rule_copy: Path) -> None:
+    edit_tests(rule_copy, "  - name: malware verdict is not reported\n    tables:\n      UrlClickEvents:",
+               "  - name: malware verdict is not reported\n    tables:\n      UrlClickEvent:")
+    results = run_tests([str(rule_copy)]).results
+    (error,) = [r for r in results if r.status == "ERROR"]
+    assert "no schema for table 'UrlClickEvent' on platform Defender (did you mean 'UrlClickEvents'?)" in error.details[0]
+    assert error.location.line == 40
+
+
+def test_catalog_covers_both_platforms() -> None:
+    from framework import catalog
+
+    defender = dict(catalog.table_columns("Defender", "DeviceProcessEvents"))
+    sentinel = dict(catalog.table_columns("sentinel", "DeviceProcessEvents"))
+    assert defender["Timestamp"] == "datetime" and "TimeGenerated" not in defender and "TenantId" not in defender
+    assert sentinel["TimeGenerated"] == "datetime" and "Timestamp" not in sentinel
+    assert dict(catalog.table_columns("defender", "UrlClickEvents"))["IsClickedThrough"] == "bool"
+    assert catalog.table_columns("sentinel", "NoSuchTable") is None
+    assert len(catalog.known_tables("sentinel")) > 800

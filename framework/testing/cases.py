@@ -83,10 +83,13 @@ def _table_schema(suite_doc: YamlDocument, platform: str, table: str, where: Loc
         return tuple(overrides.items())
     columns = catalog.table_columns(platform, table)
     if columns is None:
-        known = ", ".join(catalog.known_tables(platform)) or "none"
+        from difflib import get_close_matches
+
+        close = get_close_matches(table, catalog.known_tables(platform), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
         raise DacError(
-            f"no schema for table '{table}' on platform {catalog.PLATFORMS[platform]} "
-            f"(catalog has: {known}); add it to schemas/tables or declare it under 'schemas:'",
+            f"no schema for table '{table}' on platform {catalog.PLATFORMS[platform]}{hint}; "
+            "declare its columns under 'schemas:' in the test file",
             where,
         )
     return columns
