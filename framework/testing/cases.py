@@ -20,7 +20,7 @@ from framework.kql import values as V
 from framework.kql.table import Table
 from framework.rules.model import Rule, test_file_for
 from framework.rules.yamlfile import YamlDocument, load_yaml
-from framework.schema_check import check_document
+from framework.validate.schema import TESTS_SCHEMA, SchemaCheck
 from framework.testing.clock import DEFAULT_NOW, parse_clock, parse_time
 
 
@@ -121,7 +121,7 @@ def load_test_suite(rule: Rule, path: str | Path | None = None) -> TestSuite | N
     doc = load_yaml(path)
     if not isinstance(doc.data, dict):
         raise RuleFileError("a test file must be a YAML mapping with a 'cases' list", Location(doc.path, 1, 1))
-    problems = check_document(doc, "tests.schema.json")
+    problems = SchemaCheck(TESTS_SCHEMA).check_document(doc)
     if problems:
         raise problems[0]
     platform = catalog.normalise_platform(doc.data["platform"]) if "platform" in doc.data else default_platform(rule)

@@ -1,0 +1,103 @@
+"""``dac validate``: static checks of rule files before anything runs them.
+
+Each check answers one question, so a finding says exactly what is wrong and
+where (``file:line:col: message``):
+
+* :class:`~framework.validate.schema.SchemaCheck` - does the file have the
+  Azure-Sentinel rule shape (``schemas/rule.schema.json``)?
+* :class:`~framework.validate.schedule.ScheduleCheck` - are a Scheduled rule's
+  frequency and look-back period ones Sentinel accepts?
+* :class:`~framework.validate.query.QuerySyntaxCheck` - does the query parse as KQL?
+* :class:`~framework.validate.testfile.TestFileCheck` - does the rule's test file load,
+  with every fixture value typed by the table catalog?
+* :class:`~framework.validate.uniqueness.UniqueIdCheck` - is every rule id used once?
+
+A file that cannot be loaded at all (YAML syntax, duplicate key, not a
+mapping) is itself a finding; the other files are still checked, so one broken
+file does not hide the problems of the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+from framework.errors import DacError, RuleFileError
+from framework.rules.model import Rule, discover_rule_files, load_rule
+from framework.validate.query import QuerySyntaxCheck
+from framework.validate.schedule import ScheduleCheck
+from framework.validate.schema import SchemaCheck
+from framework.validate.testfile import TestFileCheck
+from framework.validate.uniqueness import UniqueIdCheck
+
+
+class RuleCheck(Protocol):
+    """A check that looks at one rule on its own."""
+
+    def check(self, rule: Rule) -> Iterable[DacError]: ...
+
+
+class CollectionCheck(Protocol):
+    """A check that needs every rule at once (e.g. uniqueness across files)."""
+
+    def check_all(self, rules: Sequence[Rule]) -> Iterable[DacError]: ...
+
+
+def default_rule_checks() -> tuple[RuleCheck, ...]:
+    return (SchemaCheck(), ScheduleCheck(), QuerySyntaxCheck(), TestFileCheck())
+
+
+def default_collection_checks() -> tuple[CollectionCheck, ...]:
+    return (UniqueIdCheck(),)
+
+
+def _order(finding: DacError) -> tuple[str, int, int, str]:
+    where = finding.location
+    return (where.path, where.line, where.column, finding.message)
+
+
+def validate_rules(
+    rules: Sequence[Rule],
+    rule_checks: Sequence[RuleCheck] | None = None,
+    collection_checks: Sequence[CollectionCheck] | None = None,
+) -> list[DacError]:
+    """Run the checks over already loaded rules; findings sorted by file, line, column."""
+    findings: list[DacError] = []
+    for check in default_rule_checks() if rule_checks is None else rule_checks:
+        for rule in rules:
+            findings.extend(check.check(rule))
+    for collection_check in default_collection_checks() if collection_checks is None else collection_checks:
+        findings.extend(collection_check.check_all(rules))
+    return sorted(findings, key=_order)
+
+
+def validate_paths(paths: Sequence[str | Path]) -> list[DacError]:
+    """Discover, load and check every rule file under ``paths``.
+
+    Returns the findings sorted by file, line and column; an empty list means
+    every rule is valid. A path that does not exist raises RuleFileError (bad
+    input, not a finding), so a mistyped path cannot make validation pass.
+    """
+    findings: list[DacError] = []
+    rules: list[Rule] = []
+    for path in discover_rule_files(list(paths)):
+        try:
+            rules.append(load_rule(path))
+        except RuleFileError as exc:
+            findings.append(exc)
+    findings.extend(validate_rules(rules))
+    return sorted(findings, key=_order)
+
+
+__all__ = [
+    "CollectionCheck",
+    "QuerySyntaxCheck",
+    "RuleCheck",
+    "ScheduleCheck",
+    "SchemaCheck",
+    "TestFileCheck",
+    "UniqueIdCheck",
+    "validate_paths",
+    "validate_rules",
+]

@@ -1,0 +1,26 @@
+"""The rule's query must parse as KQL.
+
+A syntax error is reported where it is in the YAML file, not in the query
+text, so an editor jumps straight to the offending token.
+"""
+
+from __future__ import annotations
+
+from framework.errors import DacError
+from framework.kql import KqlSyntaxError, parse
+from framework.rules.model import Rule
+
+
+class QuerySyntaxCheck:
+    """Parses ``query``; a rule without a string query is the schema check's concern."""
+
+    def check(self, rule: Rule) -> list[DacError]:
+        query = rule.query
+        if query is None:
+            return []
+        try:
+            parse(query)
+        except KqlSyntaxError as err:
+            where = rule.query_location(err.line, err.column) if err.line >= 1 else rule.location("query")
+            return [DacError(f"KQL syntax error: {err.message}", where)]
+        return []

@@ -1,0 +1,78 @@
+"""A Scheduled rule's frequency and look-back period must be ones Sentinel runs.
+
+The schema checks that ``queryFrequency`` and ``queryPeriod`` are timespans;
+this check compares their values. The limits are those the Azure-Sentinel
+template validation enforces (each between 5 minutes and 14 days, period at
+least the frequency) and the solution authoring guide states (a period of 2
+days or more needs a frequency of at least 1 hour). A period shorter than the
+frequency would leave events between two runs unexamined.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from framework.errors import DacError
+from framework.rules.model import Rule
+
+MINIMUM = timedelta(minutes=5)
+MAXIMUM = timedelta(days=14)
+LONG_PERIOD = timedelta(days=2)
+LONG_PERIOD_MINIMUM_FREQUENCY = timedelta(hours=1)
+
+_UNIT = re.compile(r"^([0-9]+)([mhd])$")
+_CLOCK = re.compile(r"^(?:([0-9]+)\.)?([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_timespan(text: str) -> timedelta | None:
+    """``5m``/``1h``/``14d`` or ``d.hh:mm:ss``/``hh:mm[:ss]``; None if it is neither."""
+    match = _UNIT.match(text)
+    if match:
+        return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    match = _CLOCK.match(text)
+    if match:
+        days, hours, minutes, seconds = (int(part or 0) for part in match.groups())
+        return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    return None
+
+
+class ScheduleCheck:
+    """Range and consistency of ``queryFrequency`` and ``queryPeriod`` of Scheduled rules."""
+
+    def check(self, rule: Rule) -> list[DacError]:
+        if rule.kind != "Scheduled":
+            return []
+        findings: list[DacError] = []
+        spans: dict[str, timedelta] = {}
+        for key in ("queryFrequency", "queryPeriod"):
+            raw = rule.data.get(key)
+            span = parse_timespan(raw) if isinstance(raw, str) else None
+            if span is None:
+                continue
+            spans[key] = span
+            if span < MINIMUM:
+                findings.append(DacError(f"{key}: {raw!r} is shorter than the minimum of 5m", rule.location(key)))
+            elif span > MAXIMUM:
+                findings.append(DacError(f"{key}: {raw!r} is longer than the maximum of 14d", rule.location(key)))
+        frequency, period = spans.get("queryFrequency"), spans.get("queryPeriod")
+        if frequency is None or period is None:
+            return findings
+        if period < frequency:
+            findings.append(
+                DacError(
+                    f"queryPeriod: {rule.data['queryPeriod']!r} is shorter than queryFrequency "
+                    f"{rule.data['queryFrequency']!r}; events between two runs would never be queried",
+                    rule.location("queryPeriod"),
+                )
+            )
+        if period >= LONG_PERIOD and frequency < LONG_PERIOD_MINIMUM_FREQUENCY:
+            findings.append(
+                DacError(
+                    f"queryFrequency: {rule.data['queryFrequency']!r} is below 1h, "
+                    "the minimum when queryPeriod is 2d or more",
+                    rule.location("queryFrequency"),
+                )
+            )
+        return findings

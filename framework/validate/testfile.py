@@ -1,0 +1,26 @@
+"""The rule's test file (``x.tests.yaml``), when it has one, must load.
+
+Loading checks the test-file schema and types every fixture value against the
+table catalog, so a misspelt column or a malformed time is reported by
+``dac validate`` already, not only when the tests run.
+"""
+
+from __future__ import annotations
+
+from framework.errors import DacError
+from framework.rules.model import Rule
+
+
+class TestFileCheck:
+    """Loads the test suite beside a rule; its first problem is the finding."""
+
+    __test__ = False  # not a pytest test class despite the name
+
+    def check(self, rule: Rule) -> list[DacError]:
+        from framework.testing.cases import load_test_suite  # testing builds on validate: import late
+
+        try:
+            load_test_suite(rule)
+        except DacError as error:
+            return [error]
+        return []

@@ -1,0 +1,396 @@
+"""``dac validate``: schema, unique ids and KQL syntax, each finding at file:line:col.
+
+Every failure test writes a small rule whose text is visible in the test and
+asserts the complete finding, position included, so a finding pointing at the
+wrong place fails as surely as a missing one.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from framework.cli import main
+from framework.errors import RuleFileError
+from framework.rules.model import discover_rule_files
+from framework.validate import SchemaCheck, validate_paths
+from framework.validate.schedule import parse_timespan
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+AZURE_SENTINEL = SHARED / "corpus" / "azure-sentinel"
+SEED_RULE = REPO / "detections" / "hunting" / "user-clicked-through-events.yaml"
+
+# A valid Scheduled rule; tests break it one way at a time. Line numbers below
+# refer to this text: 4 severity, 6 queryFrequency, 7 queryPeriod,
+# 9 triggerThreshold, 13 the technique, 15-17 the query, 21 the first identifier.
+SCHEDULED = """\
+id: 6d5f1a0e-0d3c-4c59-9a1b-2f1e3c4d5a6b
+name: Phish click allowed
+description: A user clicked through a Safe Links warning to a phish URL.
+severity: Medium
+kind: Scheduled
+queryFrequency: 1h
+queryPeriod: 1h
+triggerOperator: gt
+triggerThreshold: 0
+tactics:
+  - InitialAccess
+relevantTechniques:
+  - T1566
+query: |
+  UrlClickEvents
+  | where ActionType == "ClickAllowed"
+  | project AccountUpn, Url
+entityMappings:
+  - entityType: Account
+    fieldMappings:
+      - identifier: FullName
+        columnName: AccountUpn
+  - entityType: URL
+    fieldMappings:
+      - identifier: Url
+        columnName: Url
+version: 1.0.0
+"""
+
+HUNTING = """\
+id: 0b6f2c1e-5d4a-4e3b-8c7d-1a2b3c4d5e6f
+name: Clicks on phish URLs
+description: Users who clicked on URLs with a phish verdict.
+requiredDataConnectors:
+  - connectorId: MicrosoftThreatProtection
+    dataTypes:
+      - UrlClickEvents
+tactics:
+  - InitialAccess
+relevantTechniques:
+  - T1566
+query: |
+  UrlClickEvents
+  | where ThreatTypes has "Phish"
+version: 1.0.0
+"""
+
+NRT = """\
+id: 3c2b1a09-8f7e-4d6c-9b5a-0f1e2d3c4b5a
+name: Phish click allowed (near real time)
+description: A user clicked through a Safe Links warning to a phish URL.
+severity: High
+kind: NRT
+query: |
+  UrlClickEvents
+  | where ActionType == "ClickAllowed"
+version: 1.0.0
+"""
+
+STUB = """\
+id: f8100782-cb35-466b-831a-72ef4c53edfd
+name: MFA Rejected by User
+description: |
+  'As part of content migration, this file is moved to a new location.'
+version: 1.0.5"""
+
+
+def write(directory: Path, name: str, text: str) -> str:
+    path = directory / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def findings_for(*paths: str | Path) -> list[str]:
+    return [str(finding) for finding in validate_paths(list(paths))]
+
+
+def broken(directory: Path, old: str, new: str, base: str = SCHEDULED) -> str:
+    """Write ``base`` with one substitution; the substitution must apply."""
+    assert old in base, old
+    return write(directory, "rule.yaml", base.replace(old, new, 1))
+
+
+# --- what must pass -----------------------------------------------------------
+
+
+def test_every_azure_sentinel_corpus_file_validates_clean() -> None:
+    if not AZURE_SENTINEL.is_dir():
+        pytest.skip(f"{AZURE_SENTINEL} is not available")
+    files = discover_rule_files([AZURE_SENTINEL])
+    assert files, "the corpus directory holds no rule files"
+    assert len(files) == len(list(AZURE_SENTINEL.rglob("*.yaml")))
+    assert findings_for(AZURE_SENTINEL) == []
+
+
+def test_checks_apply_to_real_corpus_files(tmp_path: Path) -> None:
+    """The clean corpus result is not vacuous: a one-word change to a real file is caught."""
+    if not AZURE_SENTINEL.is_dir():
+        pytest.skip(f"{AZURE_SENTINEL} is not available")
+    real = next(AZURE_SENTINEL.rglob("PrivilegedUserLogonfromnewASN.yaml"))
+    text = real.read_text(encoding="utf-8")
+    path = write(tmp_path, "copy.yaml", text.replace("severity: Medium", "severity: Critical"))
+    assert findings_for(path) == [f"{path}:6:11: severity: 'Critical' is not one of Informational, Low, Medium, High"]
+
+
+def test_seed_rule_validates_clean() -> None:
+    assert findings_for(SEED_RULE) == []
+
+
+@pytest.mark.parametrize("text", [SCHEDULED, HUNTING, NRT, STUB], ids=["scheduled", "hunting", "nrt", "stub"])
+def test_each_rule_shape_validates_clean(tmp_path: Path, text: str) -> None:
+    assert findings_for(write(tmp_path, "rule.yaml", text)) == []
+
+
+def test_optional_analytics_sections_are_accepted(tmp_path: Path) -> None:
+    extra = """\
+customDetails:
+  ClickedUrl: Url
+alertDetailsOverride:
+  alertDisplayNameFormat: Phish click by {{AccountUpn}}
+  alertDynamicProperties:
+    - alertProperty: AlertLink
+      value: Url
+eventGroupingSettings:
+  aggregationKind: AlertPerResult
+incidentConfiguration:
+  createIncident: true
+  groupingConfiguration:
+    enabled: true
+    lookbackDuration: PT5H
+    matchingMethod: Selected
+    groupByEntities: [Account]
+    groupByAlertDetails: [DisplayName]
+suppressionEnabled: false
+suppressionDuration: 5h
+status: Available
+tags: [Phishing, {Schema: ASimWebSession, SchemaVersion: 0.2.6}]
+platforms: [Defender, Sentinel]
+"""
+    assert findings_for(write(tmp_path, "rule.yaml", SCHEDULED + extra)) == []
+
+
+# --- schema findings ----------------------------------------------------------
+
+
+def test_bad_enum_value(tmp_path: Path) -> None:
+    path = broken(tmp_path, "severity: Medium", "severity: Critical")
+    assert findings_for(path) == [f"{path}:4:11: severity: 'Critical' is not one of Informational, Low, Medium, High"]
+
+
+def test_enum_value_with_a_near_miss_suggests_the_spelling(tmp_path: Path) -> None:
+    path = broken(tmp_path, "  - InitialAccess", "  - Initial Access")
+    [finding] = findings_for(path)
+    assert finding.startswith(f"{path}:11:5: tactics[0]: 'Initial Access' is not one of Reconnaissance, ")
+    assert finding.endswith(" (did you mean 'InitialAccess'?)")
+
+
+def test_bad_technique_pattern(tmp_path: Path) -> None:
+    path = broken(tmp_path, "  - T1566\n", "  - T1566.1\n")
+    assert findings_for(path) == [
+        f"{path}:13:5: relevantTechniques[0]: 'T1566.1' is not an ATT&CK technique id (T#### or T####.###)"
+    ]
+
+
+def test_sub_technique_is_accepted(tmp_path: Path) -> None:
+    assert findings_for(broken(tmp_path, "  - T1566\n", "  - T1566.002\n")) == []
+
+
+def test_missing_required_key_points_at_the_parent_mapping(tmp_path: Path) -> None:
+    path = broken(tmp_path, "queryPeriod: 1h\n", "")
+    assert findings_for(path) == [f"{path}:1:1: missing required key 'queryPeriod' for a Scheduled rule"]
+
+
+def test_missing_nested_required_key(tmp_path: Path) -> None:
+    path = broken(tmp_path, "        columnName: AccountUpn\n", "")
+    assert findings_for(path) == [f"{path}:21:9: entityMappings[0].fieldMappings[0]: missing required key 'columnName'"]
+
+
+def test_hunting_query_without_query_is_not_a_stub(tmp_path: Path) -> None:
+    path = broken(tmp_path, 'query: |\n  UrlClickEvents\n  | where ThreatTypes has "Phish"\n', "", base=HUNTING)
+    assert findings_for(path) == [f"{path}:1:1: missing required key 'query' for a hunting query"]
+
+
+def test_nrt_rule_requires_severity(tmp_path: Path) -> None:
+    path = broken(tmp_path, "severity: High\n", "", base=NRT)
+    assert findings_for(path) == [f"{path}:1:1: missing required key 'severity' for an NRT rule"]
+
+
+def test_unknown_key_is_reported_at_the_key_with_a_suggestion(tmp_path: Path) -> None:
+    path = broken(tmp_path, "severity: Medium", "severty: Medium")
+    assert findings_for(path) == [
+        f"{path}:1:1: missing required key 'severity' for a Scheduled rule",
+        f"{path}:4:1: unknown key 'severty' (did you mean 'severity'?)",
+    ]
+
+
+def test_unknown_key_without_a_near_miss(tmp_path: Path) -> None:
+    path = write(tmp_path, "rule.yaml", HUNTING + "owner: soc-team\n")
+    assert findings_for(path) == [f"{path}:16:1: unknown key 'owner'"]
+
+
+def test_wrong_type(tmp_path: Path) -> None:
+    path = broken(tmp_path, "triggerThreshold: 0", "triggerThreshold: '0'")
+    assert findings_for(path) == [f"{path}:9:19: triggerThreshold: expected an integer, found a string ('0')"]
+
+
+def test_unquoted_version_read_as_a_number(tmp_path: Path) -> None:
+    path = broken(tmp_path, "version: 1.0.0", "version: 1.0")
+    assert findings_for(path) == [
+        f"{path}:27:10: version: expected a version string x.y.z, found 1.0 (quote it so YAML does not read a number)"
+    ]
+
+
+def test_identifier_must_belong_to_the_entity_type(tmp_path: Path) -> None:
+    path = broken(tmp_path, "identifier: Url", "identifier: Address")
+    assert findings_for(path) == [
+        f"{path}:25:21: entityMappings[1].fieldMappings[0].identifier: "
+        "'Address' is not an identifier of a URL entity; use one of Url"
+    ]
+
+
+def test_invalid_custom_detail_name_is_reported_at_the_key(tmp_path: Path) -> None:
+    path = write(tmp_path, "rule.yaml", SCHEDULED + "customDetails:\n  Clicked-Url: Url\n")
+    assert findings_for(path) == [
+        f"{path}:29:3: customDetails: 'Clicked-Url' is not a valid custom detail name "
+        "(a letter, then letters, digits or _)"
+    ]
+
+
+def test_timespan_in_iso_form_is_rejected_for_the_schedule(tmp_path: Path) -> None:
+    path = broken(tmp_path, "queryPeriod: 1h", "queryPeriod: PT1H")
+    assert findings_for(path) == [f"{path}:7:14: queryPeriod: 'PT1H' is not a timespan such as 5m, 1h or 14d"]
+
+
+def test_platforms_extension_is_checked(tmp_path: Path) -> None:
+    path = write(tmp_path, "rule.yaml", HUNTING + "platforms: [Sentinel, Splunk]\n")
+    assert findings_for(path) == [f"{path}:16:23: platforms[1]: 'Splunk' is not one of Sentinel, Defender"]
+
+
+def test_rule_schema_is_a_valid_json_schema() -> None:
+    SchemaCheck()  # raises jsonschema.SchemaError if the schema itself is malformed
+
+
+# --- schedule findings --------------------------------------------------------
+
+
+def test_query_period_shorter_than_frequency(tmp_path: Path) -> None:
+    path = broken(tmp_path, "queryPeriod: 1h", "queryPeriod: 30m")
+    assert findings_for(path) == [
+        f"{path}:7:14: queryPeriod: '30m' is shorter than queryFrequency '1h'; "
+        "events between two runs would never be queried"
+    ]
+
+
+def test_frequency_below_the_minimum(tmp_path: Path) -> None:
+    path = broken(tmp_path, "queryFrequency: 1h", "queryFrequency: 2m")
+    assert findings_for(path) == [f"{path}:6:17: queryFrequency: '2m' is shorter than the minimum of 5m"]
+
+
+def test_long_period_needs_an_hourly_frequency(tmp_path: Path) -> None:
+    text = SCHEDULED.replace("queryFrequency: 1h", "queryFrequency: 30m").replace("queryPeriod: 1h", "queryPeriod: 2d")
+    path = write(tmp_path, "rule.yaml", text)
+    assert findings_for(path) == [
+        f"{path}:6:17: queryFrequency: '30m' is below 1h, the minimum when queryPeriod is 2d or more"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("5m", 300), ("1h", 3600), ("14d", 14 * 86400), ("01:30:00", 5400), ("1.00:00:00", 86400), ("5 m", None)],
+)
+def test_parse_timespan(text: str, seconds: int | None) -> None:
+    span = parse_timespan(text)
+    assert (span.total_seconds() if span is not None else None) == seconds
+
+
+# --- ids, YAML and KQL --------------------------------------------------------
+
+
+def test_duplicate_id_across_two_files_names_the_first(tmp_path: Path) -> None:
+    first = write(tmp_path, "a.yaml", SCHEDULED)
+    same_id_in_capitals = HUNTING.replace("0b6f2c1e-5d4a-4e3b-8c7d-1a2b3c4d5e6f", "6D5F1A0E-0D3C-4C59-9A1B-2F1E3C4D5A6B")
+    second = write(tmp_path, "b.yaml", same_id_in_capitals)
+    assert findings_for(tmp_path) == [
+        f"{second}:1:5: duplicate id '6D5F1A0E-0D3C-4C59-9A1B-2F1E3C4D5A6B': already used by {first}:1:5"
+    ]
+
+
+def test_duplicate_yaml_key(tmp_path: Path) -> None:
+    path = broken(tmp_path, "name: Phish click allowed\n", "name: Phish click allowed\nname: Another name\n")
+    assert findings_for(path) == [f"{path}:3:1: YAML error: duplicate key 'name' (first defined on line 2)"]
+
+
+def test_yaml_syntax_error(tmp_path: Path) -> None:
+    path = broken(tmp_path, "name: Phish click allowed\n", "name: Phish click allowed\n  oops: indented\n")
+    assert findings_for(path) == [f"{path}:3:7: YAML error: mapping values are not allowed here"]
+
+
+def test_kql_syntax_error_is_reported_in_the_yaml_file(tmp_path: Path) -> None:
+    path = broken(tmp_path, '  | where ActionType == "ClickAllowed"', '  | wher ActionType == "ClickAllowed"')
+    assert findings_for(path) == [f"{path}:16:5: KQL syntax error: unknown query operator 'wher'"]
+
+
+def test_rule_file_that_is_a_list(tmp_path: Path) -> None:
+    path = write(tmp_path, "rule.yaml", "- id: 6d5f1a0e-0d3c-4c59-9a1b-2f1e3c4d5a6b\n- name: x\n")
+    assert findings_for(path) == [f"{path}:1:1: a rule file must be a YAML mapping, found a list"]
+
+
+def test_a_broken_file_does_not_hide_the_others_and_findings_are_sorted(tmp_path: Path) -> None:
+    listed = write(tmp_path, "a.yaml", "- not a rule\n")
+    two_mistakes = SCHEDULED.replace("severity: Medium", "severity: Critical").replace("| project", "| projekt")
+    bad = write(tmp_path, "b.yaml", two_mistakes)
+    assert findings_for(tmp_path) == [
+        f"{listed}:1:1: a rule file must be a YAML mapping, found a list",
+        f"{bad}:4:11: severity: 'Critical' is not one of Informational, Low, Medium, High",
+        f"{bad}:17:5: KQL syntax error: unknown query operator 'projekt'",
+    ]
+
+
+def test_missing_path_is_bad_input_not_a_clean_result(tmp_path: Path) -> None:
+    with pytest.raises(RuleFileError):
+        validate_paths([tmp_path / "nope"])
+
+
+# --- command line -------------------------------------------------------------
+
+
+def test_cli_reports_findings_and_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = broken(tmp_path, "severity: Medium", "severity: Critical")
+    assert main(["validate", path]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert f"{path}:4:11: severity: 'Critical' is not one of Informational, Low, Medium, High" in err
+
+
+def test_cli_exits_0_when_clean(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.copy(SEED_RULE, tmp_path / SEED_RULE.name)
+    write(tmp_path, "nrt.yaml", NRT)
+    assert main(["validate", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    assert "all rules valid" in captured.out
+
+
+def test_cli_missing_path_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(tmp_path / "nope")]) == 2
+    assert "no such file or directory" in capsys.readouterr().err
+
+
+def test_validate_reports_a_broken_test_file(tmp_path: Path) -> None:
+    """dac validate also loads the rule's tests: a fixture column typo is found before tests run."""
+    seed = Path(__file__).resolve().parents[1] / "detections" / "hunting" / "user-clicked-through-events.yaml"
+    (tmp_path / "rule.yaml").write_text(seed.read_text())
+    (tmp_path / "rule.tests.yaml").write_text(
+        "cases:\n"
+        "  - name: one\n"
+        "    tables:\n"
+        "      UrlClickEvents:\n"
+        "        - {ActionTyp: ClickAllowed}\n"
+        "    expect: []\n"
+    )
+    findings = validate_paths([tmp_path])
+    assert [str(f) for f in findings] == [
+        f"{tmp_path / 'rule.tests.yaml'}:5:12: unknown column 'ActionTyp' (did you mean 'ActionType'?)"
+    ]
+    (tmp_path / "rule.tests.yaml").write_text("cases:\n  - name: one\n    tables: {}\n")
+    (finding,) = validate_paths([tmp_path])
+    assert str(finding) == f"{tmp_path / 'rule.tests.yaml'}:2:5: cases[0]: missing required key 'expect'"
