@@ -27,7 +27,7 @@ from framework.kql.expressions import (
     unsupported,
 )
 from framework.kql.parser import parse
-from framework.kql.table import Table
+from framework.kql.table import OPEN_COLUMN, Table
 
 DEFAULT_MAX_ROWS = 1_000_000
 
@@ -61,10 +61,14 @@ class Scope:
 
 
 class Evaluator:
-    def __init__(self, tables: Mapping[str, Table], now: datetime, max_rows: int = DEFAULT_MAX_ROWS) -> None:
+    def __init__(self, tables: Mapping[str, Table], now: datetime, max_rows: int = DEFAULT_MAX_ROWS,
+                 check: bool = False) -> None:
         self.tables = tables
         self.now = now
         self.max_rows = max_rows
+        # Check mode binds a query over empty catalog tables to find semantic errors; features
+        # the evaluator lacks then yield unknown (open) schemas instead of errors.
+        self.check = check
 
     # ------------------------------------------------------------ statements
 
@@ -78,7 +82,12 @@ class Evaluator:
                 result = statement
         if result is None:
             raise semantic(body, "the query has no tabular expression to return")
-        return self.eval_pipeline(result, scope)
+        table = self.eval_pipeline(result, scope)
+        if self.check:
+            for binding in scope.bindings.values():
+                if not binding.evaluated:
+                    self.binding_value(binding)  # bind unused lets too, as Kusto's binder does
+        return table
 
     def binding_value(self, binding: Binding) -> Any:
         """Evaluate a let binding once: a Table for tabular values, a Compiled for scalars."""
@@ -156,6 +165,9 @@ class Evaluator:
         for operator in pipeline.operators:
             handler = getattr(self, "op_" + type(operator).__name__, None)
             if handler is None:
+                if self.check:
+                    table = table.opened()
+                    continue
                 name = operator.name if isinstance(operator, ast.Generic) else type(operator).__name__.lower()
                 raise unsupported(operator, f"query operator '{name}' is not supported by the evaluator")
             table = handler(operator, table, scope)
@@ -169,6 +181,8 @@ class Evaluator:
             return self.table_from_expr(source.expr, scope)
         handler = getattr(self, "src_" + type(source).__name__, None)
         if handler is None:
+            if self.check:
+                return Table([OPEN_COLUMN])
             raise unsupported(source, f"'{type(source).__name__.lower()}' is not supported by the evaluator")
         return handler(source, scope)
 
@@ -198,12 +212,16 @@ class Evaluator:
                 if compiled.type == "table":
                     return compiled.fn(())
                 raise semantic(expr, f"function '{expr.name}' does not return a table")
+            if self.check:
+                return Table([OPEN_COLUMN])
             raise unsupported(expr, f"tabular function '{expr.name}()' is not supported by the evaluator")
         raise semantic(expr, "expected a tabular expression")
 
     def src_Datatable(self, source: ast.Datatable, scope: Scope) -> Table:
         columns = [(name, _normal_type(kind)) for name, kind in source.columns]
         if any(isinstance(v, ast.Tabular) for v in source.values):
+            if self.check:
+                return Table(columns)
             raise unsupported(source, "externaldata reads no network data; provide the table as a fixture instead")
         compiler = ExpressionCompiler(self, [], scope)
         values = [compiler.compile(v).fn(()) for v in source.values]
@@ -306,7 +324,7 @@ class Evaluator:
 
     def _match(self, node: ast.Node, table: Table, pattern: str) -> list[int]:
         matched = [i for i, (name, _) in enumerate(table.columns) if fnmatch.fnmatchcase(name, pattern)]
-        if not matched and "*" not in pattern:
+        if not matched and "*" not in pattern and not table.is_open:
             raise semantic(node, f"unknown column '{pattern}'{_suggest(pattern, table.names)}")
         return matched
 
@@ -332,6 +350,8 @@ class Evaluator:
         columns = list(table.columns)
         index = table.index()
         for new, old in node.pairs:
+            if old not in index and table.is_open:
+                continue
             if old not in index:
                 raise semantic(node, f"unknown column '{old}'{_suggest(old, table.names)}")
             columns[index[old]] = (new, columns[index[old]][1])
@@ -533,6 +553,10 @@ class Evaluator:
                 lname, rname = sides["$left"], sides["$right"]
             else:
                 raise unsupported(key, "join condition must be column names or $left.x == $right.y")
+            if lname not in left_index and left.is_open:
+                lname = OPEN_COLUMN[0]
+            if rname not in right_index and right.is_open:
+                rname = OPEN_COLUMN[0]
             if lname not in left_index:
                 raise semantic(key, f"unknown column '{lname}' on the left side of the join{_suggest(lname, left.names)}")
             if rname not in right_index:
@@ -801,6 +825,8 @@ class Evaluator:
     def op_Evaluate(self, node: ast.Evaluate, table: Table, scope: Scope) -> Table:
         plugin = getattr(self, "plugin_" + node.call.name, None)
         if plugin is None:
+            if self.check:
+                return table.opened()
             raise unsupported(node.call, f"plugin '{node.call.name}' is not supported by the evaluator")
         return plugin(node.call, table, scope)
 
@@ -950,7 +976,7 @@ def _as_table(name: str, value: Any) -> Table:
 
 
 def evaluate(query: str | ast.QueryBody, tables: Mapping[str, Any], now: datetime | None = None,
-             max_rows: int = DEFAULT_MAX_ROWS, as_table: bool = False) -> Any:
+             max_rows: int = DEFAULT_MAX_ROWS, as_table: bool = False, check: bool = False) -> Any:
     """Run ``query`` over ``tables`` (name -> Table or list of dict rows).
 
     ``now`` fixes the clock for ``now()`` and ``ago()`` (tests pass a fixed one;
@@ -962,6 +988,6 @@ def evaluate(query: str | ast.QueryBody, tables: Mapping[str, Any], now: datetim
         now = datetime.now(timezone.utc).replace(tzinfo=None)
     elif now.tzinfo is not None:
         now = now.astimezone(timezone.utc).replace(tzinfo=None)
-    prepared = {name: _as_table(name, value) for name, value in tables.items()}
-    result = Evaluator(prepared, now, max_rows).run(body)
+    prepared = tables if check else {name: _as_table(name, value) for name, value in tables.items()}
+    result = Evaluator(prepared, now, max_rows, check).run(body)
     return result if as_table else result.to_dicts()

@@ -340,6 +340,8 @@ class ExpressionCompiler:
         binding = self.scope.lookup(name)
         if binding is not None:
             return self.evaluator.scalar_binding(binding, expr)
+        if "$open" in self.index:
+            return constant(None, "dynamic")
         suggestion = _did_you_mean(name, list(self.index))
         raise semantic(expr, f"unknown column or variable '{name}'{suggestion}")
 
@@ -534,6 +536,11 @@ class ExpressionCompiler:
             raise semantic(expr, f"aggregate function '{name}()' can only be used in summarize")
         function = FUNCTIONS.get(name)
         if function is None:
+            if self.evaluator.check:
+                for arg in expr.args:
+                    if not (isinstance(arg, ast.Call) and arg.name == "$named"):
+                        self.compile(arg)
+                return Compiled(lambda row: None, "dynamic")
             raise unsupported(expr, f"function '{name}()' is not supported by the evaluator")
         count = len(expr.args)
         if count < function.min_args or (function.max_args is not None and count > function.max_args):
@@ -654,9 +661,14 @@ class ExpressionCompiler:
         return Compiled(run, value.type)
 
     def f_row_number(self, expr: ast.Call) -> Compiled:
+        if self.evaluator.check:
+            return Compiled(lambda row: None, "long")
         raise unsupported(expr, "function 'row_number()' needs a serialized row set, which the evaluator does not support yet")
 
     def f_geo_info_from_ip_address(self, expr: ast.Call) -> Compiled:
+        if self.evaluator.check:
+            self.compile(expr.args[0])
+            return Compiled(lambda row: None, "dynamic")
         raise unsupported(expr, "function 'geo_info_from_ip_address()' needs a geo-IP database; not available in tests")
 
 
@@ -669,6 +681,10 @@ def _list_get(values: list[Any], position: int) -> Any:
 def _did_you_mean(name: str, candidates: list[str]) -> str:
     import difflib
 
+    twins = {"Timestamp": "TimeGenerated", "TimeGenerated": "Timestamp"}
+    if twins.get(name) in candidates:
+        platform = "Sentinel (Log Analytics)" if name == "Timestamp" else "Defender advanced hunting"
+        return f" ({platform} tables have '{twins[name]}')"
     lowered = {c.lower(): c for c in candidates}
     if name.lower() in lowered:
         return f" (did you mean '{lowered[name.lower()]}'?)"

@@ -10,6 +10,11 @@ from typing import Any, Iterable, Mapping
 from framework.kql import values as V
 
 
+# In check mode (static validation) the output of an operator the evaluator does not
+# implement has unknown columns: this marker column makes any name resolve, as dynamic.
+OPEN_COLUMN = ("$open", "dynamic")
+
+
 @dataclass
 class Table:
     """Columns as (name, KQL type) pairs and rows as tuples in column order."""
@@ -17,6 +22,14 @@ class Table:
     columns: list[tuple[str, str]]
     rows: list[tuple] = field(default_factory=list)
     ordered: bool = False  # True once a sort/top/serialize fixed the row order
+
+    @property
+    def is_open(self) -> bool:
+        return OPEN_COLUMN in self.columns
+
+    def opened(self) -> "Table":
+        """The same columns plus the open marker, no rows: an operator whose output is unknown."""
+        return Table(self.columns if self.is_open else self.columns + [OPEN_COLUMN], [])
 
     @property
     def names(self) -> list[str]:
