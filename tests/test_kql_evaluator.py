@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime, timedelta
 
@@ -261,3 +262,72 @@ def test_row_limit_stops_runaway_joins() -> None:
     many = Table.from_dicts([{"k": 1}] * 200)
     with pytest.raises(KqlRuntimeError, match="more than 1000 rows"):
         evaluate("A | join kind=inner A on k", {"A": many}, now=NOW, max_rows=1000)
+
+
+# ------------------------------------------------------------------ naming and typing settled with the official binder
+# Each expectation below was read off Kusto.Language (npm @kusto/language-service-next): the result
+# schema it computes for the query over T(x:string, n:long, d:dynamic, b:bool, ts:datetime).
+
+def typed_t() -> Table:
+    return Table.from_dicts([{"x": "a,b", "n": 2, "d": {"a": 1}, "b": True, "ts": "2024-05-01T10:00:00Z"}],
+                            [("x", "string"), ("n", "long"), ("d", "dynamic"), ("b", "bool"), ("ts", "datetime")])
+
+
+def schema(query: str) -> list[str]:
+    return [f"{n}:{t}" for n, t in evaluate(query, {"T": typed_t()}, now=NOW, as_table=True).columns]
+
+
+@pytest.mark.parametrize(
+    "query,columns",
+    [
+        ("T | project tostring(x), tolower(x), d.a, d['b'], n + 1, bin(ts, 1h), strlen(x), toint(n), todouble(n)",
+         ["x:string", "Column1:string", "d_a:dynamic", "d_b:dynamic", "Column2:long", "ts:datetime", "strlen_x:long",
+          "n:int", "n1:real"]),
+        ("T | summarize count(), count(), countif(b), countif(n > 1), dcount(tostring(d.a)), make_set(tolower(x))",
+         ["count_:long", "count_1:long", "countif_b:long", "countif_:long", "dcount_d_a:long", "set_:dynamic"]),
+        ("T | summarize take_any(x), any(x, n), arg_max(ts, *) by x",
+         ["x:string", "x1:string", "any_x:string", "any_n:long", "ts:datetime", "n:long", "d:dynamic", "b:bool"]),
+        ("T | summarize arg_max(n + 1, x) by x", ["x:string", "max_:long", "x1:string"]),
+        ("T | mv-expand parse_json(x)", ["x:dynamic", "n:long", "d:dynamic", "b:bool", "ts:datetime"]),
+        ("T | extend b = n * 2", ["x:string", "n:long", "d:dynamic", "b:long", "ts:datetime"]),
+    ],
+)
+def test_result_schema_matches_the_official_binder(query: str, columns: list[str]) -> None:
+    assert schema(query) == columns
+
+
+@pytest.mark.parametrize(
+    "query,message",
+    [
+        ("T | extend a = n, b = a + 1", "unknown column or variable 'a'"),
+        ("T | project n, n", "column 'n' is declared twice"),
+        ("T | where ts < 1h", "the operator '<' is not defined for the operand types datetime and timespan"),
+        ("T | where x > 1", "the operator '>' is not defined for the operand types string and long"),
+        ("T | extend y = ts + 1", "the operator '+' is not defined for the operand types datetime and long"),
+        ("T | where n has '1'", "the operator 'has' is not defined for the operand types long and string"),
+        ("T | where n", "the predicate must be a bool expression, found long"),
+        ("T | extend y = ago(1)", "ago() expects a timespan, found long"),
+    ],
+)
+def test_binder_rejections(query: str, message: str) -> None:
+    with pytest.raises(KqlSemanticError, match=re.escape(message)):
+        evaluate(query, {"T": typed_t()}, now=NOW)
+
+
+def test_binder_accepts_loose_equality() -> None:
+    # The binder accepts long == string and bool == long; values are converted as Kusto does.
+    assert evaluate("T | where n == '2' and b == 1 | project n", {"T": typed_t()}, now=NOW) == [{"n": 2}]
+
+
+def test_single_equals_in_where_is_the_right_side_value() -> None:
+    # `where a = b` names the predicate; the rows kept are those where b is true (so `= true` keeps all).
+    assert len(evaluate("T | where b = true", {"T": typed_t()}, now=NOW)) == 1
+    assert evaluate("T | where b = false", {"T": typed_t()}, now=NOW) == []
+
+
+def test_timestamp_hint_on_sentinel_tables() -> None:
+    from framework.kql.binder import check_query
+
+    (error,) = check_query("UrlClickEvents | where Timestamp > ago(1d)", "Sentinel")
+    assert error.message == "unknown column or variable 'Timestamp' (Sentinel (Log Analytics) tables have 'TimeGenerated')"
+    assert check_query("UrlClickEvents | where Timestamp > ago(1d)", "Defender") == []

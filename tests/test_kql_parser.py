@@ -125,9 +125,11 @@ def test_pipeline_operators_and_positions() -> None:
     assert pipeline.operators[4].params == {"kind": "leftouter"}
 
 
-def test_single_equals_in_a_predicate_is_equality() -> None:
-    # The official parser accepts `where IsBillable = true` (corpus query 0bbc3d410c33, no diagnostics).
-    assert only_expr("a = 1") == ast.Binary("==", ast.Name("a"), ast.Literal(1, "long"))
+def test_single_equals_in_where_names_the_predicate() -> None:
+    # The official parser accepts `where IsBillable = true` (corpus query 0bbc3d410c33); its binder
+    # types the predicate as the right side ("must have the type bool" for a string), so '=' names it.
+    where = parse("T | where IsBillable = true").result.operators[0]
+    assert where == ast.Where(ast.Literal(True, "bool"), "IsBillable")
 
 
 def test_directives_and_invisible_characters_are_skipped() -> None:

@@ -200,6 +200,7 @@ class Operator(Node):
 @dataclass
 class Where(Operator):
     predicate: Expr
+    named: str | None = None  # ``where a = b``: Kusto names the predicate ``a``, it does not compare
 
 
 @dataclass

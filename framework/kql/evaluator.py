@@ -17,6 +17,7 @@ from framework.kql import values as V
 from framework.kql.aggregates import AGGREGATES, MULTI_COLUMN, TAKE_ANY, ArgExtreme, TakeAny
 from framework.kql.errors import KqlRuntimeError
 from framework.kql.expressions import (
+    KNOWN_TYPES,
     Compiled,
     ExpressionCompiler,
     aggregate_name,
@@ -80,9 +81,9 @@ class Evaluator:
                 scope.bindings[statement.name] = Binding(statement.name, statement.value, scope)
             else:
                 result = statement
-        if result is None:
+        if result is None and not self.check:
             raise semantic(body, "the query has no tabular expression to return")
-        table = self.eval_pipeline(result, scope)
+        table = self.eval_pipeline(result, scope) if result is not None else Table([])
         if self.check:
             for binding in scope.bindings.values():
                 if not binding.evaluated:
@@ -195,6 +196,10 @@ class Evaluator:
                     return value
                 if isinstance(value, Compiled) and value.type == "table":
                     return value.fn(())
+                if isinstance(value, ast.Lambda) and not value.params:
+                    # a function without parameters may be invoked by its bare name
+                    call = ast.Call(expr.name, [], line=expr.line, column=expr.column)
+                    return self.table_from_expr(call, scope)
                 raise semantic(expr, f"'{expr.name}' is not a table")
             if expr.name in self.tables:
                 return self.tables[expr.name]
@@ -269,6 +274,10 @@ class Evaluator:
 
     def op_Where(self, node: ast.Where, table: Table, scope: Scope) -> Table:
         predicate = self.compiler(table, scope).compile(node.predicate)
+        if node.named is not None and self.check:
+            raise semantic(node, f"'{node.named} = ...' names the predicate instead of comparing; use '==' to compare")
+        if predicate.type in KNOWN_TYPES and predicate.type != "bool":
+            raise semantic(node.predicate, f"the predicate must be a bool expression, found {predicate.type}")
         fn = predicate.fn
         if predicate.type == "bool":
             rows = [row for row in table.rows if fn(row) is True]
@@ -277,26 +286,32 @@ class Evaluator:
         return Table(table.columns, rows, table.ordered)
 
     def op_Extend(self, node: ast.Extend, table: Table, scope: Scope) -> Table:
+        """All items see the input columns only (Kusto binds them side by side, not in sequence)."""
+        compiler = self.compiler(table, scope)
         columns = list(table.columns)
-        rows = [list(row) for row in table.rows]
         counter = _ColumnCounter(columns)
+        getters: list[tuple[int | None, Callable]] = []
         for item in node.items:
-            compiled = ExpressionCompiler(self, columns, scope).compile(item.expr)
+            compiled = compiler.compile(item.expr)
             names = self.assigned_names(item, compiled, counter)
-            fn = compiled.fn
             if len(names) != 1:
                 raise semantic(item, "extend assigns one column per expression")
             name = names[0]
             existing = next((i for i, (n, _) in enumerate(columns) if n == name), None)
             if existing is None:
                 columns.append((name, compiled.type))
-                for row in rows:
-                    row.append(fn(tuple(row)))
+                existing = len(columns) - 1
             else:
                 columns[existing] = (name, compiled.type)
-                for row in rows:
-                    row[existing] = fn(tuple(row))
-        return Table(columns, [tuple(r) for r in rows], table.ordered)
+            getters.append((existing, compiled.fn))
+        width = len(columns)
+        rows = []
+        for row in table.rows:
+            new = list(row) + [None] * (width - len(row))
+            for position, fn in getters:
+                new[position] = fn(row)
+            rows.append(tuple(new))
+        return Table(columns, rows, table.ordered)
 
     def assigned_names(self, item: ast.Assignment, compiled: Compiled, counter: "_ColumnCounter") -> list[str]:
         if item.names:
@@ -307,14 +322,14 @@ class Evaluator:
         compiler = self.compiler(table, scope)
         counter = _ColumnCounter([])
         columns: list[tuple[str, str]] = []
+        explicit: list[bool] = []
         getters = []
         for item in node.items:
             compiled = compiler.compile(item.expr)
-            names = self.assigned_names(item, compiled, counter)
-            if any(n in (c for c, _ in columns) for n in names):
-                raise semantic(item, f"column '{names[0]}' is projected twice")
-            columns.append((names[0], compiled.type))
+            columns.append((self.assigned_names(item, compiled, counter)[0], compiled.type))
+            explicit.append(bool(item.names) or isinstance(item.expr, ast.Name))
             getters.append(compiled.fn)
+        columns = _unique_names(node, columns, explicit)
         rows = [tuple(g(row) for g in getters) for row in table.rows]
         return Table(columns, rows, table.ordered)
 
@@ -419,15 +434,18 @@ class Evaluator:
 
     def op_Summarize(self, node: ast.Summarize, table: Table, scope: Scope) -> Table:
         compiler = self.compiler(table, scope)
-        key_counter = _ColumnCounter([])
+        counter = _ColumnCounter([])
         key_columns: list[tuple[str, str]] = []
+        explicit: list[bool] = []
         key_fns = []
         for item in node.by:
             compiled = compiler.compile(item.expr)
-            name = item.names[0] if item.names else (derive_name(item.expr) or key_counter.next())
+            name = item.names[0] if item.names else (derive_name(item.expr) or counter.next())
             key_columns.append((name, compiled.type))
+            explicit.append(bool(item.names) or isinstance(item.expr, ast.Name))
             key_fns.append(compiled.fn)
-        plans = [self.plan_aggregate(item, compiler, table, {n for n, _ in key_columns}) for item in node.aggregates]
+        key_names = {n for n, _ in key_columns}
+        plans = [self.plan_aggregate(item, compiler, table, key_names, counter) for item in node.aggregates]
         groups: dict[tuple, tuple[tuple, list]] = {}
         for row in table.rows:
             key_values = tuple(f(row) for f in key_fns)
@@ -443,10 +461,8 @@ class Evaluator:
         columns = list(key_columns)
         for plan in plans:
             columns.extend(plan.columns)
-        names = [n for n, _ in columns]
-        duplicates = {n for n in names if names.count(n) > 1}
-        if duplicates:
-            raise semantic(node, f"summarize produces duplicate column name(s): {', '.join(sorted(duplicates))}")
+            explicit.extend(plan.explicit)
+        columns = _unique_names(node, columns, explicit)
         rows = []
         for key_values, states in groups.values():
             row = list(key_values)
@@ -456,10 +472,10 @@ class Evaluator:
         return Table(columns, rows)
 
     def plan_aggregate(self, item: ast.Assignment, compiler: ExpressionCompiler, table: Table,
-                       key_names: set[str]) -> "_AggregatePlan":
+                       key_names: set[str], counter: "_ColumnCounter") -> "_AggregatePlan":
         expr = item.expr
         if isinstance(expr, ast.Call) and (expr.name in MULTI_COLUMN or expr.name in TAKE_ANY):
-            return self.plan_multi(item, expr, compiler, table, key_names)
+            return self.plan_multi(item, expr, compiler, table, key_names, counter)
         slots: list[tuple[Any, list[Callable], list[Any]]] = []
         names: list[str] = []
 
@@ -498,41 +514,42 @@ class Evaluator:
             raise semantic(expr, "summarize expects an aggregate function such as count() or make_set()")
         extra = {f"$agg{i}": Compiled((lambda i: lambda row: row[i])(i), slot[3]) for i, slot in enumerate(slots)}
         final = ExpressionCompiler(self, [], compiler.scope, extra).compile(lifted)
-        name = item.names[0] if item.names else (names[0] if isinstance(lifted, ast.Name) else "Column1")
-        return _AggregatePlan(slots, final, [(name, final.type)])
+        name = item.names[0] if item.names else (names[0] if isinstance(lifted, ast.Name) else counter.next())
+        return _AggregatePlan(slots, final, [(name, final.type)], explicit=[bool(item.names)])
 
     def plan_multi(self, item: ast.Assignment, call: ast.Call, compiler: ExpressionCompiler, table: Table,
-                   key_names: set[str]) -> "_AggregatePlan":
-        """arg_max(by, cols...), arg_min, take_any(cols...): several output columns from one row."""
-        args = list(call.args)
-        if not args:
+                   key_names: set[str], counter: "_ColumnCounter") -> "_AggregatePlan":
+        """arg_max(by, cols...), arg_min, take_any(cols...), any(cols...): several columns from one row.
+
+        Names follow the official binder: arg_max's first column keeps its name
+        (``max_`` when it has none), ``any`` prefixes ``any_``, ``take_any`` keeps
+        names; ``*`` stands for every input column but the by-keys.
+        """
+        if not call.args:
             raise semantic(call, f"'{call.name}()' needs at least one argument")
-        exprs: list[tuple[str | None, ast.Expr]] = []
         is_arg = call.name in MULTI_COLUMN
-        outputs = args if not is_arg else args
-        for position, arg in enumerate(outputs):
+        exprs: list[tuple[str | None, ast.Expr]] = []
+        for position, arg in enumerate(call.args):
             if isinstance(arg, ast.Star):
-                for name, _ in table.columns:
-                    if name not in key_names and name not in [n for n, _ in exprs]:
-                        exprs.append((name, ast.Name(name)))
-            else:
-                exprs.append((derive_name(arg), arg))
+                taken = {n for n, _ in exprs}
+                exprs.extend((n, ast.Name(n)) for n, _ in table.columns if n not in key_names and n not in taken)
+                continue
+            derived = derive_name(arg)
+            if is_arg and position == 0 and derived is None:
+                derived = "max_" if MULTI_COLUMN[call.name] else "min_"
+            elif call.name == "any":
+                derived = "any_" + (derived or "")
+            exprs.append((derived, arg))
         compiled = [compiler.compile(e) for _, e in exprs]
-        columns = []
-        counter = _ColumnCounter([])
         given = list(item.names)
+        columns = []
         for index, ((name, _), c) in enumerate(zip(exprs, compiled)):
-            if index < len(given):
-                name = given[index]
-            elif name is None:
-                name = ("max_" if call.name in ("arg_max", "argmax") else "min_" if is_arg else "any_") + counter.next()
-            elif not is_arg and call.name in TAKE_ANY and len(exprs) == 1 and not given:
-                name = name
-            columns.append((name, c.type))
+            columns.append((given[index] if index < len(given) else name or counter.next(), c.type))
         fns = [c.fn for c in compiled]
         largest = MULTI_COLUMN.get(call.name, True)
         factory = (lambda: ArgExtreme(largest)) if is_arg else TakeAny
-        return _AggregatePlan([(None, fns, factory, None)], None, columns, multi=True)
+        explicit = [index < len(given) for index in range(len(columns))]
+        return _AggregatePlan([(None, fns, factory, None)], None, columns, multi=True, explicit=explicit)
 
     # ------------------------------------------------------------ join, lookup, union
 
@@ -669,6 +686,12 @@ class Evaluator:
         legs: list[tuple[str, Table]] = [("", t) for t in first]
         fuzzy = str(node.params.get("isfuzzy", "false")).lower() == "true"
         for leg in node.legs:
+            if isinstance(leg, ast.Star) and self.check:
+                legs.append(("", Table([OPEN_COLUMN])))  # every table of the workspace: schema unknown here
+                continue
+            if isinstance(leg, ast.Star):
+                legs.extend((n, self.tables[n]) for n in sorted(self.tables))
+                continue
             if isinstance(leg, ast.Name) and "*" in leg.name:
                 names = sorted(n for n in self.tables if fnmatch.fnmatchcase(n, leg.name))
                 legs.extend((n, self.tables[n]) for n in names)
@@ -684,10 +707,10 @@ class Evaluator:
             common = set.intersection(*(set(t.columns) for _, t in legs)) if legs else set()
             columns = [c for c in legs[0][1].columns if c in common] if legs else []
         else:
+            merged: dict[tuple[str, str], None] = {}
             for _, t in legs:
-                for column in t.columns:
-                    if column not in columns:
-                        columns.append(column)
+                merged.update(dict.fromkeys(t.columns))
+            columns = list(merged)
         source_column = node.params.get("withsource")
         rows: list[tuple] = []
         for name, t in legs:
@@ -879,7 +902,7 @@ class Evaluator:
             if row[pivot_position] not in pivot_values:
                 pivot_values.append(row[pivot_position])
         compiler = self.compiler(table, scope)
-        plan = self.plan_aggregate(ast.Assignment([], aggregate), compiler, table, set(group_names))
+        plan = self.plan_aggregate(ast.Assignment([], aggregate), compiler, table, set(group_names), _ColumnCounter([]))
         group_positions = [index[n] for n in group_names]
         groups: dict[tuple, dict[Any, Any]] = {}
         keys: dict[tuple, tuple] = {}
@@ -907,11 +930,13 @@ class Evaluator:
 class _AggregatePlan:
     """One summarize item: accumulators for its aggregate calls and the expression over their results."""
 
-    def __init__(self, slots: list, final: Compiled | None, columns: list[tuple[str, str]], multi: bool = False) -> None:
+    def __init__(self, slots: list, final: Compiled | None, columns: list[tuple[str, str]], multi: bool = False,
+                 explicit: list[bool] | None = None) -> None:
         self.slots = slots
         self.final = final
         self.columns = columns
         self.multi = multi
+        self.explicit = explicit or [False] * len(columns)
 
     def new(self) -> list:
         if self.multi:
@@ -931,6 +956,25 @@ class _AggregatePlan:
             return list(values) if values is not None else [None] * len(self.columns)
         results = tuple(accumulator.result() for accumulator in state)
         return [self.final.fn(results)]
+
+
+def _unique_names(node: ast.Node, columns: list[tuple[str, str]], explicit: list[bool]) -> list[tuple[str, str]]:
+    """Kusto's rule for project and summarize output: a derived name already taken gets the
+    smallest free numeric suffix (``count_``, ``count_1``); a name the query states (or a
+    plain column reference) twice is an error."""
+    taken: set[str] = set()
+    out = []
+    for (name, kind), stated in zip(columns, explicit):
+        if name in taken:
+            if stated:
+                raise semantic(node, f"column '{name}' is declared twice")
+            suffix = 1
+            while f"{name}{suffix}" in taken:
+                suffix += 1
+            name = f"{name}{suffix}"
+        taken.add(name)
+        out.append((name, kind))
+    return out
 
 
 class _ColumnCounter:

@@ -267,7 +267,62 @@ def _or(left: Callable[[Row], Any], right: Callable[[Row], Any]) -> Callable[[Ro
     return run
 
 
+# ------------------------------------------------------------------ type rules
+
+KNOWN_TYPES = {"string", "bool", "int", "long", "real", "decimal", "datetime", "timespan", "guid"}
+NUMBER_TYPES = {"int", "long", "real", "decimal"}
+ORDERING = {"<", "<=", ">", ">="}
+STRING_LEFT = {
+    "has", "has_cs", "hasprefix", "hasprefix_cs", "hassuffix", "hassuffix_cs", "contains", "contains_cs",
+    "startswith", "startswith_cs", "endswith", "endswith_cs", "matches regex",
+}
+
+
+def _family(type_name: str) -> str:
+    return "number" if type_name in NUMBER_TYPES else type_name
+
+
+def operand_error(op_name: str, left: str, right: str) -> str | None:
+    """Why Kusto's binder rejects ``left op right``, or None (also when a type is unknown)."""
+    if left not in KNOWN_TYPES or right not in KNOWN_TYPES:
+        return None
+    pair = (_family(left), _family(right))
+    allowed: set[tuple[str, str]]
+    if op_name in ORDERING:
+        allowed = {(t, t) for t in ("number", "string", "datetime", "timespan", "bool", "guid")}
+    elif op_name == "+":
+        allowed = {("number", "number"), ("datetime", "timespan"), ("timespan", "datetime"), ("timespan", "timespan")}
+    elif op_name == "-":
+        allowed = {("number", "number"), ("datetime", "datetime"), ("datetime", "timespan"), ("timespan", "timespan")}
+    elif op_name == "*":
+        allowed = {("number", "number"), ("timespan", "number"), ("number", "timespan")}
+    elif op_name in ("/", "%"):
+        allowed = {("number", "number"), ("timespan", "number"), ("timespan", "timespan")}
+    elif op_name.lstrip("!") in STRING_LEFT:
+        if left in ("string", "guid"):
+            return None
+        return f"the operator '{op_name}' is not defined for the operand types {left} and {right}"
+    else:
+        return None
+    if pair in allowed:
+        return None
+    return f"the operator '{op_name}' is not defined for the operand types {left} and {right}"
+
+
 # ------------------------------------------------------------------ names
+
+
+# How Kusto names the column of an unnamed expression, settled with the official
+# binder (Kusto.Language): most calls get ColumnN; these take their first argument's
+# name, a prefix or a suffix on it.
+FIRST_ARGUMENT_NAMED = {
+    "tostring", "toint", "tolong", "todouble", "toreal", "tobool", "toboolean", "todatetime", "totimespan",
+    "toguid", "todecimal", "todynamic", "parse_json", "parse_csv", "split", "bin", "floor", "bin_at",
+    "startofday", "format_datetime", "round", "abs", "sqrt", "log", "log10", "log2", "exp", "pow", "ceiling",
+    "tohex", "binary_and", "binary_or", "binary_xor", "binary_not", "binary_shift_left", "binary_shift_right",
+}
+PREFIX_NAMED = {"strlen": "strlen_", "string_size": "string_size_", "gettype": "type_"}
+SUFFIX_NAMED = {"array_sort_asc": "_sorted", "array_sort_desc": "_sorted"}
 
 
 def derive_name(expr: ast.Expr) -> str | None:
@@ -277,26 +332,32 @@ def derive_name(expr: ast.Expr) -> str | None:
     if isinstance(expr, ast.Member):
         base = derive_name(expr.target)
         return f"{base}_{expr.name}" if base else None
-    if isinstance(expr, ast.Index) and isinstance(expr.index, ast.Literal) and isinstance(expr.index.value, str):
+    if isinstance(expr, ast.Index) and isinstance(expr.index, ast.Literal) and isinstance(expr.index.value, (str, int)):
         base = derive_name(expr.target)
         return f"{base}_{expr.index.value}" if base else None
-    if isinstance(expr, ast.Call) and expr.name in ("bin", "floor", "bin_at") and expr.args:
-        return derive_name(expr.args[0])
+    if isinstance(expr, ast.Call) and expr.args:
+        first = expr.args[0]
+        if expr.name == "column_ifexists" and isinstance(first, ast.Literal) and isinstance(first.value, str):
+            return first.value
+        base = derive_name(first)
+        if base is None:
+            return None
+        if expr.name in FIRST_ARGUMENT_NAMED:
+            return base
+        if expr.name in PREFIX_NAMED:
+            return PREFIX_NAMED[expr.name] + base
+        if expr.name in SUFFIX_NAMED:
+            return base + SUFFIX_NAMED[expr.name]
     return None
 
 
 def aggregate_name(call: ast.Call) -> str:
+    """``count()`` -> ``count_``, ``dcount(x)`` -> ``dcount_x``, ``countif(x > 1)`` -> ``countif_``."""
     spec = AGGREGATES[call.name]
-    if spec.prefix.endswith("_") and call.args and spec.min_args > 0:
-        base = derive_name(call.args[0])
-        if spec.name.startswith(("count", "countif")) and spec.prefix in ("count_", "countif_"):
-            return spec.prefix
-        if base:
-            return spec.prefix + base
+    base = derive_name(call.args[0]) if call.args else None
     if call.name == "percentile" and len(call.args) == 2 and isinstance(call.args[1], ast.Literal):
-        base = derive_name(call.args[0]) or ""
-        return f"percentile_{base}_{V.to_string(call.args[1].value)}"
-    return spec.prefix
+        return f"{spec.prefix}{base or ''}_{V.to_string(call.args[1].value)}"
+    return spec.prefix + (base or "")
 
 
 def is_aggregate_call(expr: ast.Expr) -> bool:
@@ -373,6 +434,9 @@ class ExpressionCompiler:
             return Compiled(_and(lf, rf), "bool")
         if name == "or":
             return Compiled(_or(lf, rf), "bool")
+        problem = operand_error(name, left.type, right.type)
+        if problem:
+            raise semantic(expr, problem)
         if name in ARITHMETIC:
             impl = ARITHMETIC[name]
             return self._maybe_const(Compiled(lambda row: impl(lf(row), rf(row)), _arith_type(name, left.type, right.type)), left, right)
@@ -577,6 +641,8 @@ class ExpressionCompiler:
         if len(expr.args) != 1:
             raise semantic(expr, "function 'ago()' takes 1 argument")
         span = self.compile(expr.args[0])
+        if span.type in KNOWN_TYPES and span.type != "timespan":
+            raise semantic(expr.args[0], f"ago() expects a timespan, found {span.type}")
         now = self.evaluator.now
         if span.const:
             value = span.fn(())

@@ -275,7 +275,8 @@ class Formatter:
         return method(node)
 
     def op_Where(self, node: ast.Where) -> str:
-        return "where " + self.expr(node.predicate)
+        named = f"{name(node.named)} = " if node.named is not None else ""
+        return "where " + named + self.expr(node.predicate)
 
     def op_Extend(self, node: ast.Extend) -> str:
         return "extend " + self.assignments(node.items)

@@ -149,7 +149,7 @@ def _strcat(*values: Any) -> str:
     return "".join(_str(v) for v in values)
 
 
-@scalar("strcat_delim", returns="string", args=(2, 64))
+@scalar("strcat_delim", returns="string", args=(3, 65))
 def _strcat_delim(delimiter: Any, *values: Any) -> str:
     return _str(delimiter).join(_str(v) for v in values)
 
@@ -568,7 +568,7 @@ def _abs(value: Any) -> Any:
     return None if value is None else abs(value)
 
 
-@scalar("round", returns=_first_type, args=(1, 2))
+@scalar("round", returns=lambda t: "long" if t and t[0] == "int" else _first_type(t), args=(1, 2))
 def _round(value: Any, digits: Any = 0) -> Any:
     if value is None:
         return None
@@ -791,7 +791,7 @@ def _datetime_add(period: Any, amount: Any, value: Any) -> Any:
     return value + timedelta(seconds=_PERIOD_SECONDS[unit] * amount)
 
 
-@scalar("datetime_part", "datepart", returns="long", args=(2, 2))
+@scalar("datetime_part", "datepart", returns="int", args=(2, 2))
 def _datetime_part(part: Any, value: Any) -> Any:
     if value is None:
         return None
@@ -805,27 +805,27 @@ def _datetime_part(part: Any, value: Any) -> Any:
     return parts.get(name)
 
 
-@scalar("getyear", returns="long", args=(1, 1))
+@scalar("getyear", returns="int", args=(1, 1))
 def _getyear(value: Any) -> Any:
     return None if value is None else value.year
 
 
-@scalar("getmonth", "monthofyear", returns="long", args=(1, 1))
+@scalar("getmonth", "monthofyear", returns="int", args=(1, 1))
 def _getmonth(value: Any) -> Any:
     return None if value is None else value.month
 
 
-@scalar("dayofmonth", returns="long", args=(1, 1))
+@scalar("dayofmonth", returns="int", args=(1, 1))
 def _dayofmonth(value: Any) -> Any:
     return None if value is None else value.day
 
 
-@scalar("dayofyear", returns="long", args=(1, 1))
+@scalar("dayofyear", returns="int", args=(1, 1))
 def _dayofyear(value: Any) -> Any:
     return None if value is None else value.timetuple().tm_yday
 
 
-@scalar("hourofday", returns="long", args=(1, 1))
+@scalar("hourofday", returns="int", args=(1, 1))
 def _hourofday(value: Any) -> Any:
     return None if value is None else value.hour
 
@@ -836,7 +836,7 @@ def _dayofweek(value: Any) -> Any:
     return None if value is None else timedelta(days=(value.weekday() + 1) % 7)
 
 
-@scalar("week_of_year", returns="long", args=(1, 1))
+@scalar("week_of_year", returns="int", args=(1, 1))
 def _week_of_year(value: Any) -> Any:
     return None if value is None else value.isocalendar()[1]
 

@@ -47,7 +47,7 @@ _UNIT_SECONDS = {
 
 def parse_datetime(text: str) -> datetime | None:
     """Kusto datetime text: ISO 8601 (date, optional time, optional zone) or RFC 822."""
-    text = text.strip()
+    text = "".join(" " if ch.isspace() else ch for ch in text).strip()
     if text.lower() == "null":
         return None
     match = _ISO.match(text)

@@ -38,7 +38,6 @@ class Parser:
         self.tokens = tokenize(text)
         self.index = 0
         self.depth = 0
-        self.depth_allows_equals = True
 
     # ------------------------------------------------------------ helpers
 
@@ -441,6 +440,11 @@ class Parser:
         return self.at(handler(token), token)
 
     def op_where(self, token: Token) -> ast.Operator:
+        if self.at_name() and self.peek(3 if self.tok.is_op("[") else 1).is_op("="):
+            # ``where IsBillable = true``: accepted by Kusto as a named expression, not a comparison
+            named = self.name()
+            self.advance()
+            return ast.Where(self.expression(), named)
         return ast.Where(self.expression())
 
     op_filter = op_where
@@ -834,10 +838,6 @@ class Parser:
         if token.kind is T.OP and token.text in COMPARISON_OPERATORS:
             self.advance()
             return "!=" if token.text == "<>" else token.text
-        if token.is_op("=") and self.depth_allows_equals:
-            # Kusto's parser accepts a single '=' as equality inside predicates.
-            self.advance()
-            return "=="
         negated = False
         if token.is_op("!") and self.peek().kind is T.IDENT and self.adjacent(token, self.peek()):
             negated = True
