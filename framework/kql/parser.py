@@ -298,15 +298,7 @@ class Parser:
 
     def datatable(self) -> ast.Datatable:
         start = self.advance()
-        self.expect_op("(")
-        columns: list[tuple[str, str]] = []
-        while not self.tok.is_op(")"):
-            cname = self.name("a column name")
-            self.expect_op(":")
-            columns.append((cname, self.type_text()))
-            if not self.accept_op(","):
-                break
-        self.expect_op(")")
+        columns = self.column_schema()
         self.expect_op("[")
         values: list[ast.Expr] = []
         while not self.tok.is_op("]"):
@@ -319,15 +311,7 @@ class Parser:
     def externaldata(self) -> ast.Datatable:
         """``externaldata (schema) [urls] with (...)``: schema kept, rows come from fixtures only."""
         start = self.advance()
-        self.expect_op("(")
-        columns: list[tuple[str, str]] = []
-        while not self.tok.is_op(")"):
-            cname = self.name("a column name")
-            self.expect_op(":")
-            columns.append((cname, self.type_text()))
-            if not self.accept_op(","):
-                break
-        self.expect_op(")")
+        columns = self.column_schema()
         self.expect_op("[")
         urls = []
         while not self.tok.is_op("]"):
@@ -341,6 +325,19 @@ class Parser:
         node = ast.Generic("externaldata", urls)
         self.at(node, start)
         return self.at(ast.Datatable(columns, [ast.Tabular(ast.Pipeline(ast.ExprSource(ast.Name("$externaldata")), [node]))]), start)
+
+    def column_schema(self) -> list[tuple[str, str]]:
+        """``(Name:type, ...)`` of datatable and externaldata."""
+        self.expect_op("(")
+        columns: list[tuple[str, str]] = []
+        while not self.tok.is_op(")"):
+            cname = self.name("a column name")
+            self.expect_op(":")
+            columns.append((cname, self.type_text()))
+            if not self.accept_op(","):
+                break
+        self.expect_op(")")
+        return columns
 
     def property_list(self) -> list[tuple[str, ast.Expr]]:
         """``name = value, ...`` up to and including ``)``."""

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping
 
 from framework.kql import values as V
@@ -82,18 +80,6 @@ class Table:
 
 
 def _infer_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "long"
-    if isinstance(value, float):
-        return "real"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, datetime):
-        return "datetime"
-    if isinstance(value, timedelta):
-        return "timespan"
-    if isinstance(value, uuid.UUID):
-        return "guid"
-    return "dynamic"
+    """Column type for a Python value: its scalar type, dynamic for arrays, bags and null."""
+    kind = V.type_of_value(value)
+    return kind if kind in V.SCALAR_TYPES else "dynamic"

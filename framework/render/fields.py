@@ -16,13 +16,11 @@ from typing import Any
 
 from framework.errors import DacError
 from framework.rules.model import Rule
+from framework.rules.timespans import UNIT_TIMESPAN, is_iso_duration, parse_rule_timespan
 
 GUID = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")
 TECHNIQUE = re.compile(r"^T[0-9]{4}(\.[0-9]{3})?$")
 
-_UNIT = re.compile(r"^([0-9]+)([mhd])$")
-_CLOCK = re.compile(r"^(?:([0-9]+)\.)?([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?$")
-_ISO = re.compile(r"^P(?=[0-9T])(?:([0-9]+)D)?(?:T(?=[0-9])(?:([0-9]+)H)?(?:([0-9]+)M)?(?:([0-9]+)S)?)?$")
 
 TRIGGER_OPERATORS = {
     "gt": "GreaterThan",
@@ -140,20 +138,8 @@ def severity(rule: Rule, *, required: bool) -> str | None:
 
 
 def parse_timespan(text: str) -> timedelta | None:
-    """``5m``/``1h``/``14d``, ``d.hh:mm:ss``/``hh:mm[:ss]`` or ISO ``PT5H``; None if none of these."""
-    match = _UNIT.match(text)
-    if match:
-        unit = {"m": "minutes", "h": "hours", "d": "days"}[match.group(2)]
-        return timedelta(**{unit: int(match.group(1))})
-    match = _CLOCK.match(text)
-    if match:
-        days, hours, minutes, seconds = (int(part or 0) for part in match.groups())
-        return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
-    match = _ISO.match(text)
-    if match:
-        days, hours, minutes, seconds = (int(part or 0) for part in match.groups())
-        return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
-    return None
+    """A rule timespan, ISO 8601 durations (as ARM exports carry them) included."""
+    return parse_rule_timespan(text, allow_iso=True)
 
 
 def iso_duration(text: str) -> str | None:
@@ -163,11 +149,11 @@ def iso_duration(text: str) -> str | None:
     reads like the rule; clock forms are spelled out from their parts; a value
     already in ISO form is passed through. None if ``text`` is no duration.
     """
-    match = _UNIT.match(text)
+    match = UNIT_TIMESPAN.match(text)
     if match:
         number, unit = match.groups()
         return f"P{number}D" if unit == "d" else f"PT{number}{unit.upper()}"
-    if _ISO.match(text):
+    if is_iso_duration(text):
         return text
     span = parse_timespan(text)
     if span is None:

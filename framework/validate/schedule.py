@@ -10,33 +10,16 @@ frequency would leave events between two runs unexamined.
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from framework.errors import DacError
 from framework.rules.model import Rule
+from framework.rules.timespans import parse_rule_timespan as parse_timespan
 
 MINIMUM = timedelta(minutes=5)
 MAXIMUM = timedelta(days=14)
 LONG_PERIOD = timedelta(days=2)
 LONG_PERIOD_MINIMUM_FREQUENCY = timedelta(hours=1)
-
-_UNIT = re.compile(r"^([0-9]+)([mhd])$")
-_CLOCK = re.compile(r"^(?:([0-9]+)\.)?([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?$")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
-
-
-def parse_timespan(text: str) -> timedelta | None:
-    """``5m``/``1h``/``14d`` or ``d.hh:mm:ss``/``hh:mm[:ss]``; None if it is neither."""
-    match = _UNIT.match(text)
-    if match:
-        return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
-    match = _CLOCK.match(text)
-    if match:
-        days, hours, minutes, seconds = (int(part or 0) for part in match.groups())
-        return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
-    return None
-
 
 class ScheduleCheck:
     """Range and consistency of ``queryFrequency`` and ``queryPeriod`` of Scheduled rules."""
