@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from framework.errors import DacError
+from framework.errors import DacError, DacWarning
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -23,12 +23,17 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from framework.validate import validate_paths
 
     findings = validate_paths(args.paths)
+    errors = [f for f in findings if not isinstance(f, DacWarning)]
     for finding in findings:
-        print(finding, file=sys.stderr)
-    if findings:
-        print(f"{len(findings)} problem(s) found", file=sys.stderr)
+        label = "warning: " if isinstance(finding, DacWarning) else ""
+        print(f"{finding.location}: {label}{finding.message}", file=sys.stderr)
+        for line in getattr(finding, "detail", "").splitlines():
+            print(f"    {line}", file=sys.stderr)
+    warnings = len(findings) - len(errors)
+    if errors:
+        print(f"{len(errors)} problem(s) found" + (f", {warnings} warning(s)" if warnings else ""), file=sys.stderr)
         return EXIT_FINDINGS
-    print("all rules valid")
+    print("all rules valid" + (f" ({warnings} warning(s))" if warnings else ""))
     return EXIT_OK
 
 

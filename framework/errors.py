@@ -30,13 +30,18 @@ class Location:
 class DacError(Exception):
     """Base of every error the framework reports to a user."""
 
-    def __init__(self, message: str, location: Location | None = None) -> None:
+    def __init__(self, message: str, location: Location | None = None, detail: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.location = location or Location()
+        self.detail = detail  # extra lines for terminals, e.g. the source line with a caret
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message}"
+
+
+class DacWarning(DacError):
+    """A finding worth a look that does not fail validation (metadata drift, style)."""
 
 
 class RuleFileError(DacError):

@@ -75,4 +75,5 @@ def test_dac_fmt_reports_syntax_errors_with_a_caret(tmp_path, capsys: pytest.Cap
     source.write_text("T\n| where x ==\n")
     assert main(["fmt", str(source)]) == 1
     err = capsys.readouterr().err
-    assert f"{source}:3:1: expected an expression, found end of query" in err
+    assert f"{source}:2:13: expected an expression, found end of query" in err
+    assert "| where x ==\n            ^" in err

@@ -10,6 +10,7 @@ leave their output schema open rather than failing the check.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from framework import catalog
@@ -48,11 +49,40 @@ class CatalogTables(Mapping[str, Table]):
         return len(self._names)
 
 
-def check_query(query: str | ast.QueryBody, platform: str) -> list[KqlError]:
-    """Problems of ``query`` on ``platform``: a syntax error, or the first semantic error."""
+@dataclass
+class Binding:
+    """The outcome of binding a query: its problems, or the result schema and the tables it reads."""
+
+    errors: list[KqlError]
+    columns: list[tuple[str, str]] | None  # None when unknown (an error, or an open schema)
+    tables: set[str]
+
+
+def tables_read(tree: ast.QueryBody, known: Mapping[str, Table]) -> set[str]:
+    """Catalog tables the query names (sources, join/lookup sides, union legs, table())."""
+    lets = {node.name for node in tree.walk() if isinstance(node, ast.Let)}
+    names: set[str] = set()
+    for node in tree.walk():
+        if isinstance(node, ast.ExprSource) and isinstance(node.expr, ast.Name):
+            names.add(node.expr.name)
+        elif isinstance(node, ast.Union):
+            names.update(leg.name for leg in node.legs if isinstance(leg, ast.Name))
+        elif isinstance(node, ast.Call) and node.name == "table" and node.args and isinstance(node.args[0], ast.Literal):
+            names.add(str(node.args[0].value))
+    return {name for name in names - lets if name in known}
+
+
+def bind(query: str | ast.QueryBody, platform: str) -> Binding:
+    """Bind ``query`` against ``platform``'s catalog: first syntax or semantic error, result schema."""
+    tables = CatalogTables(platform)
     try:
         tree = parse(query) if isinstance(query, str) else query
-        evaluate(tree, CatalogTables(platform), now=_CHECK_CLOCK, check=True)
+        result = evaluate(tree, tables, now=_CHECK_CLOCK, check=True, as_table=True)
     except KqlError as error:
-        return [error]
-    return []
+        return Binding([error], None, set())
+    return Binding([], None if result.is_open else list(result.columns), tables_read(tree, tables))
+
+
+def check_query(query: str | ast.QueryBody, platform: str) -> list[KqlError]:
+    """Problems of ``query`` on ``platform``: a syntax error, or the first semantic error."""
+    return bind(query, platform).errors

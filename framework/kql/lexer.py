@@ -112,7 +112,13 @@ class Lexer:
         while True:
             self._skip_space_and_comments()
             if self.pos >= n:
-                out.append(self._make(T.EOF, self.pos))
+                # The end is reported right after the last token, not after trailing blank
+                # lines, so "expected an expression" points at the line that lacks it.
+                end = out[-1].end if out else 0
+                self.pos = end
+                eof = self._make(T.EOF, end)
+                self.pos = n
+                out.append(eof)
                 return out
             start = self.pos
             ch = text[start]

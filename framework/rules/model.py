@@ -46,6 +46,22 @@ class Rule:
         return str(self.data.get("kind") or "Hunting")
 
     @property
+    def platforms(self) -> list[str]:
+        """Platforms whose schemas the query is checked against (``defender``/``sentinel``).
+
+        Our extension ``platforms: [Sentinel, Defender]`` names them; a rule without
+        it (every Azure-Sentinel file) targets Defender advanced hunting when its data
+        connector is MicrosoftThreatProtection, else Sentinel.
+        """
+        named = self.data.get("platforms")
+        if isinstance(named, list) and named:
+            return [str(p).strip().lower() for p in named]
+        connectors = self.data.get("requiredDataConnectors") or []
+        if any(isinstance(c, dict) and c.get("connectorId") == "MicrosoftThreatProtection" for c in connectors):
+            return ["defender"]
+        return ["sentinel"]
+
+    @property
     def query(self) -> str | None:
         query = self.data.get("query")
         return query if isinstance(query, str) else None

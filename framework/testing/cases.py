@@ -45,17 +45,6 @@ class TestSuite:
     cases: list[TestCase] = field(default_factory=list)
 
 
-def default_platform(rule: Rule) -> str:
-    """The platform fixtures are typed for when the test file does not say."""
-    platforms = rule.data.get("platforms")
-    if isinstance(platforms, list) and platforms:
-        return catalog.normalise_platform(platforms[0])
-    connectors = rule.data.get("requiredDataConnectors") or []
-    if any(isinstance(c, dict) and c.get("connectorId") == "MicrosoftThreatProtection" for c in connectors):
-        return "defender"
-    return "sentinel"
-
-
 def convert_value(raw: Any, type_name: str, now: datetime, where: Location) -> Any:
     """A YAML value as a value of ``type_name``; times may be relative to ``now``."""
     if raw is None:
@@ -124,7 +113,7 @@ def load_test_suite(rule: Rule, path: str | Path | None = None) -> TestSuite | N
     problems = SchemaCheck(TESTS_SCHEMA).check_document(doc)
     if problems:
         raise problems[0]
-    platform = catalog.normalise_platform(doc.data["platform"]) if "platform" in doc.data else default_platform(rule)
+    platform = catalog.normalise_platform(doc.data["platform"] if "platform" in doc.data else rule.platforms[0])
     try:
         base_now = parse_clock(doc.data["now"]) if "now" in doc.data else DEFAULT_NOW
     except ValueError as exc:

@@ -8,6 +8,11 @@ where (``file:line:col: message``):
 * :class:`~framework.validate.schedule.ScheduleCheck` - are a Scheduled rule's
   frequency and look-back period ones Sentinel accepts?
 * :class:`~framework.validate.query.QuerySyntaxCheck` - does the query parse as KQL?
+* :class:`~framework.validate.semantics.QueryBindingCheck` - does the query bind on the
+  rule's platforms (tables, columns, types), and do the rule's entity mappings, custom
+  details and data types match what the query reads and returns?
+* :class:`~framework.validate.semantics.NrtRestrictionsCheck` - does an NRT rule avoid
+  what Sentinel refuses in near-real-time queries?
 * :class:`~framework.validate.testfile.TestFileCheck` - does the rule's test file load,
   with every fixture value typed by the table catalog?
 * :class:`~framework.validate.uniqueness.UniqueIdCheck` - is every rule id used once?
@@ -28,6 +33,7 @@ from framework.rules.model import Rule, discover_rule_files, load_rule
 from framework.validate.query import QuerySyntaxCheck
 from framework.validate.schedule import ScheduleCheck
 from framework.validate.schema import SchemaCheck
+from framework.validate.semantics import NrtRestrictionsCheck, QueryBindingCheck
 from framework.validate.testfile import TestFileCheck
 from framework.validate.uniqueness import UniqueIdCheck
 
@@ -45,7 +51,8 @@ class CollectionCheck(Protocol):
 
 
 def default_rule_checks() -> tuple[RuleCheck, ...]:
-    return (SchemaCheck(), ScheduleCheck(), QuerySyntaxCheck(), TestFileCheck())
+    return (SchemaCheck(), ScheduleCheck(), QuerySyntaxCheck(), QueryBindingCheck(), NrtRestrictionsCheck(),
+            TestFileCheck())
 
 
 def default_collection_checks() -> tuple[CollectionCheck, ...]:
@@ -92,6 +99,8 @@ def validate_paths(paths: Sequence[str | Path]) -> list[DacError]:
 
 __all__ = [
     "CollectionCheck",
+    "NrtRestrictionsCheck",
+    "QueryBindingCheck",
     "QuerySyntaxCheck",
     "RuleCheck",
     "ScheduleCheck",

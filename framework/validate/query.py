@@ -22,5 +22,7 @@ class QuerySyntaxCheck:
             parse(query)
         except KqlSyntaxError as err:
             where = rule.query_location(err.line, err.column) if err.line >= 1 else rule.location("query")
-            return [DacError(f"KQL syntax error: {err.message}", where)]
+            finding = DacError(f"KQL syntax error: {err.message}", where)
+            finding.detail = err.caret()  # the query line with a caret under the column
+            return [finding]
         return []

@@ -1,0 +1,158 @@
+"""The query must make sense on the rule's platforms, and the rule must fit its query.
+
+The query is bound against each target platform's table catalog (see
+``framework.kql.binder``): unknown tables and columns (``Timestamp`` on a
+Sentinel table), wrong arities and operand types Kusto rejects are reported
+where they are in the query. With the result schema known, the rule's own
+references are checked against it: entity mappings, custom details and alert
+details overrides must name columns the query returns, and the tables the
+query reads must be declared in ``requiredDataConnectors`` (and the other
+way round), so the rule's metadata cannot drift from what it really needs.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from framework import catalog
+from framework.errors import DacError, DacWarning, Location
+from framework.kql import KqlSyntaxError, parse
+from framework.kql import ast
+from framework.kql.binder import Binding, bind
+from framework.rules.model import Rule
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+
+
+def _closest(name: str, columns: list[str]) -> str:
+    import difflib
+
+    match = difflib.get_close_matches(name, columns, n=1, cutoff=0.75)
+    return f" (did you mean '{match[0]}'?)" if match else ""
+
+
+class QueryBindingCheck:
+    """Binds the query on each platform and checks the rule's column and table references."""
+
+    def check(self, rule: Rule) -> list[DacError]:
+        query = rule.query
+        if query is None:
+            return []
+        try:
+            platforms = [catalog.normalise_platform(p) for p in rule.platforms]
+        except DacError:
+            return []  # an unknown platform name is the schema check's finding
+        findings: list[DacError] = []
+        first: Binding | None = None
+        for platform in platforms:
+            binding = bind(query, platform)
+            suffix = f" (on {catalog.PLATFORMS[platform]})" if len(platforms) > 1 else ""
+            for error in binding.errors:
+                if isinstance(error, KqlSyntaxError):
+                    continue  # QuerySyntaxCheck reports it
+                where = rule.query_location(error.line, error.column) if error.line else rule.location("query")
+                findings.append(DacError(error.message + suffix, where))
+            first = first or binding
+        if first is None or first.errors:
+            return findings
+        if first.columns is not None:
+            findings.extend(self._column_references(rule, [name for name, _ in first.columns]))
+        findings.extend(self._data_types(rule, first.tables))
+        return findings
+
+    def _column_references(self, rule: Rule, columns: list[str]) -> list[DacError]:
+        findings = []
+
+        def need(column: Any, what: str, *key: Any) -> None:
+            if isinstance(column, str) and column not in columns:
+                findings.append(DacError(
+                    f"{what} '{column}' is not a column of the query's result{_closest(column, columns)}",
+                    rule.location(*key)))
+
+        for i, mapping in enumerate(rule.data.get("entityMappings") or []):
+            for j, field in enumerate((mapping or {}).get("fieldMappings") or [] if isinstance(mapping, dict) else []):
+                if isinstance(field, dict):
+                    need(field.get("columnName"), "entity mapping column", "entityMappings", i, "fieldMappings", j, "columnName")
+        details = rule.data.get("customDetails")
+        if isinstance(details, dict):
+            for name, column in details.items():
+                need(column, f"custom detail '{name}' column", "customDetails", name)
+        override = rule.data.get("alertDetailsOverride")
+        if isinstance(override, dict):
+            for key, value in override.items():
+                if key.endswith("ColumnName"):
+                    need(value, f"{key}", "alertDetailsOverride", key)
+                elif isinstance(value, str):
+                    for placeholder in _PLACEHOLDER.findall(value):
+                        need(placeholder, f"{key} placeholder", "alertDetailsOverride", key)
+        return findings
+
+    def _data_types(self, rule: Rule, tables: set[str]) -> list[DacError]:
+        """Warnings, not errors: connectors provide tables their dataTypes do not all name."""
+        connectors = rule.data.get("requiredDataConnectors")
+        if not isinstance(connectors, list):
+            return []
+        provided: list[tuple[set[str], list[tuple[str, Location]]]] = []
+        for i, connector in enumerate(connectors):
+            if not isinstance(connector, dict):
+                continue
+            declared = [(t, rule.location("requiredDataConnectors", i, "dataTypes", j))
+                        for j, t in enumerate(connector.get("dataTypes") or []) if isinstance(t, str)]
+            names = {t for t, _ in declared} | CONNECTOR_TABLES.get(str(connector.get("connectorId")), set())
+            provided.append((names, declared))
+        everything = set().union(*(names for names, _ in provided)) if provided else set()
+        findings: list[DacError] = [
+            DacWarning(f"the query reads table '{table}', which no requiredDataConnectors entry provides",
+                       rule.location("requiredDataConnectors"))
+            for table in sorted(tables - everything)
+        ]
+        for names, declared in provided:
+            if names & tables:
+                continue  # the connector is needed for some table the query reads
+            findings.extend(DacWarning(f"dataTypes lists '{name}', but the query reads no table of this connector", where)
+                            for name, where in declared)
+        return findings
+
+
+# Tables a connector provides beyond the dataTypes rule files usually list (Sentinel's UEBA
+# connector, "BehaviorAnalytics", also fills IdentityInfo and the peer/access analytics tables).
+CONNECTOR_TABLES = {
+    "BehaviorAnalytics": {"BehaviorAnalytics", "IdentityInfo", "UserPeerAnalytics", "UserAccessAnalytics"},
+}
+
+
+# Functions that reach outside the workspace's own tables.
+_CROSS_RESOURCE = {"workspace", "app", "resource", "adx", "arg", "cluster", "database"}
+
+
+class NrtRestrictionsCheck:
+    """Near-real-time rules run on each ingestion batch of the workspace's own tables.
+
+    Sentinel refuses NRT queries that reach other workspaces or resources
+    (workspace(), app(), resource(), adx(), arg()) or range over every table
+    (union *, table wildcards, search/find across tables); see
+    https://learn.microsoft.com/azure/sentinel/near-real-time-rules#considerations
+    """
+
+    def check(self, rule: Rule) -> list[DacError]:
+        if rule.kind != "NRT" or rule.query is None:
+            return []
+        try:
+            tree = parse(rule.query)
+        except KqlSyntaxError:
+            return []
+        findings = []
+        for node in tree.walk():
+            problem = None
+            if isinstance(node, ast.Call) and node.name in _CROSS_RESOURCE:
+                problem = f"NRT rules cannot query other workspaces or resources ({node.name}())"
+            elif isinstance(node, ast.Union) and any(
+                isinstance(leg, ast.Star) or (isinstance(leg, ast.Name) and "*" in leg.name) for leg in node.legs
+            ):
+                problem = "NRT rules cannot union every table or tables by wildcard"
+            elif isinstance(node, (ast.Search, ast.Find)):
+                problem = "NRT rules cannot use search or find across tables"
+            if problem:
+                findings.append(DacError(problem, rule.query_location(node.line, node.column)))
+        return findings

@@ -1,0 +1,96 @@
+"""dac validate binds each query on its platforms and checks the rule against the query's result."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from framework.cli import main
+from framework.errors import DacWarning
+from framework.validate import validate_paths
+
+HEADER = """id: 5d1d2a52-7b0e-4a3e-9a54-8d3f3b6c1a10
+name: Test rule
+description: test
+severity: Medium
+requiredDataConnectors:
+  - connectorId: MicrosoftThreatProtection
+    dataTypes:
+      - UrlClickEvents
+queryFrequency: 1h
+queryPeriod: 1h
+triggerOperator: gt
+triggerThreshold: 0
+tactics:
+  - InitialAccess
+relevantTechniques:
+  - T1566
+version: 1.0.0
+kind: Scheduled
+"""
+
+
+def write_rule(tmp_path: Path, body: str, header: str = HEADER) -> Path:
+    path = tmp_path / "rule.yaml"
+    path.write_text(header + body)
+    return path
+
+
+def messages(path: Path) -> list[str]:
+    return [f"{f.location.line}:{f.location.column}: {'warning: ' if isinstance(f, DacWarning) else ''}{f.message}"
+            for f in validate_paths([path])]
+
+
+def test_timestamp_on_a_sentinel_table_is_reported_with_the_right_column(tmp_path: Path) -> None:
+    path = write_rule(tmp_path, "platforms: [Sentinel, Defender]\nquery: |\n  UrlClickEvents\n  | where Timestamp > ago(1h)\n")
+    assert messages(path) == [
+        "22:11: unknown column or variable 'Timestamp' (Sentinel (Log Analytics) tables have 'TimeGenerated') (on Sentinel)"
+    ]
+
+
+def test_unknown_table_suggests_the_catalog_name(tmp_path: Path) -> None:
+    path = write_rule(tmp_path, "query: |\n  UrlClickEvent\n  | take 1\n")
+    assert messages(path)[0] == "20:3: unknown table 'UrlClickEvent' (did you mean 'UrlClickEvents'?)"
+
+
+def test_operand_types_kusto_rejects(tmp_path: Path) -> None:
+    path = write_rule(tmp_path, "query: |\n  UrlClickEvents\n  | where Timestamp > 1h\n")
+    assert messages(path) == ["21:21: the operator '>' is not defined for the operand types datetime and timespan"]
+
+
+def test_seed_style_bool_against_string_binds(tmp_path: Path) -> None:
+    # The official binder accepts IsClickedThrough != "0" on a bool column (see the kusto-oracle README).
+    path = write_rule(tmp_path, 'query: |\n  UrlClickEvents\n  | where IsClickedThrough != "0"\n')
+    assert messages(path) == []
+
+
+def test_entity_mappings_and_custom_details_must_be_result_columns(tmp_path: Path) -> None:
+    body = (
+        "query: |\n  UrlClickEvents\n  | summarize Clicks = count() by AccountUpn\n"
+        "entityMappings:\n  - entityType: Account\n    fieldMappings:\n"
+        "      - identifier: FullName\n        columnName: AccountUPN\n"
+        "customDetails:\n  Clicks: Clicks\n  Url: Url\n"
+        "alertDetailsOverride:\n  alertDisplayNameFormat: Clicks by {{AccountUpn}} on {{Workload}}\n"
+    )
+    assert messages(write_rule(tmp_path, body)) == [
+        "26:21: entity mapping column 'AccountUPN' is not a column of the query's result (did you mean 'AccountUpn'?)",
+        "29:8: custom detail 'Url' column 'Url' is not a column of the query's result",
+        "31:27: alertDisplayNameFormat placeholder 'Workload' is not a column of the query's result",
+    ]
+
+
+def test_data_type_drift_is_a_warning_not_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_rule(tmp_path, "query: |\n  EmailEvents\n  | take 1\n")
+    assert messages(path) == [
+        "6:3: warning: the query reads table 'EmailEvents', which no requiredDataConnectors entry provides",
+        "8:9: warning: dataTypes lists 'UrlClickEvents', but the query reads no table of this connector",
+    ]
+    assert main(["validate", str(path)]) == 0
+    assert "all rules valid (2 warning(s))" in capsys.readouterr().out
+
+
+def test_nrt_rules_cannot_union_every_table(tmp_path: Path) -> None:
+    header = HEADER.replace("kind: Scheduled", "kind: NRT").replace("queryFrequency: 1h\nqueryPeriod: 1h\ntriggerOperator: gt\ntriggerThreshold: 0\n", "")
+    path = write_rule(tmp_path, "query: |\n  union UrlClick*\n  | take 1\n", header)
+    assert "16:3: NRT rules cannot union every table or tables by wildcard" in messages(path)
