@@ -331,3 +331,23 @@ def test_timestamp_hint_on_sentinel_tables() -> None:
     (error,) = check_query("UrlClickEvents | where Timestamp > ago(1d)", "Sentinel")
     assert error.message == "unknown column or variable 'Timestamp' (Sentinel (Log Analytics) tables have 'TimeGenerated')"
     assert check_query("UrlClickEvents | where Timestamp > ago(1d)", "Defender") == []
+
+
+def test_mv_apply_runs_the_subquery_per_row() -> None:
+    # https://learn.microsoft.com/kusto/query/mv-apply-operator : top-1 element of each row's array.
+    table = Table.from_dicts([{"id": 1, "xs": [3, 9, 4]}, {"id": 2, "xs": [7]}], [("id", "long"), ("xs", "dynamic")])
+    result = evaluate("T | mv-apply x = xs to typeof(long) on (top 1 by x) | project id, x", {"T": table}, now=NOW)
+    assert result == [{"id": 1, "x": 9}, {"id": 2, "x": 7}]
+
+
+def test_externaldata_reads_rows_given_under_its_url() -> None:
+    query = 'externaldata (Ioc:string, Score:long) ["https://example.test/iocs.csv"] with (format="csv") | where Score > 5'
+    tables = {"https://example.test/iocs.csv": [{"Ioc": "1.2.3.4", "Score": "9"}, {"Ioc": "5.6.7.8", "Score": "1"}]}
+    assert evaluate(query, tables, now=NOW) == [{"Ioc": "1.2.3.4", "Score": 9}]
+    with pytest.raises(KqlUnsupportedError, match="provide rows for 'https://example.test/iocs.csv'"):
+        evaluate(query, {}, now=NOW)
+
+
+def test_tuple_extend_fills_several_columns() -> None:
+    result = evaluate("print x = 1 | extend (a, b) = pack_array(10, 20)", {}, now=NOW)
+    assert result == [{"x": 1, "a": 10, "b": 20}]

@@ -23,11 +23,16 @@ from framework.kql.table import Table
 _CHECK_CLOCK = datetime(2025, 1, 1)
 
 
+# Functions Defender advanced hunting provides to every query (documented in its schema reference).
+DEFENDER_FUNCTIONS = frozenset({"FileProfile", "DeviceFromIP", "AssignedIPAddresses", "SeenBy"})
+
+
 class CatalogTables(Mapping[str, Table]):
-    """Empty tables with the catalog's columns, made on first use."""
+    """Empty tables with the catalog's columns, made on first use, and the platform's functions."""
 
     def __init__(self, platform: str) -> None:
         self.platform = catalog.normalise_platform(platform)
+        self.functions = DEFENDER_FUNCTIONS if self.platform == "defender" else frozenset()
         self._names = catalog.known_tables(self.platform)
         self._cache: dict[str, Table] = {}
 

@@ -70,6 +70,7 @@ class Evaluator:
         # Check mode binds a query over empty catalog tables to find semantic errors; features
         # the evaluator lacks then yield unknown (open) schemas instead of errors.
         self.check = check
+        self.platform_functions: frozenset[str] = getattr(tables, "functions", frozenset())
 
     # ------------------------------------------------------------ statements
 
@@ -162,8 +163,10 @@ class Evaluator:
     # ------------------------------------------------------------ sources
 
     def eval_pipeline(self, pipeline: ast.Pipeline, scope: Scope) -> Table:
-        table = self.eval_source(pipeline.source, scope)
-        for operator in pipeline.operators:
+        return self.apply_operators(self.eval_source(pipeline.source, scope), pipeline.operators, scope)
+
+    def apply_operators(self, table: Table, operators: list[ast.Operator], scope: Scope) -> Table:
+        for operator in operators:
             handler = getattr(self, "op_" + type(operator).__name__, None)
             if handler is None:
                 if self.check:
@@ -225,9 +228,7 @@ class Evaluator:
     def src_Datatable(self, source: ast.Datatable, scope: Scope) -> Table:
         columns = [(name, _normal_type(kind)) for name, kind in source.columns]
         if any(isinstance(v, ast.Tabular) for v in source.values):
-            if self.check:
-                return Table(columns)
-            raise unsupported(source, "externaldata reads no network data; provide the table as a fixture instead")
+            return self.external_data(source, columns, scope)
         compiler = ExpressionCompiler(self, [], scope)
         values = [compiler.compile(v).fn(()) for v in source.values]
         width = len(columns)
@@ -238,6 +239,25 @@ class Evaluator:
             rows.append(tuple(V.convert(v, kind) if v is not None else V.default_value(kind)
                               for v, (_, kind) in zip(values[start:start + width], columns)))
         return Table(columns, rows)
+
+    def external_data(self, source: ast.Datatable, columns: list[tuple[str, str]], scope: Scope) -> Table:
+        """externaldata never reaches the network: its rows come from a table named by its URL."""
+        if self.check:
+            return Table(columns)
+        generic = source.values[0].query.operators[0]
+        compiler = ExpressionCompiler(self, [], scope)
+        urls = [V.to_string(compiler.compile(u).fn(())) for u in generic.args]
+        for url in urls:
+            if url in self.tables:
+                given = self.tables[url]
+                index = given.index()
+                unknown = [n for n in given.names if n not in dict(columns)]
+                if unknown:
+                    raise semantic(source, f"rows given for '{url}' have columns the externaldata schema lacks: {', '.join(unknown)}")
+                return Table(columns, [tuple(V.convert(row[index[n]], kind) if n in index and row[index[n]] is not None
+                                             else V.default_value(kind) for n, kind in columns) for row in given.rows])
+        shown = urls[0] if urls else "its URL"
+        raise unsupported(source, f"externaldata reads no network data; provide rows for '{shown}' as a table of that name")
 
     def src_Print(self, source: ast.Print, scope: Scope) -> Table:
         compiler = ExpressionCompiler(self, [], scope)
@@ -294,16 +314,17 @@ class Evaluator:
         for item in node.items:
             compiled = compiler.compile(item.expr)
             names = self.assigned_names(item, compiled, counter)
-            if len(names) != 1:
-                raise semantic(item, "extend assigns one column per expression")
-            name = names[0]
-            existing = next((i for i, (n, _) in enumerate(columns) if n == name), None)
-            if existing is None:
-                columns.append((name, compiled.type))
-                existing = len(columns) - 1
-            else:
-                columns[existing] = (name, compiled.type)
-            getters.append((existing, compiled.fn))
+            for index, name in enumerate(names):
+                # ``(a, b) = f(...)``: a function returning several values fills several columns
+                kind = compiled.type if len(names) == 1 else "dynamic"
+                fn = compiled.fn if len(names) == 1 else _element(compiled.fn, index)
+                existing = next((i for i, (n, _) in enumerate(columns) if n == name), None)
+                if existing is None:
+                    columns.append((name, kind))
+                    existing = len(columns) - 1
+                else:
+                    columns[existing] = (name, kind)
+                getters.append((existing, fn))
         width = len(columns)
         rows = []
         for row in table.rows:
@@ -776,6 +797,22 @@ class Evaluator:
                     raise KqlRuntimeError(f"mv-expand produces more than {self.max_rows} rows", node.line, node.column)
         return Table(columns, rows, table.ordered)
 
+    def op_MvApply(self, node: ast.MvApply, table: Table, scope: Scope) -> Table:
+        """Expand each row into a subtable (as mv-expand would), run the subquery on it, union the results."""
+        expand = ast.MvExpand(node.params, node.items, node.limit, line=node.line, column=node.column)
+        results: list[Table] = []
+        for row in table.rows or []:
+            sub = self.op_MvExpand(expand, Table(table.columns, [row]), scope)
+            results.append(self.apply_operators(sub, node.subquery.operators, scope))
+        if not table.rows:  # bind the subquery anyway, so its schema (and its errors) are known
+            sub = self.op_MvExpand(expand, Table(table.columns, []), scope)
+            return self.apply_operators(sub, node.subquery.operators, scope)
+        columns = results[0].columns
+        rows = [r for result in results for r in result.rows]
+        if len(rows) > self.max_rows:
+            raise KqlRuntimeError(f"mv-apply produces more than {self.max_rows} rows", node.line, node.column)
+        return Table(columns, rows, table.ordered)
+
     def op_Parse(self, node: ast.Parse, table: Table, scope: Scope) -> Table:
         import re2
 
@@ -831,6 +868,8 @@ class Evaluator:
 
     def op_Invoke(self, node: ast.Invoke, table: Table, scope: Scope) -> Table:
         binding = scope.lookup(node.call.name)
+        if binding is None and self.check and node.call.name in self.platform_functions:
+            return table.opened()  # a platform function (Defender's FileProfile): columns unknown here
         if binding is None:
             raise semantic(node.call, f"unknown function '{node.call.name}'")
         function = self.binding_value(binding)
@@ -956,6 +995,14 @@ class _AggregatePlan:
             return list(values) if values is not None else [None] * len(self.columns)
         results = tuple(accumulator.result() for accumulator in state)
         return [self.final.fn(results)]
+
+
+def _element(fn: Callable[[tuple], Any], index: int) -> Callable[[tuple], Any]:
+    def run(row: tuple) -> Any:
+        value = fn(row)
+        return value[index] if isinstance(value, (list, tuple)) and index < len(value) else None
+
+    return run
 
 
 def _unique_names(node: ast.Node, columns: list[tuple[str, str]], explicit: list[bool]) -> list[tuple[str, str]]:
