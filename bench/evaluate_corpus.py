@@ -62,13 +62,13 @@ def rows_for(platform: str, table: str, count: int, seed: int) -> Table:
 def external_rows(tree, count: int, seed: int) -> dict[str, Table]:
     """Rows for each externaldata URL of the query, typed by the schema it declares."""
     from framework.kql import ast
-    from framework.kql.evaluator import _normal_type
+    from framework.kql.values import normal_type
 
     found = {}
     for node in tree.walk():
         if isinstance(node, ast.Datatable) and node.values and isinstance(node.values[0], ast.Tabular):
             rng = random.Random(f"{seed}:external")
-            columns = [(name, _normal_type(kind)) for name, kind in node.columns]
+            columns = [(name, normal_type(kind)) for name, kind in node.columns]
             for url in node.values[0].query.operators[0].args:
                 if isinstance(url, ast.Literal) and isinstance(url.value, str):
                     found[url.value] = Table(columns, [tuple(value(k, n, i, rng) for n, k in columns) for i in range(count)])

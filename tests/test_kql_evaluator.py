@@ -78,9 +78,10 @@ def test_invalid_regex_is_reported_at_its_position() -> None:
 
 def test_bool_compared_with_string_uses_tobool_rules() -> None:
     # https://learn.microsoft.com/kusto/query/tobool-function: "0" converts to false, "1" to true.
+    # https://learn.microsoft.com/kusto/query/scalar-data-types/null-values: null != value is true.
     rows = [{"b": True}, {"b": False}, {"b": None}]
     table = Table.from_dicts(rows, [("b", "bool")])
-    assert evaluate('T | where b != "0"', {"T": table}, now=NOW) == [{"b": True}]
+    assert evaluate('T | where b != "0"', {"T": table}, now=NOW) == [{"b": True}, {"b": None}]
     assert evaluate('T | where b == "1"', {"T": table}, now=NOW) == [{"b": True}]
 
 
@@ -114,7 +115,7 @@ def test_guid_and_dynamic_values() -> None:
 def test_tostring_formats() -> None:
     # https://learn.microsoft.com/kusto/query/tostring-function
     row = run('print a = tostring(datetime(2024-01-02 03:04:05)), b = tostring(1h), c = tostring(dynamic(["a",1])), d = tostring(true), e = tostring(1.0)')[0]
-    assert row == {"a": "2024-01-02T03:04:05Z", "b": "01:00:00", "c": '["a",1]', "d": "true", "e": "1"}
+    assert row == {"a": "2024-01-02T03:04:05.0000000Z", "b": "01:00:00", "c": '["a",1]', "d": "true", "e": "1"}
 
 
 def test_ago_and_now_use_the_fixed_clock() -> None:

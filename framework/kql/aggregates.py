@@ -69,7 +69,7 @@ class Sum(Accumulator):
         self.total = value if self.total is None else self.total + value
 
     def result(self) -> Any:
-        return self.total
+        return 0 if self.total is None else self.total  # the sum of no values is 0
 
 
 class Avg(Accumulator):
@@ -86,7 +86,7 @@ class Avg(Accumulator):
         self.n += 1
 
     def result(self) -> Any:
-        return self.total / self.n if self.n else None
+        return self.total / self.n if self.n else math.nan  # avg of no values is NaN
 
 
 class Extreme(Accumulator):
@@ -209,7 +209,7 @@ class Variance(Accumulator):
     def result(self) -> Any:
         n = len(self.values)
         if n == 0 or (self.sample and n < 2):
-            return 0.0 if n == 1 else None
+            return 0.0
         mean = sum(self.values) / n
         var = sum((v - mean) ** 2 for v in self.values) / (n - 1 if self.sample else n)
         return math.sqrt(var) if self.root else var
@@ -250,6 +250,11 @@ def _same(types: list[str]) -> str:
     return types[0] if types else "dynamic"
 
 
+def _sum_type(types: list[str]) -> str:
+    """sum() widens int to long, as Kusto does."""
+    return "long" if types and types[0] == "int" else _same(types)
+
+
 def _limit(extra: list[Any], index: int) -> int:
     return int(extra[index]) if len(extra) > index and extra[index] is not None else DEFAULT_SET_LIMIT
 
@@ -267,8 +272,8 @@ _register(("count",), 0, 1, "count_", "long", lambda extra: Count(False))
 _register(("countif",), 1, 1, "countif_", "long", lambda extra: Count(True))
 _register(("dcount", "count_distinct"), 1, 2, "dcount_", "long", lambda extra: DCount(False))
 _register(("dcountif", "count_distinctif"), 2, 3, "dcountif_", "long", lambda extra: DCount(True))
-_register(("sum",), 1, 1, "sum_", _same, lambda extra: Sum(False))
-_register(("sumif",), 2, 2, "sumif_", _same, lambda extra: Sum(True))
+_register(("sum",), 1, 1, "sum_", _sum_type, lambda extra: Sum(False))
+_register(("sumif",), 2, 2, "sumif_", _sum_type, lambda extra: Sum(True))
 _register(("avg",), 1, 1, "avg_", "real", lambda extra: Avg(False))
 _register(("avgif",), 2, 2, "avgif_", "real", lambda extra: Avg(True))
 _register(("min",), 1, 1, "min_", _same, lambda extra: Extreme(False, False))

@@ -121,6 +121,10 @@ class Evaluator:
             return value
         if isinstance(value, Table):
             return constant(value, "table")
+        if isinstance(value, ast.Lambda) and not value.params:
+            # a parameterless function may be used by its bare name
+            call = ast.Call(binding.name, [], line=reference.line, column=reference.column)
+            return self.call_user_function(binding, call, ExpressionCompiler(self, [], binding.scope))
         raise semantic(reference, f"'{binding.name}' is a function; call it with parentheses")
 
     def call_user_function(self, binding: Binding, call: ast.Call, compiler: ExpressionCompiler) -> Compiled:
@@ -149,10 +153,17 @@ class Evaluator:
                 raise semantic(call, f"function '{binding.name}' takes no tabular input")
             first = params.pop(0)
             scope.bindings[first[0]] = Binding(first[0], ast.Name("$input"), scope, table_input, True)
-        if len(args) > len(params) or len(args) < sum(1 for p in params if p[2] is None):
+        positional = [a for a in args if not (isinstance(a, ast.Call) and a.name == "$named")]
+        named = {str(a.args[0].value): a.args[1] for a in args if isinstance(a, ast.Call) and a.name == "$named"}
+        unknown = set(named) - {p[0] for p in params}
+        if unknown:
+            raise semantic(call, f"function '{binding.name}' has no parameter named {', '.join(sorted(unknown))}")
+        if len(positional) > len(params):
             raise semantic(call, f"function '{binding.name}' takes {len(params)} argument(s), got {len(args)}")
         for index, (pname, _ptype, default) in enumerate(params):
-            arg = args[index] if index < len(args) else default
+            arg = positional[index] if index < len(positional) else named.get(pname, default)
+            if arg is None:
+                raise semantic(call, f"function '{binding.name}' needs a value for parameter '{pname}'")
             if compiler is not None:
                 compiled = compiler.compile(arg)
             else:
@@ -226,7 +237,7 @@ class Evaluator:
         raise semantic(expr, "expected a tabular expression")
 
     def src_Datatable(self, source: ast.Datatable, scope: Scope) -> Table:
-        columns = [(name, _normal_type(kind)) for name, kind in source.columns]
+        columns = [(name, V.normal_type(kind)) for name, kind in source.columns]
         if any(isinstance(v, ast.Tabular) for v in source.values):
             return self.external_data(source, columns, scope)
         compiler = ExpressionCompiler(self, [], scope)
@@ -757,7 +768,7 @@ class Evaluator:
             name = item.name or derive_name(item.expr)
             if name is None:
                 raise semantic(item, "mv-expand needs a column or 'Name = expression'")
-            new_type = _normal_type(item.to_type) if item.to_type else "dynamic"
+            new_type = V.normal_type(item.to_type) if item.to_type else "dynamic"
             existing = next((i for i, (n, _) in enumerate(columns) if n == name), None)
             if existing is None:
                 columns.append((name, new_type))
@@ -768,7 +779,7 @@ class Evaluator:
         index_column = node.params.get("with_itemindex")
         if index_column:
             columns.append((str(index_column), "long"))
-        bag_as_array = str(node.params.get("bagexpansion", "bag")).lower() == "array"
+        bag_as_array = str(node.params.get("bagexpansion", node.params.get("kind", "bag"))).lower() == "array"
         limit = self._count(node.limit, scope) if node.limit is not None else None
         rows: list[tuple] = []
         width = len(table.columns)
@@ -814,26 +825,43 @@ class Evaluator:
         return Table(columns, rows, table.ordered)
 
     def op_Parse(self, node: ast.Parse, table: Table, scope: Scope) -> Table:
+        """parse / parse-where (https://learn.microsoft.com/kusto/query/parse-operator).
+
+        simple: the whole text must match; string columns match lazily, long/int/real
+        columns match numbers. regex: the pattern is a regex, columns match ``.*``
+        (``.*?`` with flags=U), searched anywhere. relaxed: like simple, but a value
+        that does not convert becomes null instead of failing the row.
+        """
         import re2
 
         kind = str(node.params.get("kind", "simple")).lower()
+        flags = str(node.params.get("flags", "")) if kind == "regex" else ""
         source = self.compiler(table, scope).compile(node.source).fn
         pieces: list[str] = []
         new_columns: list[tuple[str, str]] = []
         for part in node.pattern:
             if part is None:
-                pieces.append(".*?" if kind != "regex" else ".*?")
+                pieces.append(".*?")
             elif isinstance(part, str):
                 pieces.append(part if kind == "regex" else re2.escape(part))
             else:
                 name, type_name = part
-                new_columns.append((name, _normal_type(type_name)))
-                pieces.append("(.*?)" if kind != "regex" else "(.*?)")
-        if pieces and pieces[-1] == "(.*?)":
-            pieces[-1] = "(.*)"
-        if kind == "relaxed":
-            raise unsupported(node, "parse kind=relaxed is not supported by the evaluator")
-        regex = re2.compile("^" + "".join(pieces) + ("$" if kind != "regex" else ""), re2.DOTALL if hasattr(re2, "DOTALL") else 0)
+                kind_name = V.normal_type(type_name)
+                new_columns.append((name, kind_name))
+                if kind == "regex":
+                    pieces.append("(.*)")
+                elif kind == "relaxed":
+                    pieces.append("(.*?)")  # relaxed: a bad value becomes null, the row still matches
+                else:
+                    pieces.append(_PARSE_TYPE_PATTERNS.get(kind_name, "(.*?)"))
+        inline = "".join(f for f in flags if f in "imsU")
+        text = ("(?" + inline + ")" if inline else "") + "".join(pieces)
+        if kind != "regex":
+            text = "(?s)^" + text + "$"
+        try:
+            regex = re2.compile(text)
+        except re2.error as exc:
+            raise semantic(node, f"invalid parse pattern: {exc}") from None
         index = table.index()
         columns = list(table.columns)
         positions = []
@@ -846,23 +874,23 @@ class Evaluator:
                 positions.append(len(columns) - 1)
         rows = []
         for row in table.rows:
-            match = regex.search(V.to_string(source(row)))
             new = list(row) + [None] * (len(columns) - len(row))
-            if match is None:
+            match = regex.search(V.to_string(source(row)))
+            values = None
+            if match is not None:
+                values = []
+                for group, (_, kind_name) in enumerate(new_columns, 1):
+                    converted = V.convert(match.group(group) or "", kind_name)
+                    if converted is None and kind_name != "string" and kind != "relaxed":
+                        values = None
+                        break
+                    values.append(converted if converted is not None else V.default_value(kind_name))
+            if values is None:
                 if node.kind_where:
                     continue
-                for position, (_, kind_name) in zip(positions, new_columns):
-                    new[position] = V.default_value(kind_name)
-            else:
-                for group, (position, (_, kind_name)) in enumerate(zip(positions, new_columns), 1):
-                    converted = V.convert(match.group(group), kind_name)
-                    if converted is None and node.kind_where:
-                        break
-                    new[position] = converted if converted is not None else V.default_value(kind_name)
-                else:
-                    rows.append(tuple(new))
-                    continue
-                continue
+                values = [V.default_value(kind_name) for _, kind_name in new_columns]
+            for position, value in zip(positions, values):
+                new[position] = value
             rows.append(tuple(new))
         return Table(columns, rows, table.ordered)
 
@@ -1040,15 +1068,11 @@ class _ColumnCounter:
                 return name
 
 
-_TYPE_NAMES = {"boolean": "bool", "double": "real", "date": "datetime", "time": "timespan", "uuid": "guid",
-               "uniqueid": "guid", "int": "int", "long": "long"}
-
-
-def _normal_type(name: str) -> str:
-    name = name.strip().lower()
-    name = _TYPE_NAMES.get(name, name)
-    return name if name in V.SCALAR_TYPES else "dynamic"
-
+# What a typed column matches in simple and relaxed parse patterns.
+_PARSE_TYPE_PATTERNS = {
+    "long": r"(-?\d+)", "int": r"(-?\d+)", "real": r"(-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)",
+    "decimal": r"(-?\d+(?:\.\d*)?)",
+}
 
 def _suggest(name: str, candidates: list[str]) -> str:
     import difflib

@@ -83,11 +83,15 @@ def _coerce_pair(a: Any, b: Any) -> tuple[Any, Any]:
 
 
 def kql_equal(a: Any, b: Any) -> bool | None:
+    """``==``: two nulls give null, one null gives false (so ``!=`` gives true).
+
+    https://learn.microsoft.com/kusto/query/scalar-data-types/null-values
+    """
     if a is None or b is None:
-        return None
+        return None if a is None and b is None else False
     a, b = _coerce_pair(a, b)
     if a is None or b is None:
-        return None
+        return False
     if isinstance(a, (list, dict)) or isinstance(b, (list, dict)):
         return V.hashable(a) == V.hashable(b)
     return a == b
@@ -178,9 +182,7 @@ def _arith_type(op_name: str, left: str, right: str) -> str:
         return "real"
     if "decimal" in pair:
         return "decimal"
-    if "int" in pair and pair <= {"int"}:
-        return "int"
-    return "long"
+    return "long"  # int op int is long in Kusto
 
 
 def _add(a: Any, b: Any) -> Any:
@@ -229,11 +231,11 @@ def _div(a: Any, b: Any) -> Any:
 
 
 def _mod(a: Any, b: Any) -> Any:
+    """Kusto's modulo is never negative: -14 % 12 and -14 % -12 are both 10."""
     if a is None or b is None or b == 0:
         return None
     try:
-        result = abs(a) % abs(b)
-        return result if a >= 0 else -result
+        return a % abs(b)
     except TypeError:
         return None
 
@@ -629,6 +631,34 @@ class ExpressionCompiler:
             except re2.error as exc:
                 raise semantic(expr, f"invalid regular expression: {exc}") from None
         return compiled
+
+    def f_extract(self, expr: ast.Call) -> Compiled:
+        """extract(regex, group, text [, typeof(T)]): with a type, the match is converted (null if it fails)."""
+        if not 3 <= len(expr.args) <= 4:
+            raise semantic(expr, f"function 'extract()' takes 3 to 4 argument(s), got {len(expr.args)}")
+        pattern, group, text = (self.compile(a) for a in expr.args[:3])
+        target = None
+        if len(expr.args) == 4:
+            if not isinstance(expr.args[3], ast.TypeName):
+                raise semantic(expr.args[3], "extract() takes typeof(T) as its fourth argument")
+            target = V.normal_type(expr.args[3].name)
+        regex = None
+        if pattern.const:
+            try:
+                regex = re2.compile(V.to_string(pattern.fn(())))
+            except re2.error as exc:
+                raise semantic(expr.args[0], f"invalid regular expression: {exc}") from None
+
+        def run(row: Row) -> Any:
+            compiled = regex or re2.compile(V.to_string(pattern.fn(row)))
+            match = compiled.search(V.to_string(text.fn(row)))
+            index = V.to_long(group.fn(row)) or 0
+            if match is None or index > compiled.groups:
+                return "" if target is None else V.default_value(target)
+            found = match.group(index) or ""
+            return found if target is None else V.convert(found, target)
+
+        return Compiled(run, target or "string")
 
     def f_now(self, expr: ast.Call) -> Compiled:
         now = self.evaluator.now

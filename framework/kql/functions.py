@@ -54,6 +54,8 @@ def _first_type(types: list[str]) -> str:
 
 
 def _numeric_result(types: list[str]) -> str:
+    if types and all(t == types[0] for t in types):
+        return types[0]
     return "real" if "real" in types else ("long" if types and all(t in ("int", "long") for t in types) else _first_type(types))
 
 
@@ -281,18 +283,6 @@ def _split(value: Any, delimiter: Any, index: Any = None) -> Any:
     return [parts[position]]
 
 
-@scalar("extract", returns=lambda t: t[3] if len(t) > 3 else "string", args=(3, 4))
-def _extract(pattern: Any, group: Any, value: Any, type_name: Any = None) -> Any:
-    match = re2.search(_str(pattern), _str(value))
-    group = V.to_long(group) or 0
-    if not match or group > (match.re.groups if hasattr(match, "re") else 99):
-        return "" if type_name is None else None
-    text = match.group(group)
-    if text is None:
-        return ""
-    return text
-
-
 @scalar("extract_all", returns="dynamic", args=(2, 3))
 def _extract_all(pattern: Any, *rest: Any) -> Any:
     groups, value = (rest[0], rest[1]) if len(rest) == 2 else (None, rest[0])
@@ -476,14 +466,23 @@ def _array_index_of(array: Any, value: Any, *_rest: Any) -> Any:
     return -1
 
 
+def _sorted_nulls(array: Any, descending: bool, nulls_last: Any) -> Any:
+    """Sort an array; nulls go last unless the optional flag says otherwise."""
+    if not isinstance(array, list):
+        return None
+    present = sorted((v for v in array if v is not None), key=V.sort_key, reverse=descending)
+    missing = [v for v in array if v is None]
+    return present + missing if V.to_bool(nulls_last) is not False else missing + present
+
+
 @scalar("array_sort_asc", returns="dynamic", args=(1, 2))
-def _array_sort_asc(array: Any, *_rest: Any) -> Any:
-    return sorted(array, key=V.sort_key) if isinstance(array, list) else None
+def _array_sort_asc(array: Any, nulls_last: Any = True) -> Any:
+    return _sorted_nulls(array, False, nulls_last)
 
 
 @scalar("array_sort_desc", returns="dynamic", args=(1, 2))
-def _array_sort_desc(array: Any, *_rest: Any) -> Any:
-    return sorted(array, key=V.sort_key, reverse=True) if isinstance(array, list) else None
+def _array_sort_desc(array: Any, nulls_last: Any = True) -> Any:
+    return _sorted_nulls(array, True, nulls_last)
 
 
 @scalar("array_strcat", "strcat_array", returns="string", args=(2, 2))

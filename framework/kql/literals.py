@@ -33,6 +33,8 @@ _ISO = re.compile(
     r"(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?)?"
     r"\s*(Z|[+-]\d{2}:?\d{2})?$"
 )
+# .NET's invariant culture also reads US dates: 02/17/2016 08:40:01 (month first).
+_US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(AM|PM)?)?$", re.IGNORECASE)
 _TIMESPAN_CLOCK = re.compile(r"^(-)?(?:(\d+)\.)?(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?$")
 _TIMESPAN_UNIT = re.compile(r"^(-?\d+(?:\.\d+)?)\s*([a-zA-Z]*)$")
 _UNIT_SECONDS = {
@@ -60,6 +62,16 @@ def parse_datetime(text: str) -> datetime | None:
             digits = zone[1:].replace(":", "")
             value -= sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
         return value
+    match = _US_DATE.match(text)
+    if match:
+        month, day, year, hour, minute, second, half = match.groups()
+        hour_value = int(hour or 0)
+        if half:
+            hour_value = hour_value % 12 + (12 if half.upper() == "PM" else 0)
+        try:
+            return datetime(int(year), int(month), int(day), hour_value, int(minute or 0), int(second or 0))
+        except ValueError:
+            raise ValueError(f"invalid datetime literal {text!r}") from None
     try:
         parsed = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):

@@ -1046,7 +1046,7 @@ class Parser:
         self.advance()
         type_name = _TYPE_ALIASES.get(word, word)
         if token.is_word("null"):
-            return ast.Literal(None, type_name)
+            return ast.Literal("" if type_name == "string" else None, type_name)
         raw = token.value if token.kind in (T.INT, T.REAL, T.STRING) else token.text
         try:
             value = typed_literal(type_name, ("-" if negative else "") + str(raw))

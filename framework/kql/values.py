@@ -47,10 +47,8 @@ def type_of_value(value: Any) -> str:
 
 
 def format_datetime_iso(value: datetime) -> str:
-    text = value.strftime("%Y-%m-%dT%H:%M:%S")
-    if value.microsecond:
-        text += f".{value.microsecond:06d}0"
-    return text + "Z"
+    """``2024-01-02T03:04:05.0000000Z``: tostring() always writes the seven tick digits."""
+    return value.strftime("%Y-%m-%dT%H:%M:%S") + f".{value.microsecond:06d}0Z"
 
 
 def format_timespan(value: timedelta) -> str:
@@ -206,7 +204,9 @@ def to_guid(value: Any) -> uuid.UUID | None:
 
 
 def to_dynamic(value: Any) -> Any:
-    """``todynamic``/``parse_json``: JSON text becomes a value; other text stays a string."""
+    """``todynamic``/``parse_json``: JSON text becomes a value; other text stays a string; "" is null."""
+    if value == "":
+        return None
     if isinstance(value, str):
         try:
             return json.loads(value)
@@ -240,6 +240,17 @@ CONVERTERS = {
 def convert(value: Any, type_name: str) -> Any:
     """Convert a Python value to the representation of a KQL type (None when not convertible)."""
     return CONVERTERS[type_name](value)
+
+
+_TYPE_ALIASES = {"boolean": "bool", "double": "real", "date": "datetime", "time": "timespan", "uuid": "guid",
+                 "uniqueid": "guid"}
+
+
+def normal_type(name: str) -> str:
+    """A type name as written in a query (``double``, ``date``) as one of SCALAR_TYPES, else dynamic."""
+    key = name.strip().lower()
+    key = _TYPE_ALIASES.get(key, key)
+    return key if key in SCALAR_TYPES else "dynamic"
 
 
 def default_value(type_name: str) -> Any:
