@@ -352,3 +352,11 @@ def test_externaldata_reads_rows_given_under_its_url() -> None:
 def test_tuple_extend_fills_several_columns() -> None:
     result = evaluate("print x = 1 | extend (a, b) = pack_array(10, 20)", {}, now=NOW)
     assert result == [{"x": 1, "a": 10, "b": 20}]
+
+
+def test_unknown_function_differs_from_an_unimplemented_one() -> None:
+    # schemas/kusto_functions.json lists Kusto's own functions (read off the official language service).
+    with pytest.raises(KqlSemanticError, match="unknown function 'nosuchfunction'"):
+        evaluate("print nosuchfunction(1)", {}, now=NOW)
+    with pytest.raises(KqlUnsupportedError, match=r"'series_fir\(\)' is not supported"):
+        evaluate("print series_fir(dynamic([1]), dynamic([1]))", {}, now=NOW)

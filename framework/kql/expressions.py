@@ -8,8 +8,10 @@ functions and wrong arities are found here, before any row is read.
 
 from __future__ import annotations
 
+import json
 import operator as op
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -601,6 +603,8 @@ class ExpressionCompiler:
         if is_aggregate_call(expr):
             raise semantic(expr, f"aggregate function '{name}()' can only be used in summarize")
         function = FUNCTIONS.get(name)
+        if function is None and not is_kusto_function(name):
+            raise semantic(expr, f"unknown function '{name}'")
         if function is None:
             if self.evaluator.check:
                 for arg in expr.args:
@@ -766,6 +770,19 @@ class ExpressionCompiler:
             self.compile(expr.args[0])
             return Compiled(lambda row: None, "dynamic")
         raise unsupported(expr, "function 'geo_info_from_ip_address()' needs a geo-IP database; not available in tests")
+
+
+@lru_cache(maxsize=1)
+def _kusto_functions() -> frozenset[str]:
+    from framework.paths import SCHEMAS_DIR
+
+    catalog = json.loads((SCHEMAS_DIR / "kusto_functions.json").read_text(encoding="utf-8"))
+    return frozenset(catalog["scalar"]) | frozenset(catalog["aggregate"]) | frozenset(catalog["plugin"])
+
+
+def is_kusto_function(name: str) -> bool:
+    """Whether Kusto itself defines ``name`` (an unimplemented one is unsupported, an unknown one an error)."""
+    return name in _kusto_functions()
 
 
 def _list_get(values: list[Any], position: int) -> Any:
