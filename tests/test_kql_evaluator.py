@@ -360,3 +360,10 @@ def test_unknown_function_differs_from_an_unimplemented_one() -> None:
         evaluate("print nosuchfunction(1)", {}, now=NOW)
     with pytest.raises(KqlUnsupportedError, match=r"'series_fir\(\)' is not supported"):
         evaluate("print series_fir(dynamic([1]), dynamic([1]))", {}, now=NOW)
+
+
+def test_let_cannot_rebind_a_name() -> None:
+    # The official binder: "A variable with the name 'x' has already been declared" (KS201).
+    with pytest.raises(KqlSemanticError, match="a variable named 'x' is already declared"):
+        evaluate("let x = 1; let x = x + 1; print x", {}, now=NOW)
+    assert evaluate("let x = 1; let f = () { x + 1 }; print f()", {}, now=NOW) == [{"print_0": 2}]

@@ -158,6 +158,9 @@ class MakeBag(Accumulator):
 
 
 class TakeAny(Accumulator):
+    """take_any: some row's values; with a single column, a non-empty value is preferred
+    (https://learn.microsoft.com/kusto/query/take-any-aggregation-function)."""
+
     def __init__(self) -> None:
         self.value: Any = None
         self.taken = False
@@ -165,7 +168,7 @@ class TakeAny(Accumulator):
     def add(self, args: list[Any]) -> None:
         if not self.taken:
             self.value = args
-            self.taken = True
+            self.taken = len(args) != 1 or args[0] not in (None, "")
 
     def result(self) -> Any:
         return self.value

@@ -75,18 +75,13 @@ class Evaluator:
     # ------------------------------------------------------------ statements
 
     def run(self, body: ast.QueryBody, scope: Scope | None = None) -> Table:
-        scope = scope or Scope()
-        result: Any = None
-        for statement in body.statements:
-            if isinstance(statement, ast.Let):
-                scope.bindings[statement.name] = Binding(statement.name, statement.value, scope)
-            else:
-                result = statement
+        scope, bindings = bind_lets(body.statements, scope or Scope())
+        result = body.result
         if result is None and not self.check:
             raise semantic(body, "the query has no tabular expression to return")
         table = self.eval_pipeline(result, scope) if result is not None else Table([])
         if self.check:
-            for binding in scope.bindings.values():
+            for binding in bindings:
                 if not binding.evaluated:
                     self.binding_value(binding)  # bind unused lets too, as Kusto's binder does
         return table
@@ -99,6 +94,9 @@ class Evaluator:
         if isinstance(node, ast.Pipeline):
             value: Any = self.eval_pipeline(node, binding.scope)
         elif isinstance(node, ast.Lambda):
+            kinds = [ptype.startswith("(") for _, ptype, _ in node.params]
+            if any(tabular and any(not k for k in kinds[:i]) for i, tabular in enumerate(kinds)):
+                raise semantic(node, "tabular parameters must be declared before scalar ones")
             value = node
         elif isinstance(node, ast.Tabular):
             value = self.eval_pipeline(node.query, binding.scope)
@@ -111,7 +109,9 @@ class Evaluator:
             elif compiled.const:
                 value = compiled
             else:
-                raise semantic(node, f"'{binding.name}' must be a constant or a tabular expression")
+                # no row is in scope, so the value is the same for every row: compute it once
+                # (toscalar(new_guid()) bound by let gives one guid)
+                value = constant(compiled.fn(()), compiled.type)
         binding.value, binding.evaluated = value, True
         return value
 
@@ -135,9 +135,7 @@ class Evaluator:
         body_result = value.body.result
         if body_result is None:
             raise semantic(call, f"function '{binding.name}' has no result expression")
-        for statement in value.body.statements:
-            if isinstance(statement, ast.Let):
-                scope.bindings[statement.name] = Binding(statement.name, statement.value, scope)
+        scope, _ = bind_lets(value.body.statements, scope)
         if not body_result.operators and isinstance(body_result.source, ast.ExprSource):
             inner = ExpressionCompiler(self, compiler.columns, scope)
             return inner.compile(body_result.source.expr)
@@ -725,7 +723,10 @@ class Evaluator:
                 legs.extend((n, self.tables[n]) for n in sorted(self.tables))
                 continue
             if isinstance(leg, ast.Name) and "*" in leg.name:
-                names = sorted(n for n in self.tables if fnmatch.fnmatchcase(n, leg.name))
+                bound = {n for n in _scope_names(scope) if fnmatch.fnmatchcase(n, leg.name)}
+                for name in sorted(bound):
+                    legs.append((name, self.table_from_expr(ast.Name(name, line=leg.line, column=leg.column), scope)))
+                names = sorted(n for n in self.tables if fnmatch.fnmatchcase(n, leg.name) and n not in bound)
                 legs.extend((n, self.tables[n]) for n in names)
                 continue
             try:
@@ -800,7 +801,7 @@ class Evaluator:
                 new = list(row) + [None] * (len(columns) - width - (1 if index_column else 0))
                 for (target, _, to_type), values in zip(targets, expansions):
                     value = values[position] if position < len(values) else None
-                    new[target] = V.convert(value, to_type) if to_type else value
+                    new[target] = _cast(value, to_type) if to_type else value
                 if index_column:
                     new.append(position)
                 rows.append(tuple(new))
@@ -848,12 +849,16 @@ class Evaluator:
                 name, type_name = part
                 kind_name = V.normal_type(type_name)
                 new_columns.append((name, kind_name))
-                if kind == "regex":
-                    pieces.append("(.*)")
-                elif kind == "relaxed":
-                    pieces.append("(.*?)")  # relaxed: a bad value becomes null, the row still matches
+                # Named groups, so capturing groups inside regex constants do not shift ours.
+                group = f"(?P<_c{len(new_columns) - 1}>"
+                if kind == "relaxed":
+                    # relaxed: a value of the wrong shape becomes null, the row still matches
+                    typed = _PARSE_TYPE_PATTERNS.get(kind_name)
+                    pieces.append(group + (f"{typed}|.*?)" if typed else ".*?)"))
+                elif kind_name in _PARSE_TYPE_PATTERNS:
+                    pieces.append(group + _PARSE_TYPE_PATTERNS[kind_name] + ")")
                 else:
-                    pieces.append(_PARSE_TYPE_PATTERNS.get(kind_name, "(.*?)"))
+                    pieces.append(group + (".*)" if kind == "regex" else ".*?)"))
         inline = "".join(f for f in flags if f in "imsU")
         text = ("(?" + inline + ")" if inline else "") + "".join(pieces)
         if kind != "regex":
@@ -879,8 +884,8 @@ class Evaluator:
             values = None
             if match is not None:
                 values = []
-                for group, (_, kind_name) in enumerate(new_columns, 1):
-                    converted = V.convert(match.group(group) or "", kind_name)
+                for group, (_, kind_name) in enumerate(new_columns):
+                    converted = V.convert(match.group(f"_c{group}") or "", kind_name)
                     if converted is None and kind_name != "string" and kind != "relaxed":
                         values = None
                         break
@@ -905,9 +910,7 @@ class Evaluator:
             raise semantic(node.call, f"'{node.call.name}' is not a function")
         inner = self.bind_arguments(function, node.call, binding, ExpressionCompiler(self, [], scope), table_input=table)
         result = function.body.result
-        for statement in function.body.statements:
-            if isinstance(statement, ast.Let):
-                inner.bindings[statement.name] = Binding(statement.name, statement.value, inner)
+        inner, _ = bind_lets(function.body.statements, inner)
         if result is None:
             raise semantic(node.call, f"function '{node.call.name}' has no result")
         return self.eval_pipeline(result, inner)
@@ -1025,6 +1028,49 @@ class _AggregatePlan:
         return [self.final.fn(results)]
 
 
+_CAST_ACCEPTS = {
+    "long": (int,), "int": (int,), "real": (int, float), "decimal": (int, float), "bool": (bool,), "string": (str,),
+}
+
+
+def _cast(value: Any, type_name: str) -> Any:
+    """``to typeof(T)`` casts without parsing: a value of another kind becomes null
+    (https://learn.microsoft.com/kusto/query/mv-expand-operator)."""
+    if value is None or type_name == "dynamic":
+        return value
+    accepted = _CAST_ACCEPTS.get(type_name)
+    if accepted is not None:
+        if isinstance(value, bool) and bool not in accepted:
+            return None
+        return V.convert(value, type_name) if isinstance(value, accepted) else None
+    return V.convert(value, type_name)
+
+
+def bind_lets(statements: list, scope: Scope) -> tuple[Scope, list[Binding]]:
+    """Each let sees the names bound before it; one name bound twice is an error, as in Kusto."""
+    bindings = []
+    declared: set[str] = set()
+    for statement in statements:
+        if isinstance(statement, ast.Let):
+            if statement.name in declared:
+                raise semantic(statement, f"a variable named '{statement.name}' is already declared")
+            declared.add(statement.name)
+            binding = Binding(statement.name, statement.value, scope)
+            scope = scope.child()
+            scope.bindings[statement.name] = binding
+            bindings.append(binding)
+    return scope, bindings
+
+
+def _scope_names(scope: Scope) -> set[str]:
+    names: set[str] = set()
+    current: Scope | None = scope
+    while current is not None:
+        names.update(current.bindings)
+        current = current.parent
+    return names
+
+
 def _element(fn: Callable[[tuple], Any], index: int) -> Callable[[tuple], Any]:
     def run(row: tuple) -> Any:
         value = fn(row)
@@ -1070,8 +1116,7 @@ class _ColumnCounter:
 
 # What a typed column matches in simple and relaxed parse patterns.
 _PARSE_TYPE_PATTERNS = {
-    "long": r"(-?\d+)", "int": r"(-?\d+)", "real": r"(-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)",
-    "decimal": r"(-?\d+(?:\.\d*)?)",
+    "long": r"-?\d+", "int": r"-?\d+", "real": r"-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?", "decimal": r"-?\d+(?:\.\d*)?",
 }
 
 def _suggest(name: str, candidates: list[str]) -> str:

@@ -761,9 +761,18 @@ class ExpressionCompiler:
         return Compiled(run, value.type)
 
     def f_row_number(self, expr: ast.Call) -> Compiled:
-        if self.evaluator.check:
-            return Compiled(lambda row: None, "long")
-        raise unsupported(expr, "function 'row_number()' needs a serialized row set, which the evaluator does not support yet")
+        """row_number([start]): 1, 2, 3... in the order the operator sees the rows (after serialize/sort)."""
+        if len(expr.args) > 2:
+            raise semantic(expr, f"function 'row_number()' takes 0 to 2 argument(s), got {len(expr.args)}")
+        start = V.to_long(self.compile(expr.args[0]).fn(())) if expr.args else 1
+        state = {"next": start if start is not None else 1}
+
+        def run(row: Row) -> int:
+            value = state["next"]
+            state["next"] = value + 1
+            return value
+
+        return Compiled(run, "long")
 
     def f_geo_info_from_ip_address(self, expr: ast.Call) -> Compiled:
         if self.evaluator.check:

@@ -74,7 +74,10 @@ scalar("todynamic", "parse_json", "todynamic", returns="dynamic", args=(1, 1))(V
 
 @scalar("todecimal", returns="decimal", args=(1, 1))
 def _todecimal(value: Any) -> Any:
-    return V.convert(value, "decimal")
+    try:
+        return V.convert(value, "decimal")
+    except (ArithmeticError, ValueError):
+        return None  # text that is no number converts to null
 
 
 @scalar("gettype", returns="string", args=(1, 1))
@@ -241,8 +244,10 @@ def _replace_string(value: Any, lookup: Any, rewrite: Any) -> str:
 
 
 def _kusto_rewrite(rewrite: str) -> str:
-    """Kusto rewrite strings use ``\\1``; RE2's Python API uses the same syntax."""
-    return rewrite
+    """Kusto's ``\\0`` is the whole match, ``\\1``.. the groups; Python spells the whole match ``\\g<0>``."""
+    import re  # the rewrite text is the query's own literal, not data: a lookahead is safe here
+
+    return re.sub(r"\\0(?![0-9])", r"\\g<0>", rewrite)
 
 
 @scalar("replace_regex", "replace", returns="string", args=(3, 3))
@@ -292,8 +297,15 @@ def _extract_all(pattern: Any, *rest: Any) -> Any:
         if groups is None:
             results.append(match.group(1) if regex.groups == 1 else [match.group(i) or "" for i in range(1, regex.groups + 1)] if regex.groups else match.group(0))
         else:
-            results.append([match.group(int(g)) or "" for g in groups])
+            results.append([match.group(_group_index(regex, g)) or "" for g in groups])
     return results or None
+
+
+def _group_index(regex: Any, group: Any) -> int:
+    """A capture group given by number or by name (``(?P<name>...)``)."""
+    if isinstance(group, str) and not group.isdigit():
+        return regex.groupindex[group]
+    return int(group)
 
 
 @scalar("base64_encode_tostring", "base64_encodestring", returns="string", args=(1, 1))
@@ -329,11 +341,23 @@ def _url_decode(value: Any) -> str:
     return unquote(_str(value))
 
 
-@scalar("url_encode", "url_encode_component", returns="string", args=(1, 1))
+def _lower_hex(text: str) -> str:
+    return re2.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), text)
+
+
+@scalar("url_encode", returns="string", args=(1, 1))
 def _url_encode(value: Any) -> str:
+    """Form encoding as .NET writes it: lower-case hex, space as '+'."""
+    from urllib.parse import quote_plus
+
+    return _lower_hex(quote_plus(_str(value), safe=""))
+
+
+@scalar("url_encode_component", returns="string", args=(1, 1))
+def _url_encode_component(value: Any) -> str:
     from urllib.parse import quote
 
-    return quote(_str(value), safe="")
+    return _lower_hex(quote(_str(value), safe=""))
 
 
 @scalar("parse_url", returns="dynamic", args=(1, 1))
@@ -361,7 +385,8 @@ def _parse_path(value: Any) -> dict[str, Any]:
     separator = "\\" if "\\" in text else "/"
     directory, _, filename = text.rpartition(separator)
     extension = filename.rpartition(".")[2] if "." in filename else ""
-    return {"Scheme": "", "RootPath": "", "DirectoryPath": directory, "DirectoryName": directory.rpartition(separator)[2],
+    root = text[:2] if len(text) >= 2 and text[1] == ":" and text[0].isalpha() else ""
+    return {"Scheme": "", "RootPath": root, "DirectoryPath": directory, "DirectoryName": directory.rpartition(separator)[2],
             "Filename": filename, "Extension": extension, "AlternateDataStreamName": ""}
 
 
@@ -369,16 +394,22 @@ def _parse_path(value: Any) -> dict[str, Any]:
 def _parse_csv(value: Any) -> list[str]:
     import csv
 
-    rows = list(csv.reader([_str(value)]))
-    return rows[0] if rows else [""]
+    import io
+
+    rows = csv.reader(io.StringIO(_str(value)))
+    return next(rows, [""])  # only the first record counts (quoted fields may span lines)
 
 
 @scalar("hash", returns="long", args=(1, 2))
-def _hash(value: Any, modulo: Any = None) -> int:
-    import zlib
+def _hash(value: Any, modulo: Any = None) -> Any:
+    """XXH64 of the value's UTF-8 text as a signed long; with a modulo, the (non-negative) remainder."""
+    from framework.kql.xxhash import xxh64
 
-    digest = zlib.crc32(_str(value).encode("utf-8"))
-    return digest % V.to_long(modulo) if modulo is not None else digest
+    digest = xxh64(_str(value).encode("utf-8"))
+    if modulo is not None:
+        size = V.to_long(modulo)
+        return digest % size if size else None
+    return digest - (1 << 64) if digest >= 1 << 63 else digest
 
 
 @scalar("hash_sha256", returns="string", args=(1, 1))
@@ -403,6 +434,34 @@ def _new_guid() -> uuid.UUID:
 # ------------------------------------------------------------------ dynamic
 
 
+@scalar("strcmp", returns="long", args=(2, 2))
+def _strcmp(a: Any, b: Any) -> int:
+    left, right = _str(a), _str(b)
+    return (left > right) - (left < right)
+
+
+@scalar("zip", returns="dynamic", args=(2, 16))
+def _zip(*arrays: Any) -> Any:
+    if not all(isinstance(a, list) for a in arrays):
+        return None
+    length = max(len(a) for a in arrays)
+    return [[a[i] if i < len(a) else None for a in arrays] for i in range(length)]
+
+
+@scalar("range", returns=_first_type, args=(2, 3))
+def _range(start: Any, stop: Any, step: Any = 1) -> Any:
+    """An array from start to stop by step (numbers, datetimes or timespans); at most 1,048,576 items."""
+    if start is None or stop is None or step is None or not step:
+        return None
+    values = []
+    current = start
+    forward = step > step * 0
+    while (current <= stop if forward else current >= stop) and len(values) < 1_048_576:
+        values.append(current)
+        current = current + step
+    return values
+
+
 @scalar("array_length", returns="long", args=(1, 1))
 def _array_length(value: Any) -> int | None:
     return len(value) if isinstance(value, list) else None
@@ -425,7 +484,17 @@ def _bag_keys(value: Any) -> Any:
 
 @scalar("bag_has_key", returns="bool", args=(2, 2))
 def _bag_has_key(value: Any, key: Any) -> Any:
-    return isinstance(value, dict) and _str(key) in value
+    """A plain key, or a JSONPath such as ``$.a.b`` / ``$['a']``."""
+    path = _str(key)
+    if not path.startswith("$"):
+        return isinstance(value, dict) and path in value
+    current = value
+    for part in re2.findall(r"\.([^.\[]+)|\['([^']*)'\]|\[\"([^\"]*)\"\]", path[1:]):
+        name = next(p for p in part if p)
+        if not isinstance(current, dict) or name not in current:
+            return False
+        current = current[name]
+    return True
 
 
 @scalar("bag_merge", returns="dynamic", args=(1, 64))
@@ -456,14 +525,27 @@ def _array_slice(array: Any, start: Any, end: Any) -> Any:
     return array[max(start, 0):end + 1]
 
 
-@scalar("array_index_of", returns="long", args=(2, 4))
-def _array_index_of(array: Any, value: Any, *_rest: Any) -> Any:
+@scalar("array_index_of", returns="long", args=(2, 5))
+def _array_index_of(array: Any, value: Any, start: Any = 0, length: Any = -1, occurrence: Any = 1) -> Any:
+    """Like indexof() over an array: a negative start counts from the end, length -1 means to the end."""
     if not isinstance(array, list):
         return None
-    for index, item in enumerate(array):
-        if item == value:
-            return index
+    begin = V.to_long(start) or 0
+    if begin < 0:
+        begin = max(len(array) + begin, 0)
+    span = V.to_long(length)
+    end = len(array) if span is None or span < 0 else min(begin + span, len(array))
+    wanted = max(V.to_long(occurrence) or 1, 1)
+    for index in range(begin, end):
+        if kql_items_equal(array[index], value):
+            wanted -= 1
+            if wanted == 0:
+                return index
     return -1
+
+
+def kql_items_equal(a: Any, b: Any) -> bool:
+    return V.hashable(a) == V.hashable(b)
 
 
 def _sorted_nulls(array: Any, descending: bool, nulls_last: Any) -> Any:
@@ -556,7 +638,10 @@ def _extractjson(path: Any, text: Any, *_type: Any) -> Any:
 
 @scalar("dynamic_to_json", returns="string", args=(1, 1))
 def _dynamic_to_json(value: Any) -> str:
-    return V.to_json_text(value)
+    """Canonical JSON: keys sorted, so equal bags give equal text."""
+    import json
+
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True, default=V.to_string)
 
 
 # ------------------------------------------------------------------ numbers
@@ -668,6 +753,8 @@ def bin_value(value: Any, size: Any) -> Any:
     """``bin()``: round down to a multiple of ``size`` (datetimes from 0001-01-01, as Kusto does)."""
     if value is None or size is None:
         return None
+    if (isinstance(size, timedelta) and size <= timedelta(0)) or (isinstance(size, (int, float)) and size <= 0):
+        return None  # a bin size must be positive
     if isinstance(value, datetime):
         step = size if isinstance(size, timedelta) else None
         if not step:
@@ -712,8 +799,18 @@ def _startofweek(value: Any, offset: Any = 0) -> Any:
 
 
 def _add_months(value: datetime, months: int) -> datetime:
+    """Calendar months; the day is clamped to the target month's length (Jan 31 + 1 month = Feb 28)."""
+    import calendar
+
     month_index = value.year * 12 + value.month - 1 + months
-    return value.replace(year=month_index // 12, month=month_index % 12 + 1)
+    year, month = month_index // 12, month_index % 12 + 1
+    return value.replace(year=year, month=month, day=min(value.day, calendar.monthrange(year, month)[1]))
+
+
+@scalar("endofweek", returns="datetime", args=(1, 2))
+def _endofweek(value: Any, offset: Any = 0) -> Any:
+    start = _startofweek(value, offset)
+    return None if start is None else start + timedelta(days=7) - timedelta(microseconds=1)
 
 
 @scalar("startofmonth", returns="datetime", args=(1, 2))
@@ -930,9 +1027,8 @@ def _format_datetime(value: Any, fmt: Any) -> str:
     ticks = value.microsecond * 10
     parts = {"y": value.year, "M": value.month, "d": value.day, "H": value.hour, "h": (value.hour % 12) or 12,
              "m": value.minute, "s": value.second, "f": ticks, "F": ticks}
-    text = _str(fmt)
-    text = text.replace("tt", "AM" if value.hour < 12 else "PM")
-    return _apply_format(text, parts)
+    text = _str(fmt).replace("tt", "\x00")  # AM/PM goes in after the other specifiers (its M is no month)
+    return _apply_format(text, parts).replace("\x00", "AM" if value.hour < 12 else "PM")
 
 
 # ------------------------------------------------------------------ network
@@ -977,18 +1073,88 @@ def _ipv4_compare(a: Any, b: Any, prefix: Any = 32) -> Any:
     left, right = _ipv4(a), _ipv4(b)
     if left is None or right is None:
         return None
-    x, y = int(left.network_address), int(right.network_address)
+    bits = min(left.prefixlen, right.prefixlen, V.to_long(prefix) if prefix is not None else 32)
+    mask = (0xFFFFFFFF << (32 - bits)) & 0xFFFFFFFF
+    x, y = int(left.network_address) & mask, int(right.network_address) & mask
     return (x > y) - (x < y)
 
 
 @scalar("ipv6_is_match", returns="bool", args=(2, 3))
 def _ipv6_is_match(a: Any, b: Any, prefix: Any = 128) -> Any:
+    left, right = _ipv6(a), _ipv6(b)
+    if left is None or right is None:
+        return None
+    bits = min(left.prefixlen, right.prefixlen, V.to_long(prefix) if prefix is not None else 128)
+    shift = 128 - bits
+    return int(left.network_address) >> shift == int(right.network_address) >> shift
+
+
+def _ipv6(text: Any) -> ipaddress.IPv6Network | None:
+    """An IPv6 network; IPv4 addresses become IPv4-mapped (::ffff:a.b.c.d), prefixes shifted by 96."""
+    raw = _str(text).strip()
     try:
-        left = ipaddress.ip_network(_str(a), strict=False)
-        right = ipaddress.ip_network(_str(b), strict=False)
+        network = ipaddress.ip_network(raw, strict=False)
     except ValueError:
         return None
-    return left.overlaps(right)
+    if isinstance(network, ipaddress.IPv4Network):
+        mapped = ipaddress.IPv6Address("::ffff:" + str(network.network_address))
+        return ipaddress.IPv6Network(f"{mapped}/{network.prefixlen + 96}", strict=False)
+    return network
+
+
+@scalar("ipv6_compare", returns="long", args=(2, 3))
+def _ipv6_compare(a: Any, b: Any, prefix: Any = 128) -> Any:
+    left, right = _ipv6(a), _ipv6(b)
+    if left is None or right is None:
+        return None
+    bits = min(left.prefixlen, right.prefixlen, V.to_long(prefix) if prefix is not None else 128)
+    shift = 128 - bits
+    x, y = int(left.network_address) >> shift, int(right.network_address) >> shift
+    return (x > y) - (x < y)
+
+
+@scalar("ipv4_is_in_any_range", returns="bool", args=(2, 64))
+def _ipv4_is_in_any_range(value: Any, *ranges: Any) -> Any:
+    address = _ipv4(value)
+    if address is None:
+        return None
+    items = [r for item in ranges for r in (item if isinstance(item, list) else [item])]
+    return any(_ipv4_is_in_range(value, r) for r in items)
+
+
+@scalar("has_ipv4", returns="bool", args=(2, 2))
+def _has_ipv4(source: Any, address: Any) -> Any:
+    """The address appears in the text as a whole IPv4 address (not part of a longer number)."""
+    target = _ipv4(address)
+    if target is None or target.prefixlen != 32:
+        return False
+    for match in re2.finditer(r"(?:^|[^0-9.])((?:[0-9]{1,3}\.){3}[0-9]{1,3})(?:$|[^0-9.])", _str(source)):
+        found = _ipv4(match.group(1))
+        if found is not None and found.network_address == target.network_address:
+            return True
+    return False
+
+
+@scalar("format_ipv4", returns="string", args=(1, 2))
+def _format_ipv4(value: Any, prefix: Any = 32) -> str:
+    network = _ipv4(value) if not isinstance(value, int) else ipaddress.IPv4Network(value)
+    if network is None:
+        return ""
+    bits = min(network.prefixlen, V.to_long(prefix) if prefix is not None else 32)
+    if bits < 0:
+        return ""
+    return str(ipaddress.IPv4Network(f"{network.network_address}/{bits}", strict=False).network_address)
+
+
+@scalar("format_ipv4_mask", returns="string", args=(1, 2))
+def _format_ipv4_mask(value: Any, prefix: Any = 32) -> str:
+    network = _ipv4(value)
+    if network is None:
+        return ""
+    bits = min(network.prefixlen, V.to_long(prefix) if prefix is not None else 32)
+    if bits < 0:
+        return ""
+    return str(ipaddress.IPv4Network(f"{network.network_address}/{bits}", strict=False))
 
 
 @scalar("parse_ipv4", returns="long", args=(1, 1))

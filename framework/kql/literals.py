@@ -34,7 +34,7 @@ _ISO = re.compile(
     r"\s*(Z|[+-]\d{2}:?\d{2})?$"
 )
 # .NET's invariant culture also reads US dates: 02/17/2016 08:40:01 (month first).
-_US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(AM|PM)?)?$", re.IGNORECASE)
+_US_DATE = re.compile(r"^(\d{1,2})[/-](\d{1,2})[/-](\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(AM|PM)?)?$", re.IGNORECASE)
 _TIMESPAN_CLOCK = re.compile(r"^(-)?(?:(\d+)\.)?(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?$")
 _TIMESPAN_UNIT = re.compile(r"^(-?\d+(?:\.\d+)?)\s*([a-zA-Z]*)$")
 _UNIT_SECONDS = {
@@ -200,6 +200,13 @@ def dynamic_from_text(text: str) -> Any:
             words = {"true": True, "false": False, "null": None}
             if token.text in words:
                 return words[token.text]
+            if token.text == "dynamic" and tokens[pos].is_op("("):
+                pos += 1
+                inner = value()
+                if not tokens[pos].is_op(")"):
+                    raise ValueError(f"expected ')' after the nested dynamic value, found {tokens[pos].describe()}")
+                pos += 1
+                return inner
             if tokens[pos].is_op("(") and tokens[pos + 1].kind is not T.EOF and tokens[pos + 2].is_op(")"):
                 inner = tokens[pos + 1]
                 pos += 3

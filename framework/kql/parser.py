@@ -1039,6 +1039,7 @@ class Parser:
         save = self.index
         self.advance()
         negative = bool(self.accept_op("-"))
+        positive = not negative and bool(self.accept_op("+"))
         token = self.advance()
         if not self.tok.is_op(")"):
             self.index = save
@@ -1049,7 +1050,7 @@ class Parser:
             return ast.Literal("" if type_name == "string" else None, type_name)
         raw = token.value if token.kind in (T.INT, T.REAL, T.STRING) else token.text
         try:
-            value = typed_literal(type_name, ("-" if negative else "") + str(raw))
+            value = typed_literal(type_name, ("-" if negative else "+" if positive else "") + str(raw))
         except ValueError as exc:
             raise self.error(str(exc), token) from None
         return ast.Literal(value, type_name)
