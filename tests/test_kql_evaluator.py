@@ -367,3 +367,18 @@ def test_let_cannot_rebind_a_name() -> None:
     with pytest.raises(KqlSemanticError, match="a variable named 'x' is already declared"):
         evaluate("let x = 1; let x = x + 1; print x", {}, now=NOW)
     assert evaluate("let x = 1; let f = () { x + 1 }; print f()", {}, now=NOW) == [{"print_0": 2}]
+
+
+@pytest.mark.parametrize(
+    "query,message",
+    [
+        # each rejected by the official binder ("A value of type datetime expected." and friends)
+        ("T | extend y = startofday(x)", "function 'startofday()' expects a datetime as argument 1, found string"),
+        ("T | extend y = datetime_diff('day', x, now())", "expects a datetime as argument 2, found string"),
+        ("T | extend y = strlen(n)", "function 'strlen()' expects a string as argument 1, found long"),
+        ("T | extend y = bin(x, 1h)", "function 'bin()' is not defined for (string, timespan)"),
+    ],
+)
+def test_argument_types_the_binder_rejects(query: str, message: str) -> None:
+    with pytest.raises(KqlSemanticError, match=re.escape(message)):
+        evaluate(query, {"T": typed_t()}, now=NOW)

@@ -21,7 +21,7 @@ from framework.kql import ast
 from framework.kql import values as V
 from framework.kql.aggregates import AGGREGATES, MULTI_COLUMN, TAKE_ANY
 from framework.kql.errors import KqlSemanticError, KqlUnsupportedError
-from framework.kql.functions import FUNCTIONS
+from framework.kql.functions import FUNCTIONS, PARAMETER_TYPES, family
 
 if TYPE_CHECKING:
     from framework.kql.evaluator import Scope
@@ -618,6 +618,7 @@ class ExpressionCompiler:
                 f"{function.min_args} to {function.max_args}" if function.max_args is not None else f"at least {function.min_args}")
             raise semantic(expr, f"function '{name}()' takes {expected} argument(s), got {count}")
         args = [self.compile(arg) for arg in expr.args]
+        self._check_argument_types(expr, args)
         impl = function.impl
         result_type = function.result([a.type for a in args])
         fns = [a.fn for a in args]
@@ -663,6 +664,19 @@ class ExpressionCompiler:
             return found if target is None else V.convert(found, target)
 
         return Compiled(run, target or "string")
+
+    def _check_argument_types(self, expr: ast.Call, args: list[Compiled]) -> None:
+        """Reject argument types Kusto's binder rejects (a string where a datetime is required...)."""
+        rules = PARAMETER_TYPES.get(expr.name, {})
+        for index, accepted in rules.items():
+            if index < len(args) and args[index].type in KNOWN_TYPES and family(args[index].type) not in accepted:
+                wanted = " or ".join(sorted(accepted))
+                raise semantic(expr.args[index], f"function '{expr.name}()' expects a {wanted} as argument {index + 1}, "
+                                                 f"found {args[index].type}")
+        if expr.name in ("bin", "floor") and len(args) == 2 and all(a.type in KNOWN_TYPES for a in args):
+            pair = (family(args[0].type), family(args[1].type))
+            if pair not in {("number", "number"), ("datetime", "timespan"), ("timespan", "timespan")}:
+                raise semantic(expr, f"function '{expr.name}()' is not defined for ({args[0].type}, {args[1].type})")
 
     def f_now(self, expr: ast.Call) -> Compiled:
         now = self.evaluator.now

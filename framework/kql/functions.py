@@ -36,6 +36,26 @@ class ScalarFunction:
 
 FUNCTIONS: dict[str, ScalarFunction] = {}
 
+# Argument types Kusto's binder insists on (settled with the official language service):
+# function -> {argument index: accepted type families}. Unknown (dynamic) arguments pass.
+_DATETIME = frozenset({"datetime"})
+PARAMETER_TYPES: dict[str, dict[int, frozenset[str]]] = {
+    **{name: {0: _DATETIME} for name in (
+        "startofday", "startofweek", "startofmonth", "startofyear", "endofday", "endofweek", "endofmonth",
+        "endofyear", "format_datetime", "hourofday", "getyear", "getmonth", "monthofyear", "dayofmonth",
+        "dayofweek", "dayofyear", "week_of_year")},
+    "datetime_diff": {1: _DATETIME, 2: _DATETIME},
+    "datetime_add": {2: _DATETIME},
+    "datetime_part": {1: _DATETIME},
+    "strlen": {0: frozenset({"string"})},
+    "extract": {2: frozenset({"string"})},
+    "replace_string": {0: frozenset({"string"})},
+}
+
+
+def family(type_name: str) -> str:
+    return "number" if type_name in ("int", "long", "real", "decimal") else type_name
+
 
 def scalar(*names: str, returns: str | TypeRule, args: tuple[int, int | None]):
     """Register ``impl`` under every name in ``names``."""
