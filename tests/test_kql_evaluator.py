@@ -341,6 +341,16 @@ def test_mv_apply_runs_the_subquery_per_row() -> None:
     assert result == [{"id": 1, "x": 9}, {"id": 2, "x": 7}]
 
 
+def test_mv_apply_keeps_the_row_and_lets_the_subquery_see_it() -> None:
+    # Shape settled with the official binder: T | mv-apply y = xs on (project y) keeps T's columns, adds y;
+    # corpus query 180807160349 filters on an outer column inside the subquery.
+    table = Table.from_dicts([{"q": "select a", "xs": ["a", "b"]}], [("q", "string"), ("xs", "dynamic")])
+    result = evaluate("T | mv-apply t = xs to typeof(string) on (where q contains t | project t)", {"T": table}, now=NOW)
+    assert result == [{"q": "select a", "xs": ["a", "b"], "t": "a"}]
+    summary = evaluate("T | mv-apply x = xs on (summarize c = count())", {"T": table}, now=NOW)
+    assert summary == [{"q": "select a", "xs": ["a", "b"], "c": 2}]
+
+
 def test_externaldata_reads_rows_given_under_its_url() -> None:
     query = 'externaldata (Ioc:string, Score:long) ["https://example.test/iocs.csv"] with (format="csv") | where Score > 5'
     tables = {"https://example.test/iocs.csv": [{"Ioc": "1.2.3.4", "Score": "9"}, {"Ioc": "5.6.7.8", "Score": "1"}]}

@@ -810,19 +810,29 @@ class Evaluator:
         return Table(columns, rows, table.ordered)
 
     def op_MvApply(self, node: ast.MvApply, table: Table, scope: Scope) -> Table:
-        """Expand each row into a subtable (as mv-expand would), run the subquery on it, union the results."""
+        """mv-apply (https://learn.microsoft.com/kusto/query/mv-apply-operator).
+
+        Each row becomes a subtable by expanding its arrays (the row's other columns
+        stay visible to the subquery); the subquery's result rows are appended to the
+        row's columns that were not expanded. Shape settled with the official binder:
+        ``T | mv-apply y = xs on (project y)`` keeps T's columns and adds ``y``.
+        """
         expand = ast.MvExpand(node.params, node.items, node.limit, line=node.line, column=node.column)
-        results: list[Table] = []
-        for row in table.rows or []:
+        expanded = self.op_MvExpand(expand, Table(table.columns, []), scope)
+        replaced = {item.name or derive_name(item.expr) for item in node.items}
+        keep = [i for i, (name, _) in enumerate(table.columns) if name not in replaced]
+        kept_names = {table.columns[i][0] for i in keep}
+        empty = self.apply_operators(Table(expanded.columns, []), node.subquery.operators, scope)
+        extra = [i for i, (name, _) in enumerate(empty.columns) if name not in kept_names]
+        rows: list[tuple] = []
+        for row in table.rows:
             sub = self.op_MvExpand(expand, Table(table.columns, [row]), scope)
-            results.append(self.apply_operators(sub, node.subquery.operators, scope))
-        if not table.rows:  # bind the subquery anyway, so its schema (and its errors) are known
-            sub = self.op_MvExpand(expand, Table(table.columns, []), scope)
-            return self.apply_operators(sub, node.subquery.operators, scope)
-        columns = results[0].columns
-        rows = [r for result in results for r in result.rows]
-        if len(rows) > self.max_rows:
-            raise KqlRuntimeError(f"mv-apply produces more than {self.max_rows} rows", node.line, node.column)
+            result = self.apply_operators(sub, node.subquery.operators, scope)
+            base = tuple(row[i] for i in keep)
+            rows.extend(base + tuple(r[i] for i in extra) for r in result.rows)
+            if len(rows) > self.max_rows:
+                raise KqlRuntimeError(f"mv-apply produces more than {self.max_rows} rows", node.line, node.column)
+        columns = [table.columns[i] for i in keep] + [empty.columns[i] for i in extra]
         return Table(columns, rows, table.ordered)
 
     def op_Parse(self, node: ast.Parse, table: Table, scope: Scope) -> Table:

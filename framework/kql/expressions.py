@@ -597,6 +597,10 @@ class ExpressionCompiler:
         binding = self.scope.lookup(name)
         if binding is not None:
             return self.evaluator.call_user_function(binding, expr, self)
+        if any(isinstance(a, ast.Call) and a.name == "$named" for a in expr.args):
+            # built-in functions take their arguments by position; a name given is only a label
+            expr = ast.Call(name, [a.args[1] if isinstance(a, ast.Call) and a.name == "$named" else a for a in expr.args],
+                            line=expr.line, column=expr.column)
         special = getattr(self, "f_" + name, None)
         if special is not None:
             return special(expr)
@@ -608,8 +612,7 @@ class ExpressionCompiler:
         if function is None:
             if self.evaluator.check:
                 for arg in expr.args:
-                    if not (isinstance(arg, ast.Call) and arg.name == "$named"):
-                        self.compile(arg)
+                    self.compile(arg.args[1] if isinstance(arg, ast.Call) and arg.name == "$named" else arg)
                 return Compiled(lambda row: None, "dynamic")
             raise unsupported(expr, f"function '{name}()' is not supported by the evaluator")
         count = len(expr.args)
