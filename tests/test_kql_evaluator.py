@@ -248,8 +248,32 @@ def test_unsupported_function_is_refused_not_guessed() -> None:
 
 
 def test_unsupported_operator_is_refused() -> None:
-    with pytest.raises(KqlUnsupportedError, match="getschema"):
-        evaluate("E | getschema", {"E": events()}, now=NOW)
+    with pytest.raises(KqlUnsupportedError, match="topnested"):
+        evaluate("E | top-nested 2 of User by count()", {"E": events()}, now=NOW)
+
+
+def test_make_series_fills_bins_with_the_default() -> None:
+    # https://learn.microsoft.com/kusto/query/make-series-operator : by columns, one array per
+    # aggregate, then the axis; bins from `from` up to (not including) `to`.
+    rows = [{"t": datetime(2024, 1, 1, h), "v": h} for h in (0, 1, 4)]
+    result = evaluate("T | make-series s = sum(v) default = -1 on t from datetime(2024-01-01) "
+                      "to datetime(2024-01-01 06:00) step 2h", {"T": rows}, now=NOW)
+    assert result == [{"s": [1, -1, 4], "t": [datetime(2024, 1, 1), datetime(2024, 1, 1, 2), datetime(2024, 1, 1, 4)]}]
+
+
+def test_search_matches_terms_in_any_column_and_names_the_table() -> None:
+    # https://learn.microsoft.com/kusto/query/search-operator
+    tables = {"A": [{"msg": "user alice logged on"}], "B": [{"who": "bob"}, {"who": "Alice"}]}
+    assert evaluate('search "alice"', tables, now=NOW) == [
+        {"$table": "A", "msg": "user alice logged on", "who": ""}, {"$table": "B", "msg": "", "who": "Alice"}]
+    assert evaluate('search kind=case_sensitive "alice"', tables, now=NOW) == [
+        {"$table": "A", "msg": "user alice logged on", "who": ""}]
+    assert evaluate('B | search "bo*"', tables, now=NOW) == [{"who": "bob"}]
+
+
+def test_getschema_lists_columns_and_types() -> None:
+    assert evaluate("E | getschema | project ColumnName, ColumnType", {"E": events()}, now=NOW)[-1] == {
+        "ColumnName": "Time", "ColumnType": "datetime"}
 
 
 def test_wrong_arity_is_reported() -> None:

@@ -15,7 +15,8 @@ from typing import Any, Callable, Mapping
 from framework.kql import ast
 from framework.kql import values as V
 from framework.kql.aggregates import AGGREGATES, MULTI_COLUMN, TAKE_ANY, ArgExtreme, TakeAny
-from framework.kql.errors import KqlRuntimeError
+from framework.kql.errors import KqlRuntimeError, KqlSemanticError
+from framework.kql.functions import bin_value
 from framework.kql.expressions import (
     KNOWN_TYPES,
     Compiled,
@@ -909,6 +910,143 @@ class Evaluator:
             rows.append(tuple(new))
         return Table(columns, rows, table.ordered)
 
+    def op_MakeSeries(self, node: ast.MakeSeries, table: Table, scope: Scope) -> Table:
+        """make-series (https://learn.microsoft.com/kusto/query/make-series-operator).
+
+        One row per by-group: the by columns, one array per aggregate (a value per bin,
+        the default where a bin has no rows) and the axis as the array of bin starts.
+        Bins run from ``from`` (else the first bin with data) up to, not including,
+        ``to`` (else through the last bin with data); rows outside are ignored.
+        """
+        compiler = self.compiler(table, scope)
+        axis = compiler.compile(node.on)
+        axis_name = derive_name(node.on)
+        if axis_name is None:
+            raise semantic(node.on, "make-series needs a column on its axis ('on Column')")
+        constant_of = lambda key: ExpressionCompiler(self, [], scope).compile(node.range[key]).fn(()) if key in node.range else None
+        step, start, stop = constant_of("step"), constant_of("from"), constant_of("to")
+        if step is None or not step > step * 0:
+            raise semantic(node, "make-series needs a positive step")
+        counter = _ColumnCounter([])
+        keys = []
+        key_columns = []
+        for item in node.by:
+            compiled = compiler.compile(item.expr)
+            keys.append(compiled.fn)
+            key_columns.append((item.names[0] if item.names else (derive_name(item.expr) or counter.next()), compiled.type))
+        plans, defaults = [], []
+        for item in node.aggregates:
+            expr, default = item.expr, None
+            if isinstance(expr, ast.Call) and expr.name == "$default":
+                expr, default = expr.args
+            plans.append(self.plan_aggregate(ast.Assignment(item.names, expr), compiler, table, set(), counter))
+            defaults.append(ExpressionCompiler(self, [], scope).compile(default).fn(()) if default is not None else 0)
+        axis_values = [axis.fn(row) for row in table.rows]
+        present = [v for v in axis_values if v is not None]
+        if start is None:
+            start = bin_value(min(present), step) if present else None
+        if stop is None and present:
+            stop = bin_value(max(present), step) + step
+        bins = 0
+        if start is not None and stop is not None:
+            while start + step * bins < stop and bins < self.max_rows:
+                bins += 1
+        groups: dict[tuple, tuple[tuple, list[dict[int, list]]]] = {}
+        for row, value in zip(table.rows, axis_values):
+            key_values = tuple(f(row) for f in keys)
+            entry = groups.setdefault(tuple(V.hashable(v) for v in key_values), (key_values, [{} for _ in plans]))
+            if value is None or start is None or value < start or value >= stop:
+                continue
+            index = int((value - start) / step)
+            for plan, states in zip(plans, entry[1]):
+                state = states.setdefault(index, plan.new())
+                plan.add(state, row)
+        columns = key_columns + [(plan.columns[0][0], "dynamic") for plan in plans] + [(axis_name, "dynamic")]
+        axis_array = [start + step * i for i in range(bins)]
+        rows = []
+        for key_values, per_plan in groups.values():
+            series = []
+            for plan, states, default in zip(plans, per_plan, defaults):
+                series.append([plan.result(states[i])[0] if i in states else default for i in range(bins)])
+            rows.append(key_values + tuple(series) + (list(axis_array),))
+        return Table(_unique_names(node, columns, [False] * len(columns)), rows)
+
+    def op_Generic(self, node: ast.Generic, table: Table, scope: Scope) -> Table:
+        if node.name == "getschema":
+            kinds = {"string": "System.String", "bool": "System.SByte", "int": "System.Int32", "long": "System.Int64",
+                     "real": "System.Double", "decimal": "System.Data.SqlTypes.SqlDecimal", "datetime": "System.DateTime",
+                     "timespan": "System.TimeSpan", "guid": "System.Guid", "dynamic": "System.Object"}
+            rows = [(name, index, kinds.get(kind, "System.Object"), kind) for index, (name, kind) in enumerate(table.columns)]
+            return Table([("ColumnName", "string"), ("ColumnOrdinal", "int"), ("DataType", "string"),
+                          ("ColumnType", "string")], rows)
+        if self.check:
+            return table.opened()
+        raise unsupported(node, f"query operator '{node.name}' is not supported by the evaluator")
+
+    def op_Search(self, node: ast.Search, table: Table, scope: Scope) -> Table:
+        predicate = SearchPredicate(self, scope, node).compile(table)
+        return Table(table.columns, [row for row in table.rows if predicate(row)], table.ordered)
+
+    def src_SearchSource(self, source: ast.SearchSource, scope: Scope) -> Table:
+        """search over tables: the union of the named (else all) tables, with ``$table`` first."""
+        node = source.search
+        patterns = node.tables or ["*"]
+        names = sorted({n for n in self.tables for p in patterns if fnmatch.fnmatchcase(n, p)})
+        if self.check:
+            return Table([("$table", "string"), OPEN_COLUMN])
+        pieces = []
+        for name in names:
+            legs = self.tables[name]
+            matcher = SearchPredicate(self, scope, node).compile(legs, skip_unknown=True)
+            if matcher is not None:
+                pieces.append(("", Table([("$table", "string")] + legs.columns,
+                                         [(name,) + row for row in legs.rows if matcher(row)])))
+        merged: dict[tuple[str, str], None] = {("$table", "string"): None}
+        for _, piece in pieces:
+            merged.update(dict.fromkeys(piece.columns))
+        columns = list(merged)
+        rows = []
+        for _, piece in pieces:
+            index = {c: i for i, c in enumerate(piece.columns)}
+            rows.extend(tuple(row[index[c]] if c in index else V.default_value(c[1]) for c in columns) for row in piece.rows)
+        return Table(columns, rows)
+
+    def src_FindSource(self, source: ast.FindSource, scope: Scope) -> Table:
+        """find in (T, ...) where p [project cols]: ``source_`` names the table; without project,
+        ``pack_`` holds each row's non-empty columns (https://learn.microsoft.com/kusto/query/find-operator)."""
+        node = source.find
+        source_column = str(node.params.get("withsource", "source_"))
+        patterns = node.tables or ["*"]
+        names = sorted({n for n in self.tables for p in patterns if fnmatch.fnmatchcase(n, p)})
+        if self.check:
+            return Table([(source_column, "string"), OPEN_COLUMN])
+        projected = node.project or []
+        columns: list[tuple[str, str]] = [(source_column, "string")]
+        rows = []
+        for name in names:
+            legs = self.tables[name]
+            try:
+                predicate = ExpressionCompiler(self, legs.columns, scope).compile(node.predicate).fn
+            except KqlSemanticError:
+                continue  # a table without the columns the predicate names is skipped
+            index = legs.index()
+            for column in projected:
+                if column in index and (column, legs.columns[index[column]][1]) not in columns:
+                    columns.append((column, legs.columns[index[column]][1]))
+            for row in legs.rows:
+                if V.to_bool(predicate(row)) is True:
+                    rows.append((name, legs, row))
+        if not projected:
+            columns.append(("pack_", "dynamic"))
+        out = []
+        for name, legs, row in rows:
+            index = legs.index()
+            if projected:
+                out.append((name,) + tuple(row[index[c]] if c in index else V.default_value(t) for c, t in columns[1:]))
+            else:
+                out.append((name, {c: v for (c, _), v in zip(legs.columns, row) if v is not None and v != ""}))
+        return Table(columns, out)
+
     def op_Invoke(self, node: ast.Invoke, table: Table, scope: Scope) -> Table:
         binding = scope.lookup(node.call.name)
         if binding is None and self.check and node.call.name in self.platform_functions:
@@ -1005,6 +1143,60 @@ class Evaluator:
                 values.append(plan.result(state)[0] if state is not None else (0 if result_type == "long" else None))
             rows.append(keys[key] + tuple(values))
         return Table(columns, rows)
+
+
+class SearchPredicate:
+    """The predicate of ``search``: a bare string matches a term in any column (case-insensitive
+    unless kind=case_sensitive), with ``*`` wildcards for prefixes/suffixes/contains; ``*`` alone
+    matches every row; everything else is an ordinary expression."""
+
+    def __init__(self, evaluator: Evaluator, scope: Scope, node: ast.Search) -> None:
+        self.evaluator = evaluator
+        self.scope = scope
+        self.node = node
+        self.case = str(node.params.get("kind", "")).lower() == "case_sensitive"
+
+    def compile(self, table: Table, skip_unknown: bool = False) -> Callable[[tuple], bool] | None:
+        try:
+            fn = self._compile(self.node.predicate, table)
+        except KqlSemanticError:
+            if skip_unknown:
+                return None
+            raise
+        return lambda row: fn(row) is True
+
+    def _compile(self, expr: ast.Expr, table: Table) -> Callable[[tuple], Any]:
+        if isinstance(expr, ast.Star):
+            return lambda row: True
+        if isinstance(expr, ast.Literal) and isinstance(expr.value, str):
+            return self._term(expr.value, table)
+        if isinstance(expr, ast.Binary) and expr.op in ("and", "or"):
+            left, right = self._compile(expr.left, table), self._compile(expr.right, table)
+            if expr.op == "and":
+                return lambda row: left(row) is True and right(row) is True
+            return lambda row: left(row) is True or right(row) is True
+        if isinstance(expr, ast.Call) and expr.name == "not" and len(expr.args) == 1:
+            inner = self._compile(expr.args[0], table)
+            return lambda row: inner(row) is not True
+        compiled = ExpressionCompiler(self.evaluator, table.columns, self.scope).compile(expr).fn
+        return lambda row: V.to_bool(compiled(row))
+
+    def _term(self, text: str, table: Table) -> Callable[[tuple], bool]:
+        core = text.strip("*")
+        starts, ends = text.startswith("*"), text.endswith("*")
+        case = self.case
+
+        def test(value: str) -> bool:
+            if starts and ends:
+                return (core in value) if case else (core.lower() in value.lower())
+            if starts:
+                return V.find_term(value, core, suffix=True, case=case)
+            if ends:
+                return V.find_term(value, core, prefix=True, case=case)
+            return V.find_term(value, core, case=case)
+
+        positions = list(range(len(table.columns)))
+        return lambda row: any(row[i] is not None and test(V.to_string(row[i])) for i in positions)
 
 
 class _AggregatePlan:
