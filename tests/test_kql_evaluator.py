@@ -248,8 +248,18 @@ def test_unsupported_function_is_refused_not_guessed() -> None:
 
 
 def test_unsupported_operator_is_refused() -> None:
-    with pytest.raises(KqlUnsupportedError, match="topnested"):
-        evaluate("E | top-nested 2 of User by count()", {"E": events()}, now=NOW)
+    # sample draws random rows: no deterministic answer to give, so it is refused
+    with pytest.raises(KqlUnsupportedError, match="'sample'"):
+        evaluate("E | sample 2", {"E": events()}, now=NOW)
+
+
+def test_top_nested_levels() -> None:
+    # https://learn.microsoft.com/kusto/query/top-nested-operator
+    rows = [{"a": "x", "b": "p", "v": 1}, {"a": "x", "b": "q", "v": 5}, {"a": "y", "b": "p", "v": 2},
+            {"a": "z", "b": "p", "v": 10}]
+    result = evaluate("T | top-nested 2 of a by sum(v) desc, top-nested 1 of b by s = sum(v)", {"T": rows}, now=NOW)
+    assert result == [{"a": "z", "aggregated_a": 10, "b": "p", "s": 10}, {"a": "x", "aggregated_a": 6, "b": "q", "s": 5}]
+
 
 
 def test_make_series_fills_bins_with_the_default() -> None:
@@ -416,3 +426,12 @@ def test_let_cannot_rebind_a_name() -> None:
 def test_argument_types_the_binder_rejects(query: str, message: str) -> None:
     with pytest.raises(KqlSemanticError, match=re.escape(message)):
         evaluate(query, {"T": typed_t()}, now=NOW)
+
+
+def test_parse_command_line_follows_windows_rules() -> None:
+    # https://learn.microsoft.com/kusto/query/parse-command-line-function (CommandLineToArgvW rules):
+    # 2n backslashes before a quote give n and toggle quoting.
+    text = '"C:\\Program Files\\x.exe" -a "b c" d\\\\"e f\\\\\\\\"g'
+    table = Table.from_dicts([{"cmd": text}], [("cmd", "string")])
+    result = evaluate('T | project a = parse_command_line(cmd, "windows")', {"T": table}, now=NOW)
+    assert result == [{"a": ["C:\\Program Files\\x.exe", "-a", "b c", "d\\e f\\\\g"]}]

@@ -971,6 +971,44 @@ class Evaluator:
             rows.append(key_values + tuple(series) + (list(axis_array),))
         return Table(_unique_names(node, columns, [False] * len(columns)), rows)
 
+    def op_TopNested(self, node: ast.TopNested, table: Table, scope: Scope) -> Table:
+        """top-nested (https://learn.microsoft.com/kusto/query/top-nested-operator): at each level,
+        group the rows of the parent group by the ``of`` value, aggregate, keep the top N; one
+        output row per leaf with each level's value and aggregate (``aggregated_<of>``)."""
+        compiler = self.compiler(table, scope)
+        levels = []
+        for level in node.levels:
+            if level.others is not None:
+                raise unsupported(level, "top-nested 'with others' is not supported by the evaluator")
+            of = compiler.compile(level.of.expr)
+            of_name = level.of.names[0] if level.of.names else (derive_name(level.of.expr) or "Column1")
+            plan = self.plan_aggregate(ast.Assignment([], level.by.expr), compiler, table, set(), _ColumnCounter([]))
+            agg_name = level.by.names[0] if level.by.names else f"aggregated_{of_name}"
+            count = self._count(level.count, scope) if level.count is not None else None
+            levels.append((of, of_name, plan, agg_name, count, level.descending))
+
+        def expand(rows: list[tuple], depth: int) -> list[tuple]:
+            if depth == len(levels):
+                return [()]
+            of, _, plan, _, count, descending = levels[depth]
+            groups: dict[Any, tuple[Any, list, list[tuple]]] = {}
+            for row in rows:
+                value = of.fn(row)
+                entry = groups.setdefault(V.hashable(value), (value, plan.new(), []))
+                plan.add(entry[1], row)
+                entry[2].append(row)
+            ranked = sorted(((value, plan.result(state)[0], members) for value, state, members in groups.values()),
+                            key=lambda item: V.sort_key(item[1]), reverse=descending)
+            out = []
+            for value, aggregate, members in ranked[:count] if count is not None else ranked:
+                out.extend((value, aggregate) + tail for tail in expand(members, depth + 1))
+            return out
+
+        columns = []
+        for of, of_name, plan, agg_name, _, _ in levels:
+            columns += [(of_name, of.type), (agg_name, plan.columns[0][1])]
+        return Table(_unique_names(node, columns, [False] * len(columns)), expand(table.rows, 0))
+
     def op_Generic(self, node: ast.Generic, table: Table, scope: Scope) -> Table:
         if node.name == "getschema":
             kinds = {"string": "System.String", "bool": "System.SByte", "int": "System.Int32", "long": "System.Int64",

@@ -413,7 +413,7 @@ class Formatter:
                 text += f" with others = {self.expr(level.others)}"
             text += " by " + self.assignment(level.by) + (" desc" if level.descending else " asc")
             levels.append(text)
-        return "top-nested " + ", ".join(levels)
+        return "top-nested " + ", top-nested ".join(levels)
 
     def op_Search(self, node: ast.Search) -> str:
         return self.search(node)

@@ -410,6 +410,50 @@ def _parse_path(value: Any) -> dict[str, Any]:
             "Filename": filename, "Extension": extension, "AlternateDataStreamName": ""}
 
 
+@scalar("parse_command_line", returns="dynamic", args=(2, 2))
+def _parse_command_line(value: Any, parser: Any) -> Any:
+    """Windows rules (CommandLineToArgvW): white space separates, quotes group, and backslashes
+    are literal unless they precede a quote (2n backslashes + quote -> n and a quote toggle;
+    2n+1 -> n and a literal quote)."""
+    if _str(parser).lower() != "windows":
+        return None
+    text, args, current, quoted, index, started = _str(value), [], [], False, 0, False
+    while index < len(text):
+        ch = text[index]
+        if ch == "\\":
+            run = index
+            while run < len(text) and text[run] == "\\":
+                run += 1
+            slashes = run - index
+            if run < len(text) and text[run] == '"':
+                current.append("\\" * (slashes // 2))
+                if slashes % 2:
+                    current.append('"')
+                    run += 1
+                index, started = run, True
+                continue
+            current.append("\\" * slashes)
+            index, started = run, True
+            continue
+        if ch == '"':
+            if quoted and index + 1 < len(text) and text[index + 1] == '"':
+                current.append('"')  # "" inside quotes is a literal quote
+                index += 2
+                continue
+            quoted, started = not quoted, True
+        elif ch in " \t" and not quoted:
+            if started:
+                args.append("".join(current))
+                current, started = [], False
+        else:
+            current.append(ch)
+            started = True
+        index += 1
+    if started:
+        args.append("".join(current))
+    return args
+
+
 @scalar("parse_csv", returns="dynamic", args=(1, 1))
 def _parse_csv(value: Any) -> list[str]:
     import csv

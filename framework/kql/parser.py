@@ -721,6 +721,7 @@ class Parser:
     def op_top_nested(self, token: Token) -> ast.Operator:
         levels: list[ast.TopNestedLevel] = []
         while True:
+            self.accept_word("top-nested")  # each further level repeats the keyword
             start = self.tok
             count = None if self.tok.is_word("of") else self.expression()
             self.expect_word("of")
