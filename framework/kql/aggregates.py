@@ -237,6 +237,20 @@ class Percentile(Accumulator):
         return ordered[min(rank, len(ordered)) - 1]
 
 
+class Percentiles(Accumulator):
+    """percentiles(x, p1, p2, ...): one nearest-rank value per percent, as several columns."""
+
+    def __init__(self, percents: list[float]) -> None:
+        self.inner = [Percentile(p) for p in percents]
+
+    def add(self, args: list[Any]) -> None:
+        for accumulator in self.inner:
+            accumulator.add(args)
+
+    def result(self) -> list[Any]:
+        return [accumulator.result() for accumulator in self.inner]
+
+
 @dataclass(frozen=True)
 class Aggregate:
     """A registered aggregate: how many value arguments, how to name and type its column."""

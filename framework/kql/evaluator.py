@@ -14,7 +14,7 @@ from typing import Any, Callable, Mapping
 
 from framework.kql import ast
 from framework.kql import values as V
-from framework.kql.aggregates import AGGREGATES, MULTI_COLUMN, TAKE_ANY, ArgExtreme, TakeAny
+from framework.kql.aggregates import AGGREGATES, MULTI_COLUMN, TAKE_ANY, ArgExtreme, Percentiles, TakeAny
 from framework.kql.errors import KqlRuntimeError, KqlSemanticError
 from framework.kql.functions import bin_value
 from framework.kql.expressions import (
@@ -507,6 +507,8 @@ class Evaluator:
         expr = item.expr
         if isinstance(expr, ast.Call) and (expr.name in MULTI_COLUMN or expr.name in TAKE_ANY):
             return self.plan_multi(item, expr, compiler, table, key_names, counter)
+        if isinstance(expr, ast.Call) and expr.name == "percentiles":
+            return self.plan_percentiles(item, expr, compiler)
         slots: list[tuple[Any, list[Callable], list[Any]]] = []
         names: list[str] = []
 
@@ -547,6 +549,25 @@ class Evaluator:
         final = ExpressionCompiler(self, [], compiler.scope, extra).compile(lifted)
         name = item.names[0] if item.names else (names[0] if isinstance(lifted, ast.Name) else counter.next())
         return _AggregatePlan(slots, final, [(name, final.type)], explicit=[bool(item.names)])
+
+    def plan_percentiles(self, item: ast.Assignment, call: ast.Call, compiler: ExpressionCompiler) -> "_AggregatePlan":
+        """percentiles(x, p1, ...) gives columns percentile_x_p1, ... (names may be given as a tuple)."""
+        if len(call.args) < 2:
+            raise semantic(call, "percentiles() takes a value and at least one percent")
+        value = compiler.compile(call.args[0])
+        percents = []
+        for arg in call.args[1:]:
+            compiled = compiler.compile(arg)
+            if not compiled.const:
+                raise semantic(arg, "percentiles() needs constant percents")
+            percents.append(float(V.to_real(compiled.fn(()))))
+        base = derive_name(call.args[0]) or ""
+        names = [f"percentile_{base}_{V.format_real(p).replace('.', '_')}" for p in percents]
+        given = list(item.names)
+        columns = [(given[i] if i < len(given) else name, value.type) for i, name in enumerate(names)]
+        explicit = [i < len(given) for i in range(len(columns))]
+        return _AggregatePlan([(None, [value.fn], lambda: Percentiles(percents), None)], None, columns,
+                              multi=True, explicit=explicit)
 
     def plan_multi(self, item: ast.Assignment, call: ast.Call, compiler: ExpressionCompiler, table: Table,
                    key_names: set[str], counter: "_ColumnCounter") -> "_AggregatePlan":

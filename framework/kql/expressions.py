@@ -365,7 +365,8 @@ def aggregate_name(call: ast.Call) -> str:
 
 
 def is_aggregate_call(expr: ast.Expr) -> bool:
-    return isinstance(expr, ast.Call) and (expr.name in AGGREGATES or expr.name in MULTI_COLUMN or expr.name in TAKE_ANY)
+    return isinstance(expr, ast.Call) and (
+        expr.name in AGGREGATES or expr.name in MULTI_COLUMN or expr.name in TAKE_ANY or expr.name == "percentiles")
 
 
 # ------------------------------------------------------------------ compiler
