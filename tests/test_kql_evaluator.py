@@ -435,3 +435,16 @@ def test_parse_command_line_follows_windows_rules() -> None:
     table = Table.from_dicts([{"cmd": text}], [("cmd", "string")])
     result = evaluate('T | project a = parse_command_line(cmd, "windows")', {"T": table}, now=NOW)
     assert result == [{"a": ["C:\\Program Files\\x.exe", "-a", "b c", "d\\e f\\\\g"]}]
+
+
+def test_parse_user_agent_documentation_examples() -> None:
+    # https://learn.microsoft.com/kusto/query/parse-user-agent-function (both examples)
+    air = "Mozilla/5.0 (Windows; U; en-US) AppleWebKit/531.9 (KHTML, like Gecko) AdobeAIR/2.5.1"
+    nokia = ("Mozilla/5.0 (SymbianOS/9.2; U; Series60/3.1 NokiaN81-3/10.0.032 Profile/MIDP-2.0 "
+             "Configuration/CLDC-1.1 ) AppleWebKit/413 (KHTML, like Gecko) Safari/4")
+    table = Table.from_dicts([{"ua": air}, {"ua": nokia}], [("ua", "string")])
+    first, second = evaluate('T | project x = parse_user_agent(ua, dynamic(["browser", "os"]))', {"T": table}, now=NOW)
+    assert first["x"]["Browser"] == {"Family": "AdobeAIR", "MajorVersion": "2", "MinorVersion": "5", "Patch": "1"}
+    assert second["x"]["Browser"] == {"Family": "Nokia OSS Browser", "MajorVersion": "3", "MinorVersion": "1", "Patch": ""}
+    assert second["x"]["OperatingSystem"]["Family"] == "Symbian OS"
+    assert second["x"]["OperatingSystem"]["MajorVersion"] == "9"

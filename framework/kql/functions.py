@@ -410,6 +410,33 @@ def _parse_path(value: Any) -> dict[str, Any]:
             "Filename": filename, "Extension": extension, "AlternateDataStreamName": ""}
 
 
+@scalar("parse_user_agent", returns="dynamic", args=(2, 2))
+def _parse_user_agent(value: Any, look_for: Any) -> Any:
+    """Browser, OperatingSystem and Device parts, from the uap-core patterns (the ua-parser package)
+    that Kusto's implementation is built on; missing parts are empty strings, unknown families Other."""
+    from ua_parser import parse
+
+    wanted = look_for if isinstance(look_for, list) else [look_for]
+    result = parse(_str(value))
+    out: dict[str, Any] = {}
+    for target in (str(w).lower() for w in wanted):
+        if target == "browser":
+            agent = result.user_agent
+            out["Browser"] = {"Family": agent.family if agent else "Other", "MajorVersion": (agent and agent.major) or "",
+                              "MinorVersion": (agent and agent.minor) or "", "Patch": (agent and agent.patch) or ""}
+        elif target == "os":
+            system = result.os
+            out["OperatingSystem"] = {
+                "Family": system.family if system else "Other", "MajorVersion": (system and system.major) or "",
+                "MinorVersion": (system and system.minor) or "", "Patch": (system and system.patch) or "",
+                "PatchMinor": (system and system.patch_minor) or ""}
+        elif target == "device":
+            device = result.device
+            out["Device"] = {"Family": device.family if device else "Other", "Brand": (device and device.brand) or "",
+                             "Model": (device and device.model) or ""}
+    return out
+
+
 @scalar("parse_command_line", returns="dynamic", args=(2, 2))
 def _parse_command_line(value: Any, parser: Any) -> Any:
     """Windows rules (CommandLineToArgvW): white space separates, quotes group, and backslashes
