@@ -10,6 +10,7 @@ Literals whose body is not ordinary KQL (``datetime(2024-01-01 10:00)``,
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from enum import Enum
@@ -77,6 +78,10 @@ _TIMESPAN_UNITS = {
     "microsecond": 1e-6, "microseconds": 1e-6, "tick": 1e-7, "ticks": 1e-7,
 }
 
+_OPERATORS_BY_FIRST: dict[str, list[str]] = {}
+for _op in _OPERATORS:
+    _OPERATORS_BY_FIRST.setdefault(_op[0], []).append(_op)
+
 _NUMBER = re.compile(r"0[xX][0-9a-fA-F]+|(?:[0-9]+\.(?!\.)[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _WORD = re.compile(r"[^\W\d]\w*")  # Unicode letters, as Kusto allows in names
 _UNIT = re.compile(r"[A-Za-z]+")
@@ -91,18 +96,19 @@ class Lexer:
     def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0
-        self.line = 1
-        self.line_start = 0
+        # offsets of line starts, so a token's line is a binary search, not a scan
+        self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def _position(self, offset: int) -> tuple[int, int]:
+        line = bisect.bisect_right(self.line_starts, offset)
+        return line, offset - self.line_starts[line - 1] + 1
 
     def error(self, message: str, offset: int | None = None) -> KqlSyntaxError:
-        offset = self.pos if offset is None else offset
-        line = self.text.count("\n", 0, offset) + 1
-        column = offset - (self.text.rfind("\n", 0, offset) + 1) + 1
+        line, column = self._position(self.pos if offset is None else offset)
         return KqlSyntaxError(message, line, column, self.text)
 
     def _make(self, kind: T, start: int, value: object = None) -> Token:
-        line = self.text.count("\n", 0, start) + 1
-        column = start - (self.text.rfind("\n", 0, start) + 1) + 1
+        line, column = self._position(start)
         return Token(kind, self.text[start:self.pos], value, line, column, start, self.pos)
 
     def tokens(self) -> list[Token]:
@@ -126,10 +132,10 @@ class Lexer:
                 out.append(self._string(start))
             elif ("0" <= ch <= "9") or (ch == "." and start + 1 < n and "0" <= text[start + 1] <= "9"):
                 out.append(self._number(start))
-            elif _WORD.match(text, start):
+            elif ch.isalpha() or ch == "_":
                 out.append(self._word(start))
             else:
-                for op in _OPERATORS:
+                for op in _OPERATORS_BY_FIRST.get(ch, ()):
                     if text.startswith(op, start):
                         self.pos += len(op)
                         out.append(self._make(T.OP, start, op))
