@@ -22,7 +22,7 @@ EXIT_USAGE = 2
 def _cmd_validate(args: argparse.Namespace) -> int:
     from framework.validate import validate_paths
 
-    findings = validate_paths(args.paths)
+    findings = validate_paths(args.paths, base=args.base)
     errors = [f for f in findings if not isinstance(f, DacWarning)]
     for finding in findings:
         label = "warning: " if isinstance(finding, DacWarning) else ""
@@ -50,6 +50,14 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
     written = build(args.paths, Path(args.out))
     print(f"wrote {len(written)} artifact(s) to {args.out}")
+    return EXIT_OK
+
+
+def _cmd_pack(args: argparse.Namespace) -> int:
+    from framework.pack import build_pack
+
+    path = build_pack(args.paths, Path(args.out), args.version, previous=args.previous, base=args.base)
+    print(f"wrote rule pack {args.version} to {path}")
     return EXIT_OK
 
 
@@ -85,6 +93,7 @@ def make_parser() -> argparse.ArgumentParser:
 
     validate = sub.add_parser("validate", help="check rule files: schema, ids, KQL syntax")
     validate.add_argument("paths", nargs="*", default=["detections"])
+    validate.add_argument("--base", help="git revision to check version discipline against (e.g. origin/main)")
     validate.set_defaults(func=_cmd_validate)
 
     test = sub.add_parser("test", help="run every rule's test cases over their fixtures")
@@ -96,6 +105,14 @@ def make_parser() -> argparse.ArgumentParser:
     build_cmd.add_argument("paths", nargs="*", default=["detections"])
     build_cmd.add_argument("--out", required=True, help="output directory (replaced atomically)")
     build_cmd.set_defaults(func=_cmd_build)
+    pack = sub.add_parser("pack", help="build a versioned, reproducible rule pack (zip)")
+    pack.add_argument("paths", nargs="*", default=["detections"])
+    pack.add_argument("--out", required=True, help="the .zip to write (replaced atomically)")
+    pack.add_argument("--version", required=True, help="the pack's semantic version, e.g. 1.4.0")
+    pack.add_argument("--previous", help="the previous pack (.zip) to compute the changelog against")
+    pack.add_argument("--base", help="a git revision to compute the changelog against instead")
+    pack.set_defaults(func=_cmd_pack)
+
     fmt = sub.add_parser("fmt", help="print a query in the canonical layout")
     fmt.add_argument("source", help="a .kql file, a rule .yaml (its query) or - for standard input")
     fmt.set_defaults(func=_cmd_fmt)

@@ -79,7 +79,7 @@ def validate_rules(
     return sorted(findings, key=_order)
 
 
-def validate_paths(paths: Sequence[str | Path]) -> list[DacError]:
+def validate_paths(paths: Sequence[str | Path], base: str | None = None) -> list[DacError]:
     """Discover, load and check every rule file under ``paths``.
 
     Returns the findings sorted by file, line and column; an empty list means
@@ -93,7 +93,12 @@ def validate_paths(paths: Sequence[str | Path]) -> list[DacError]:
             rules.append(load_rule(path))
         except RuleFileError as exc:
             findings.append(exc)
-    findings.extend(validate_rules(rules))
+    collection = list(default_collection_checks())
+    if base is not None:
+        from framework.validate.versions import VersionCheck  # needs git: only when asked
+
+        collection.append(VersionCheck(base, [str(p) for p in paths]))
+    findings.extend(validate_rules(rules, collection_checks=collection))
     return sorted(findings, key=_order)
 
 

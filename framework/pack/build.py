@@ -1,0 +1,98 @@
+"""``dac pack``: a reproducible zip of the rendered artifacts with manifest, changelog and checksums.
+
+Reproducible means the same sources give the same bytes: entries are sorted, every
+entry carries the same fixed timestamp and permissions, and nothing depends on the
+clock or the machine. The zip is written to a temporary file beside the target and
+moved into place only when complete, so a failure never leaves a partial pack.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from framework.errors import DacError, Location
+from framework.pack.changelog import compare, render_markdown
+from framework.pack.manifest import rule_entry
+from framework.render import render_rule
+from framework.render.writer import serialise
+from framework.rules.history import rules_at
+from framework.rules.model import discover_rule_files, load_rule
+
+SEMVER = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$")
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def _previous_entries(previous: str | None, base: str | None, paths: list[str]) -> tuple[list[dict[str, Any]], str | None]:
+    if previous and base:
+        raise DacError("give either --previous PACK or --base REF, not both")
+    if previous:
+        try:
+            with zipfile.ZipFile(previous) as archive:
+                manifest = json.loads(archive.read("manifest.json"))
+        except (OSError, KeyError, zipfile.BadZipFile, ValueError) as exc:
+            raise DacError(f"cannot read the previous pack's manifest: {exc}", Location(previous)) from None
+        return manifest["rules"], f"pack {manifest.get('version', '?')}"
+    if base:
+        rules = rules_at(base, paths)
+        return [rule_entry(rule, Path(path).name.rsplit(".", 1)[0]) for path, rule in rules.items()], base
+    return [], None
+
+
+def _zip_bytes(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            info.create_system = 3
+            archive.writestr(info, files[name])
+    return buffer.getvalue()
+
+
+def build_pack(paths: list[str], out: Path, version: str, previous: str | None = None, base: str | None = None) -> Path:
+    """Render every rule under ``paths`` into the pack ``out`` (a .zip); return its path."""
+    if not SEMVER.match(version):
+        raise DacError(f"pack version '{version}' is not a semantic version such as 1.2.0")
+    files: dict[str, bytes] = {}
+    entries = []
+    stems: dict[str, Path] = {}
+    for path in discover_rule_files(paths):
+        rule = load_rule(path)
+        stem = path.name.rsplit(".", 1)[0]
+        if stem in stems:
+            raise DacError(f"two rule files would write the same artifacts '{stem}.json' (the other is {stems[stem]})",
+                           Location(str(path)))
+        stems[stem] = path
+        artifacts = render_rule(rule)
+        files[f"sentinel/{stem}.json"] = serialise(artifacts["sentinel"])
+        files[f"defender/{stem}.json"] = serialise(artifacts["defender"])
+        entries.append(rule_entry(rule, stem))
+    entries.sort(key=lambda e: (e["name"].lower(), e["id"]))
+    before, against = _previous_entries(previous, base, paths)
+    changes = compare(before, entries)
+    files["manifest.json"] = serialise({"version": version, "generator": "dac pack", "rules": entries,
+                                        "changes": {k: [e["id"] for e in v] for k, v in changes.items()}})
+    files["CHANGELOG.md"] = render_markdown(version, changes, against).encode("utf-8")
+    files["SHA256SUMS"] = "".join(f"{hashlib.sha256(files[name]).hexdigest()}  {name}\n" for name in sorted(files)).encode()
+    data = _zip_bytes(files)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, out)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return out
