@@ -20,8 +20,39 @@ from framework.errors import Location, RuleFileError
 PathKey = tuple[Any, ...]
 
 
+MAX_FILE_BYTES = 1_000_000
+MAX_DEPTH = 64
+
+
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader without the timestamp resolver and with duplicate-key detection."""
+    """SafeLoader without the timestamp resolver, with duplicate-key detection and bounds.
+
+    Rule files are small, flat documents from many hands: anchors and aliases (the
+    way to a "billion laughs" expansion) are refused, and nesting deeper than
+    MAX_DEPTH is an error rather than a RecursionError in the composer.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "anchors and aliases (*name) are not allowed in rule files", event.start_mark)
+        event = self.peek_event()
+        if getattr(event, "anchor", None):
+            raise yaml.composer.ComposerError(
+                None, None, "anchors (&name) are not allowed in rule files", event.start_mark)
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"the document is nested more than {MAX_DEPTH} levels deep", event.start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         seen: dict[Any, yaml.Node] = {}
@@ -106,7 +137,16 @@ def _walk(node: yaml.Node, key: PathKey, path: str, doc: "YamlDocument") -> None
 
 def parse_yaml(text: str, path: str = "") -> YamlDocument:
     """Parse one YAML document strictly; raise RuleFileError with its position on failure."""
-    loader = _StrictLoader(text)
+    if len(text) > MAX_FILE_BYTES:
+        raise RuleFileError(f"file is larger than {MAX_FILE_BYTES} bytes; rule and test files are expected to be small",
+                            Location(path))
+    try:
+        loader = _StrictLoader(text)
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise RuleFileError(f"YAML error: character U+{exc.character:04X} is not allowed in YAML",
+                            Location(path, line, column)) from None
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
@@ -114,7 +154,13 @@ def parse_yaml(text: str, path: str = "") -> YamlDocument:
         mark = exc.problem_mark or exc.context_mark
         where = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
         problem = exc.problem or exc.context or "invalid YAML"
+        if "'\\t'" in problem:
+            problem = "a tab cannot indent or start a value in YAML; use spaces"
         raise RuleFileError(f"YAML error: {problem}", where) from None
+    except yaml.reader.ReaderError as exc:  # a bad character further into the stream
+        line = text.count("\n", 0, exc.position) + 1
+        raise RuleFileError(f"YAML error: character U+{exc.character:04X} is not allowed in YAML",
+                            Location(path, line)) from None
     except yaml.YAMLError as exc:
         raise RuleFileError(f"YAML error: {exc}", Location(path)) from None
     finally:
@@ -129,6 +175,9 @@ def load_yaml(path: str | Path) -> YamlDocument:
     """Read and parse a YAML file; encoding problems are reported like syntax errors."""
     path = Path(path)
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise RuleFileError(f"file is larger than {MAX_FILE_BYTES} bytes; rule and test files are expected to be small",
+                                Location(str(path)))
         raw = path.read_bytes()
     except OSError as exc:
         raise RuleFileError(f"cannot read file: {exc.strerror}", Location(str(path))) from None
