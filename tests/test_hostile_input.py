@@ -149,3 +149,21 @@ def test_fuzzed_fixtures_fail_cleanly(tmp_path_factory: pytest.TempPathFactory, 
     shutil.copy(SEED, folder / "rule.yaml")
     (folder / "rule.tests.yaml").write_text(tests, encoding="utf-8", errors="surrogatepass")
     _exercise(folder)
+
+
+def test_very_long_query_parses_in_bounded_time() -> None:
+    from framework.kql import parse
+
+    query = "T\n" + "".join(f'| where Col{i % 50} == "value {i}"\n' for i in range(20_000))
+    start = time.perf_counter()
+    tree = parse(query)
+    assert len(tree.result.operators) == 20_000
+    assert time.perf_counter() - start < 20
+
+
+def test_string_blowup_is_a_clean_error() -> None:
+    from framework.kql import evaluate
+    from framework.kql.errors import KqlRuntimeError
+
+    with pytest.raises(KqlRuntimeError, match="longer than 1048576 characters"):
+        evaluate('print strrep("abc", 1000000000)', {})

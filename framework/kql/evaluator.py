@@ -1410,5 +1410,10 @@ def evaluate(query: str | ast.QueryBody, tables: Mapping[str, Any], now: datetim
     elif now.tzinfo is not None:
         now = now.astimezone(timezone.utc).replace(tzinfo=None)
     prepared = tables if check else {name: _as_table(name, value) for name, value in tables.items()}
-    result = Evaluator(prepared, now, max_rows, check).run(body)
+    try:
+        result = Evaluator(prepared, now, max_rows, check).run(body)
+    except RecursionError:
+        raise KqlRuntimeError("the query is nested too deeply to evaluate") from None
+    except MemoryError:
+        raise KqlRuntimeError("the query needs more memory than is available; reduce the data or the fan-out") from None
     return result if as_table else result.to_dicts()

@@ -35,6 +35,7 @@ class ScalarFunction:
 
 
 FUNCTIONS: dict[str, ScalarFunction] = {}
+MAX_STRING = 1_048_576
 
 # Argument types Kusto's binder insists on (settled with the official language service):
 # function -> {argument index: accepted type families}. Unknown (dynamic) arguments pass.
@@ -282,7 +283,14 @@ def _reverse(value: Any) -> str:
 
 @scalar("strrep", returns="string", args=(2, 3))
 def _strrep(value: Any, count: Any, delimiter: Any = "") -> str:
-    return _str(delimiter).join([_str(value)] * max(V.to_long(count) or 0, 0))
+    """Repeat a string; the result is capped at 1,048,576 characters so a query cannot exhaust memory."""
+    times = max(V.to_long(count) or 0, 0)
+    text, separator = _str(value), _str(delimiter)
+    if times and (len(text) + len(separator)) * times > MAX_STRING:
+        from framework.kql.errors import KqlRuntimeError
+
+        raise KqlRuntimeError(f"strrep() would build a string longer than {MAX_STRING} characters")
+    return separator.join([text] * times)
 
 
 @scalar("translate", returns="string", args=(3, 3))
