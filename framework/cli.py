@@ -61,6 +61,30 @@ def _cmd_pack(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_deploy(args: argparse.Namespace) -> int:
+    from framework.deploy import build_requests, desired_rules, load_export, plan
+
+    target = (args.subscription, args.resource_group, args.workspace)
+    if not args.dry_run:
+        print("error: dac deploy only runs with --dry-run. A real deployment needs --subscription, --resource-group, "
+              "--workspace and an Azure token for https://management.azure.com/; it is sent by the pipeline "
+              "(see README, Deploying), never by this command", file=sys.stderr)
+        return EXIT_USAGE
+    if not args.current:
+        raise DacError("--dry-run needs --current EXPORT.json, the workspace's rules as the ARM list API returns them")
+    if any(target) and not all(target):
+        raise DacError("give all of --subscription, --resource-group and --workspace, or none")
+    desired = desired_rules(args.paths)
+    drift = plan(desired, load_export(args.current), prune=args.prune)
+    sys.stdout.write(drift.report())
+    if all(target):
+        for method, url, _body in build_requests(desired, subscription=args.subscription,
+                                                 resource_group=args.resource_group, workspace=args.workspace,
+                                                 drift=drift):
+            print(f"would send: {method} {url}")
+    return EXIT_OK
+
+
 def _cmd_fmt(args: argparse.Namespace) -> int:
     from framework.kql import KqlSyntaxError
     from framework.kql.formatter import format_text
@@ -84,6 +108,14 @@ def _cmd_fmt(args: argparse.Namespace) -> int:
         where = origin.query_location(exc.line, exc.column) if origin else f"{args.source}:{exc.line}:{exc.column}"
         print(f"{where}: {exc.message}\n{exc.caret()}", file=sys.stderr)
         return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from framework.importer import import_sources
+
+    for path in import_sources(args.sources, Path(args.out), force=args.force):
+        print(f"wrote {path}")
     return EXIT_OK
 
 
@@ -113,9 +145,27 @@ def make_parser() -> argparse.ArgumentParser:
     pack.add_argument("--base", help="a git revision to compute the changelog against instead")
     pack.set_defaults(func=_cmd_pack)
 
+    deploy = sub.add_parser("deploy", help="compare the rules with a workspace export (drift report); never sends")
+    deploy.add_argument("paths", nargs="*", default=["detections"])
+    deploy.add_argument("--dry-run", action="store_true", help="report the drift only (required)")
+    deploy.add_argument("--current", help="EXPORT.json: the workspace's alertRules and/or savedSearches list response")
+    deploy.add_argument("--prune", action="store_true",
+                        help="the workspace's Scheduled/NRT rules and hunting queries are all ours: "
+                             "report those missing from PATHS as delete, not unmanaged")
+    deploy.add_argument("--subscription", help="with --resource-group and --workspace: also list the requests")
+    deploy.add_argument("--resource-group")
+    deploy.add_argument("--workspace")
+    deploy.set_defaults(func=_cmd_deploy)
+
     fmt = sub.add_parser("fmt", help="print a query in the canonical layout")
     fmt.add_argument("source", help="a .kql file, a rule .yaml (its query) or - for standard input")
     fmt.set_defaults(func=_cmd_fmt)
+
+    import_cmd = sub.add_parser("import", help="turn ARM templates (.json) or Azure-Sentinel files (.yaml) into rule files")
+    import_cmd.add_argument("sources", nargs="+", metavar="SOURCE")
+    import_cmd.add_argument("--out", required=True, help="directory to write <slug of rule name>.yaml files into")
+    import_cmd.add_argument("--force", action="store_true", help="replace rule files that already exist")
+    import_cmd.set_defaults(func=_cmd_import)
     return parser
 
 
