@@ -52,7 +52,8 @@ def test_pack_is_reproducible_and_complete(tmp_path: Path) -> None:
         names = archive.namelist()
         assert names == sorted(names)
         assert set(names) == {"CHANGELOG.md", "SHA256SUMS", "manifest.json", "sentinel/user-clicked-through-events.json",
-                              "defender/user-clicked-through-events.json"}
+                              "defender/user-clicked-through-events.json", "deployment/sentinel.json",
+                              "deployment/sentinel.bicep"}
         assert all(info.date_time == (1980, 1, 1, 0, 0, 0) for info in archive.infolist())
         manifest = json.loads(archive.read("manifest.json"))
         (entry,) = manifest["rules"]

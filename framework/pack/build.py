@@ -21,7 +21,7 @@ from typing import Any
 from framework.errors import DacError, Location
 from framework.pack.changelog import compare, render_markdown
 from framework.pack.manifest import rule_entry
-from framework.render import render_rule
+from framework.render import deployment, render_rule
 from framework.render.writer import serialise
 from framework.rules.history import rules_at
 from framework.rules.model import discover_rule_files, load_rule
@@ -65,6 +65,7 @@ def build_pack(paths: list[str], out: Path, version: str, previous: str | None =
     files: dict[str, bytes] = {}
     entries = []
     stems: dict[str, Path] = {}
+    deployable = []
     for path in discover_rule_files(paths):
         rule = load_rule(path)
         stem = path.name.rsplit(".", 1)[0]
@@ -75,8 +76,10 @@ def build_pack(paths: list[str], out: Path, version: str, previous: str | None =
         artifacts = render_rule(rule)
         files[f"sentinel/{stem}.json"] = serialise(artifacts["sentinel"])
         files[f"defender/{stem}.json"] = serialise(artifacts["defender"])
+        deployable.append((rule, artifacts["sentinel"]))
         entries.append(rule_entry(rule, stem))
     entries.sort(key=lambda e: (e["name"].lower(), e["id"]))
+    files.update(deployment.pack_files(deployable))  # deployment/sentinel.json and deployment/sentinel.bicep
     before, against = _previous_entries(previous, base, paths)
     changes = compare(before, entries)
     files["manifest.json"] = serialise({"version": version, "generator": "dac pack", "rules": entries,
