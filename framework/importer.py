@@ -18,9 +18,11 @@ produces. The conversions are the renderer's, backwards:
   configuration, empty lists and nulls), so a rendered rule imports to the
   file it came from.
 
-What an ARM template does not carry (requiredDataConnectors, version, status,
-tags, description-detailed, metadata, platforms; severity of a hunting query)
-cannot come back; Sentinel's ``templateVersion`` is taken as ``version``.
+What no ARM property holds (requiredDataConnectors, version, status, tags,
+description-detailed, metadata, platforms; severity of a hunting query) travels
+in the template's free-form ``metadata`` under ``dac.rules.<guid>`` when ``dac
+build`` wrote the template, and comes back from there; a template exported from
+Sentinel has none of it (its ``templateVersion`` is taken as ``version``).
 
 :func:`write_rule_yaml` writes a rule mapping with a fixed key order and the
 query and description as ``|`` block scalars, atomically.
@@ -277,18 +279,34 @@ def import_arm(document: dict, source: str) -> list[dict]:
     if not isinstance(resources, list):
         raise RuleImportError("not an ARM deployment template (no resources list)", where)
     rules: list[dict] = []
+    carried = _carried_fields(document)
     for index, resource in enumerate(resources):
         if not isinstance(resource, dict):
             continue
         rtype = str(resource.get("type", ""))
         label = _resource_label(resource, index)
         if rtype.lower().endswith("/alertrules"):
-            rules.append(_analytics_rule(resource, _rule_guid(resource, label, where), label, where))
+            guid = _rule_guid(resource, label, where)
+            rule = _analytics_rule(resource, guid, label, where)
         elif rtype.lower().endswith("workspaces/savedsearches"):
-            rules.append(_hunting_query(resource, _rule_guid(resource, label, where), label, where))
+            guid = _rule_guid(resource, label, where)
+            rule = _hunting_query(resource, guid, label, where)
+        else:
+            continue
+        extra = carried.get(guid.lower())
+        if isinstance(extra, dict):
+            rule.update(_unescape(extra, label, "metadata", where))
+        rules.append(rule)
     if not rules:
         raise RuleImportError("the template has no alertRules or savedSearches resource", where)
     return rules
+
+
+def _carried_fields(document: dict) -> dict[str, Any]:
+    """Fields ``dac build`` keeps in the template metadata (keyed by rule GUID): what ARM cannot hold."""
+    metadata = document.get("metadata")
+    rules = metadata.get("dac", {}).get("rules", {}) if isinstance(metadata, dict) and isinstance(metadata.get("dac"), dict) else {}
+    return {str(key).lower(): value for key, value in rules.items()} if isinstance(rules, dict) else {}
 
 
 def import_yaml(path: str | Path) -> dict:

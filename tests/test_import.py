@@ -35,10 +35,6 @@ RENDER_DATA = REPO / "tests" / "data" / "render"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CORPUS = SHARED / "corpus" / "azure-sentinel"
 
-# Fields an ARM template has no property for: they cannot survive YAML -> ARM -> YAML.
-NOT_IN_ARM = {"requiredDataConnectors", "version", "status", "tags", "description-detailed", "metadata", "platforms"}
-# A saved search (hunting query) carries only name, query and the description/tactics/techniques tags.
-NOT_IN_SAVED_SEARCH = NOT_IN_ARM | {"severity"}
 
 DEFAULT_GROUPING = {
     "enabled": False, "reopenClosedIncident": False, "lookbackDuration": timedelta(hours=5),
@@ -94,9 +90,8 @@ def normalise(data: dict) -> dict:
 
 
 def carried(data: dict) -> dict:
-    """The part of a rule an ARM template can hold."""
-    dropped = NOT_IN_ARM if data.get("kind") else NOT_IN_SAVED_SEARCH
-    return {k: v for k, v in data.items() if k not in dropped}
+    """All of the rule: what ARM has no property for travels in the template metadata."""
+    return dict(data)
 
 
 def _round_trip_files() -> list:

@@ -154,6 +154,18 @@ def _check_expressions(value: Any, allowed: set[str], rule: Rule, where: str = "
             _check_expressions(item, allowed, rule, f"{where}/{key}")
 
 
+# Rule fields no ARM property holds; they ride in the template's free-form ``metadata``
+# (ignored by ARM) so that ``dac import`` gives back exactly the rule it came from.
+NOT_IN_ARM = ("requiredDataConnectors", "version", "status", "tags", "description-detailed", "metadata", "platforms")
+NOT_IN_SAVED_SEARCH = NOT_IN_ARM + ("severity",)
+METADATA_KEY = "dac"
+
+
+def carried_in_metadata(rule: Rule, kind: str) -> dict[str, Any]:
+    fields_out = NOT_IN_SAVED_SEARCH if kind == "Hunting" else NOT_IN_ARM
+    return {key: rule.data[key] for key in fields_out if key in rule.data}
+
+
 def render(rule: Rule) -> dict[str, Any]:
     """The ARM deployment template for ``rule``, as parsed JSON."""
     kind = fields.rule_kind(rule)
@@ -163,6 +175,7 @@ def render(rule: Rule) -> dict[str, Any]:
         "schema": DEPLOYMENT_SCHEMA,
         "content_version": CONTENT_VERSION,
         "names": names,
+        "metadata": {METADATA_KEY: {"rules": {guid: carried_in_metadata(rule, kind)}}},
     }
     if kind == "Hunting":
         template = "sentinel-hunting.json.j2"
