@@ -478,9 +478,12 @@ class Evaluator:
         key_names = {n for n, _ in key_columns}
         plans = [self.plan_aggregate(item, compiler, table, key_names, counter) for item in node.aggregates]
         groups: dict[tuple, tuple[tuple, list]] = {}
+        # Scalar keys hash as they are (within one column the type is fixed); dynamic keys
+        # (arrays, bags) need a content-based hashable form.
+        plain_keys = all(kind != "dynamic" for _, kind in key_columns)
         for row in table.rows:
-            key_values = tuple(f(row) for f in key_fns)
-            key = tuple(V.hashable(v) for v in key_values)
+            key_values = tuple([f(row) for f in key_fns])
+            key = key_values if plain_keys else tuple([V.hashable(v) for v in key_values])
             entry = groups.get(key)
             if entry is None:
                 entry = (key_values, [plan.new() for plan in plans])

@@ -271,6 +271,61 @@ def _or(left: Callable[[Row], Any], right: Callable[[Row], Any]) -> Callable[[Ro
     return run
 
 
+def _and_bool(left: Callable[[Row], Any], right: Callable[[Row], Any]) -> Callable[[Row], Any]:
+    """``and`` of two bool-typed operands: no conversion needed, same null rules as _and."""
+    def run(row: Row) -> bool | None:
+        a = left(row)
+        if a is False:
+            return False
+        b = right(row)
+        if b is False:
+            return False
+        return True if a is True and b is True else None
+
+    return run
+
+
+def _or_bool(left: Callable[[Row], Any], right: Callable[[Row], Any]) -> Callable[[Row], Any]:
+    def run(row: Row) -> bool | None:
+        a = left(row)
+        if a is True:
+            return True
+        b = right(row)
+        if b is True:
+            return True
+        return False if a is False and b is False else None
+
+    return run
+
+
+def _equality_with_constant(name: str, left: "Compiled", right: "Compiled") -> "Compiled | None":
+    """``column == "literal"`` and ``!=``, specialised when both types are known.
+
+    The generic path converts per row; here the constant is converted once (a string
+    compared with a bool column goes through tobool rules, as _coerce_pair does) and
+    the null rules of kql_equal are kept: one null side makes == false and != true.
+    """
+    if name not in ("==", "!=") or not right.const or left.type not in ("string", "bool", "long", "int"):
+        return None
+    value = right.fn(())
+    if value is None:
+        return None
+    if left.type == "string" and isinstance(value, str):
+        constant_value = value
+    elif left.type == "bool" and isinstance(value, (str, bool)):
+        constant_value = V.to_bool(value)
+    elif left.type in ("long", "int") and isinstance(value, int) and not isinstance(value, bool):
+        constant_value = value
+    else:
+        return None
+    if constant_value is None:
+        return None
+    lf = left.fn
+    if name == "==":
+        return Compiled(lambda row: (v := lf(row)) is not None and v == constant_value, "bool")
+    return Compiled(lambda row: (v := lf(row)) is None or v != constant_value, "bool")
+
+
 # ------------------------------------------------------------------ type rules
 
 KNOWN_TYPES = {"string", "bool", "int", "long", "real", "decimal", "datetime", "timespan", "guid"}
@@ -435,13 +490,16 @@ class ExpressionCompiler:
         right = self.compile(expr.right)
         lf, rf = left.fn, right.fn
         name = expr.op
-        if name == "and":
-            return Compiled(_and(lf, rf), "bool")
-        if name == "or":
-            return Compiled(_or(lf, rf), "bool")
+        if name in ("and", "or"):
+            both_bool = left.type == right.type == "bool"
+            combine = (_and_bool if name == "and" else _or_bool) if both_bool else (_and if name == "and" else _or)
+            return Compiled(combine(lf, rf), "bool")
         problem = operand_error(name, left.type, right.type)
         if problem:
             raise semantic(expr, problem)
+        fast = _equality_with_constant(name, left, right)
+        if fast is not None:
+            return fast
         if name in ARITHMETIC:
             impl = ARITHMETIC[name]
             return self._maybe_const(Compiled(lambda row: impl(lf(row), rf(row)), _arith_type(name, left.type, right.type)), left, right)
@@ -456,9 +514,11 @@ class ExpressionCompiler:
                 raise semantic(expr.right, f"invalid regular expression: {exc}") from None
             return Compiled(lambda row: regex.search(V.to_string(lf(row))) is not None, "bool")
         if name in ("has", "!has") and right.const:
-            needle = V.to_string(right.fn(())).lower()
+            search = V.term_matcher(V.to_string(right.fn(())))
             negate = name == "!has"
-            return Compiled(lambda row: V.find_term(V.to_string(lf(row)).lower(), needle, case=True) != negate, "bool")
+            if left.type == "string":
+                return Compiled(lambda row: (search(lf(row)) is not None) != negate, "bool")
+            return Compiled(lambda row: (search(V.to_string(lf(row))) is not None) != negate, "bool")
         return self._maybe_const(Compiled(lambda row: predicate(lf(row), rf(row)), "bool"), left, right)
 
     def _maybe_const(self, compiled: Compiled, *parts: Compiled) -> Compiled:

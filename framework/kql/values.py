@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import decimal
 import json
+import re
 import math
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Callable
 
 from framework.kql.literals import parse_datetime, parse_timespan
 
@@ -288,6 +289,19 @@ def find_term(haystack: str, needle: str, *, prefix: bool = False, suffix: bool 
             return True
         start = haystack.find(needle, start + 1)
     return False
+
+
+def term_matcher(needle: str) -> Callable[[str], Any]:
+    """A compiled ``has`` for a fixed needle: the same rule as find_term, as one regex search.
+
+    The needle is a literal (escaped); the only regex syntax is the boundary checks,
+    so there is nothing to backtrack on. ``[^\\W_]`` is an alphanumeric character.
+    """
+    if not needle:
+        return lambda text: True
+    left = r"(?<![^\W_])" if _is_term_char(needle[0]) else ""
+    right = r"(?![^\W_])" if _is_term_char(needle[-1]) else ""
+    return re.compile(left + re.escape(needle) + right, re.IGNORECASE).search
 
 
 # ------------------------------------------------------------------ ordering
