@@ -9,6 +9,9 @@ prints results and chooses the exit code (0 success, 1 findings or failures,
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -19,11 +22,64 @@ EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 
 
+def _emit_json(payload: dict) -> None:
+    """``--format json``: one JSON document on stdout, the only thing written there."""
+    sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+
+
+def _where(location) -> dict:
+    return {"file": location.path, "line": location.line or None, "column": location.column or None}
+
+
+class _Progress:
+    """A one-line ``verb done/total path`` counter on stderr while a long command runs.
+
+    Shown only when stderr is a terminal and the environment variable CI is unset;
+    silent in pipes, files and CI logs. The line is erased when the work ends.
+    """
+
+    def __init__(self, verb: str) -> None:
+        self.verb = verb
+        self.enabled = sys.stderr.isatty() and "CI" not in os.environ
+        self.shown = False
+
+    def __call__(self, done: int, total: int, path: object = "") -> None:
+        self.show(f"{self.verb} {done + 1}/{total} {path}")
+
+    def show(self, line: str) -> None:
+        if not self.enabled:
+            return
+        width = shutil.get_terminal_size((80, 20)).columns - 1
+        sys.stderr.write("\r\x1b[K" + line[:width])
+        sys.stderr.flush()
+        self.shown = True
+
+    def __enter__(self) -> "_Progress":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from framework.validate import validate_paths
 
-    findings = validate_paths(args.paths, base=args.base)
+    with _Progress("validating") as progress:
+        if progress.enabled:  # validate_paths has no per-rule hook: one status line for the whole run
+            from framework.rules.model import discover_rule_files
+
+            progress.show(f"validating {len(discover_rule_files(args.paths))} rule file(s) ...")
+        findings = validate_paths(args.paths, base=args.base)
     errors = [f for f in findings if not isinstance(f, DacWarning)]
+    if args.format == "json":
+        _emit_json({"command": "validate", "ok": not errors, "errors": len(errors),
+                    "warnings": len(findings) - len(errors),
+                    "findings": [{**_where(f.location), "message": f.message,
+                                  "severity": "warning" if isinstance(f, DacWarning) else "error",
+                                  "detail": getattr(f, "detail", "").splitlines()} for f in findings]})
+        return EXIT_FINDINGS if errors else EXIT_OK
     for finding in findings:
         label = "warning: " if isinstance(finding, DacWarning) else ""
         print(f"{finding.location}: {label}{finding.message}", file=sys.stderr)
@@ -40,7 +96,16 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_test(args: argparse.Namespace) -> int:
     from framework.testing.runner import run_tests
 
-    report = run_tests(args.paths)
+    with _Progress("testing") as progress:
+        report = run_tests(args.paths, progress=progress)
+    if args.format == "json":
+        counts = report.counts()
+        _emit_json({"command": "test", "ok": report.ok, "passed": counts["PASS"], "failed": counts["FAIL"],
+                    "errors": counts["ERROR"],
+                    "results": [{"rule": r.rule, "case": r.case, "status": r.status, **_where(r.location),
+                                 "message": r.details[0] if r.details else "", "diff": r.details[1:]}
+                                for r in report.results]})
+        return EXIT_OK if report.ok else EXIT_FINDINGS
     print(report.render(verbose=args.verbose))
     return EXIT_OK if report.ok else EXIT_FINDINGS
 
@@ -49,6 +114,9 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from framework.render import build
 
     written = build(args.paths, Path(args.out))
+    if args.format == "json":
+        _emit_json({"command": "build", "ok": True, "out": args.out, "artifacts": [str(p) for p in written]})
+        return EXIT_OK
     print(f"wrote {len(written)} artifact(s) to {args.out}")
     return EXIT_OK
 
@@ -57,6 +125,14 @@ def _cmd_pack(args: argparse.Namespace) -> int:
     from framework.pack import build_pack
 
     path = build_pack(args.paths, Path(args.out), args.version, previous=args.previous, base=args.base)
+    if args.format == "json":
+        import zipfile
+
+        with zipfile.ZipFile(path) as archive:
+            members = archive.namelist()
+        _emit_json({"command": "pack", "ok": True, "version": args.version, "artifacts": [str(path)],
+                    "members": members})
+        return EXIT_OK
     print(f"wrote rule pack {args.version} to {path}")
     return EXIT_OK
 
@@ -85,30 +161,58 @@ def _cmd_deploy(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _read_query(source: str, check: bool):
+    """The query text of ``source`` and the rule it came from (None for .kql and stdin).
+
+    With ``check`` a file that holds no query to lay out (a test file, a rule stub
+    without a query) gives ``(None, None)``: pre-commit passes every changed YAML file.
+    """
+    from framework.rules.model import is_test_file, load_rule
+
+    if source == "-":
+        return sys.stdin.read(), None
+    if source.endswith((".yaml", ".yml")):
+        if check and is_test_file(Path(source)):
+            return None, None
+        rule = load_rule(source)
+        if rule.query is None:
+            if check:
+                return None, None
+            raise DacError("rule has no query", rule.location())
+        return rule.query, rule
+    try:
+        return Path(source).read_text(encoding="utf-8"), None
+    except OSError as exc:
+        raise DacError(f"cannot read file: {exc.strerror}") from None
+
+
 def _cmd_fmt(args: argparse.Namespace) -> int:
     from framework.kql import KqlSyntaxError
     from framework.kql.formatter import format_text
-    from framework.rules.model import load_rule
 
-    if args.source == "-":
-        text, origin = sys.stdin.read(), None
-    elif args.source.endswith((".yaml", ".yml")):
-        rule = load_rule(args.source)
-        if rule.query is None:
-            raise DacError("rule has no query", rule.location())
-        text, origin = rule.query, rule
-    else:
+    if len(args.sources) > 1 and not args.check:
+        raise DacError("dac fmt prints one SOURCE; use --check to check several")
+    status, unformatted = EXIT_OK, []
+    for source in args.sources:
+        text, origin = _read_query(source, args.check)
+        if text is None:
+            continue
         try:
-            text, origin = Path(args.source).read_text(encoding="utf-8"), None
-        except OSError as exc:
-            raise DacError(f"cannot read file: {exc.strerror}") from None
-    try:
-        sys.stdout.write(format_text(text))
-    except KqlSyntaxError as exc:
-        where = origin.query_location(exc.line, exc.column) if origin else f"{args.source}:{exc.line}:{exc.column}"
-        print(f"{where}: {exc.message}\n{exc.caret()}", file=sys.stderr)
+            formatted = format_text(text)
+        except KqlSyntaxError as exc:
+            where = origin.query_location(exc.line, exc.column) if origin else f"{source}:{exc.line}:{exc.column}"
+            print(f"{where}: {exc.message}\n{exc.caret()}", file=sys.stderr)
+            status = EXIT_FINDINGS
+            continue
+        if not args.check:
+            sys.stdout.write(formatted)
+        elif formatted != text:
+            unformatted.append(source)
+            print(f"{source}: query is not in the canonical layout (see: dac fmt {source})")
+    if unformatted:
+        print(f"{len(unformatted)} file(s) to reformat")
         return EXIT_FINDINGS
-    return EXIT_OK
+    return status
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
@@ -119,6 +223,19 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from framework.report import build_report
+
+    written = build_report(args.paths, Path(args.out))
+    print(f"wrote {', '.join(p.name for p in written)} to {args.out}")
+    return EXIT_OK
+
+
+def _format_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--format", choices=("text", "json"), default="text",
+                         help="json: one JSON document on stdout for machines (exit codes unchanged)")
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dac", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -127,16 +244,19 @@ def make_parser() -> argparse.ArgumentParser:
     validate.add_argument("paths", nargs="*", default=["detections"])
     validate.add_argument("--base", help="git revision to check version discipline against (e.g. origin/main)")
     validate.set_defaults(func=_cmd_validate)
+    _format_option(validate)
 
     test = sub.add_parser("test", help="run every rule's test cases over their fixtures")
     test.add_argument("paths", nargs="*", default=["detections"])
     test.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
     test.set_defaults(func=_cmd_test)
+    _format_option(test)
 
     build_cmd = sub.add_parser("build", help="render deployable artifacts")
     build_cmd.add_argument("paths", nargs="*", default=["detections"])
     build_cmd.add_argument("--out", required=True, help="output directory (replaced atomically)")
     build_cmd.set_defaults(func=_cmd_build)
+    _format_option(build_cmd)
     pack = sub.add_parser("pack", help="build a versioned, reproducible rule pack (zip)")
     pack.add_argument("paths", nargs="*", default=["detections"])
     pack.add_argument("--out", required=True, help="the .zip to write (replaced atomically)")
@@ -144,6 +264,7 @@ def make_parser() -> argparse.ArgumentParser:
     pack.add_argument("--previous", help="the previous pack (.zip) to compute the changelog against")
     pack.add_argument("--base", help="a git revision to compute the changelog against instead")
     pack.set_defaults(func=_cmd_pack)
+    _format_option(pack)
 
     deploy = sub.add_parser("deploy", help="compare the rules with a workspace export (drift report); never sends")
     deploy.add_argument("paths", nargs="*", default=["detections"])
@@ -158,7 +279,10 @@ def make_parser() -> argparse.ArgumentParser:
     deploy.set_defaults(func=_cmd_deploy)
 
     fmt = sub.add_parser("fmt", help="print a query in the canonical layout")
-    fmt.add_argument("source", help="a .kql file, a rule .yaml (its query) or - for standard input")
+    fmt.add_argument("sources", nargs="+", metavar="SOURCE",
+                     help="a .kql file, a rule .yaml (its query) or - for standard input")
+    fmt.add_argument("--check", action="store_true",
+                     help="print nothing but the files whose query is not in the canonical layout; exit 1 if any")
     fmt.set_defaults(func=_cmd_fmt)
 
     import_cmd = sub.add_parser("import", help="turn ARM templates (.json) or Azure-Sentinel files (.yaml) into rule files")
@@ -166,6 +290,16 @@ def make_parser() -> argparse.ArgumentParser:
     import_cmd.add_argument("--out", required=True, help="directory to write <slug of rule name>.yaml files into")
     import_cmd.add_argument("--force", action="store_true", help="replace rule files that already exist")
     import_cmd.set_defaults(func=_cmd_import)
+
+    report = sub.add_parser("report", help="write an ATT&CK Navigator layer and a static HTML report of the rules")
+    report.add_argument("paths", nargs="*", default=["detections"])
+    report.add_argument("--out", required=True, help="output directory (replaced atomically)")
+    report.set_defaults(func=_cmd_report)
+
+    from framework import fixtures, scaffold
+
+    scaffold.register(sub)  # dac new
+    fixtures.register(sub)  # dac fixtures
     return parser
 
 
@@ -175,6 +309,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except DacError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        if getattr(args, "format", "text") == "json":
+            _emit_json({"command": args.command, "ok": False,
+                        "error": {**_where(exc.location), "message": exc.message}})
         return EXIT_USAGE
 
 

@@ -6,6 +6,7 @@ rule before it ships, so an untested rule is not silently passed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,10 @@ class CaseResult:
     status: str  # PASS, FAIL, ERROR
     location: Location
     details: list[str] = field(default_factory=list)
+
+    def render(self) -> list[str]:
+        """The lines ``dac test`` prints for this case: status, location, names, then the diff."""
+        return [f"{self.status:<5} {self.location}: {self.rule} :: {self.case}"] + ["      " + line for line in self.details]
 
 
 @dataclass
@@ -45,8 +50,7 @@ class TestReport:
         for result in self.results:
             if result.status == "PASS" and not verbose:
                 continue
-            lines.append(f"{result.status:<5} {result.location}: {result.rule} :: {result.case}")
-            lines.extend("      " + line for line in result.details)
+            lines.extend(result.render())
         counts = self.counts()
         failed = counts["FAIL"] + counts["ERROR"]
         lines.append(f"{counts['PASS']} passed, {failed} failed")
@@ -76,32 +80,69 @@ def run_case(rule: Rule, suite: TestSuite, case: TestCase, tree) -> CaseResult:
     return CaseResult(label, case.name, "PASS", case.location)
 
 
-def run_rule(path: Path) -> list[CaseResult]:
+@dataclass
+class PreparedRule:
+    """A rule made ready to run its cases one at a time (``dac test`` and the pytest plugin).
+
+    ``problem`` is set when the rule cannot run at all (it does not load, its test
+    file does not load, it has no test file, its query does not parse); ``suite`` is
+    None for a migration stub without a query, which has nothing to run.
+    """
+
+    label: str
+    rule: Rule | None = None
+    suite: TestSuite | None = None
+    tree: object = None
+    problem: CaseResult | None = None
+
+    @property
+    def cases(self) -> list[TestCase]:
+        return self.suite.cases if self.suite is not None and self.problem is None else []
+
+    def run(self, case: TestCase) -> CaseResult:
+        assert self.rule is not None and self.suite is not None
+        return run_case(self.rule, self.suite, case, self.tree)
+
+
+def prepare_rule(path: Path) -> PreparedRule:
+    path = Path(path)
     try:
         rule = load_rule(path)
     except DacError as exc:
-        return [CaseResult(str(path), "(load rule)", "ERROR", exc.location, [exc.message])]
+        return PreparedRule(str(path), problem=CaseResult(str(path), "(load rule)", "ERROR", exc.location, [exc.message]))
     label = rule.name or path.stem
     if rule.query is None:
-        return []  # a migration stub: nothing to run, validation reports it if it is not one
+        return PreparedRule(label, rule)  # a migration stub: nothing to run, validation reports it if it is not one
     try:
         suite = load_test_suite(rule)
     except DacError as exc:
-        return [CaseResult(label, "(load tests)", "ERROR", exc.location, [exc.message])]
+        return PreparedRule(label, rule, problem=CaseResult(label, "(load tests)", "ERROR", exc.location, [exc.message]))
     if suite is None:
         expected = path.with_name(path.name.rsplit(".", 1)[0] + ".tests.yaml")
-        return [CaseResult(label, "(no tests)", "FAIL", Location(str(path), 1, 1),
-                           [f"rule has no test file; expected {expected}"])]
+        return PreparedRule(label, rule, problem=CaseResult(label, "(no tests)", "FAIL", Location(str(path), 1, 1),
+                                                            [f"rule has no test file; expected {expected}"]))
     try:
         tree = parse(rule.query)
     except KqlError as exc:
         error = query_error(rule, exc)
-        return [CaseResult(label, "(parse query)", "ERROR", error.location, [error.message])]
-    return [run_case(rule, suite, case, tree) for case in suite.cases]
+        return PreparedRule(label, rule, suite,
+                            problem=CaseResult(label, "(parse query)", "ERROR", error.location, [error.message]))
+    return PreparedRule(label, rule, suite, tree)
 
 
-def run_tests(paths: list[str]) -> TestReport:
+def run_rule(path: Path) -> list[CaseResult]:
+    prepared = prepare_rule(path)
+    if prepared.problem is not None:
+        return [prepared.problem]
+    return [prepared.run(case) for case in prepared.cases]
+
+
+def run_tests(paths: list[str], progress: Callable[[int, int, Path], None] | None = None) -> TestReport:
+    """Run the cases of every rule under ``paths``; ``progress(done, total, path)`` is told before each rule."""
     report = TestReport()
-    for path in discover_rule_files(paths):
+    files = discover_rule_files(paths)
+    for number, path in enumerate(files):
+        if progress is not None:
+            progress(number, len(files), path)
         report.results.extend(run_rule(path))
     return report

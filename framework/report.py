@@ -1,0 +1,348 @@
+"""``dac report``: a coverage and health report of the rules, for people and for Navigator.
+
+Two files are written into the output folder:
+
+* ``attack-navigator-layer.json`` - an ATT&CK Navigator layer (layer format 4.5)
+  with one entry per technique or sub-technique named in the rules'
+  ``relevantTechniques``. Its score is the number of rules naming it and its
+  comment lists those rules. Entries carry no ``tactic``, so Navigator shows
+  them under every tactic the technique belongs to. A sub-technique is its own
+  entry; it does not raise its parent's score.
+* ``index.html`` - a static page without scripts or external assets: summary
+  counts, one table row per rule (kind, platforms, tables read, validation and
+  test outcome) and a matrix of the rules' ATT&CK tactics in kill-chain order
+  with the techniques the rules name under each.
+
+The matrix follows what the rules declare: a technique is listed under each
+tactic of a rule that names it, as no ATT&CK catalogue ships with the project.
+
+Rule text is untrusted. The page is rendered in a sandboxed Jinja environment
+with HTML autoescaping on, rule data is only ever passed as values, and the
+page carries a Content-Security-Policy that forbids scripts as a second line of
+defence. The output is deterministic (no clock, sorted everything) and is
+written atomically: staged in a folder beside the target, then swapped in.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2.exceptions import TemplateError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from framework.errors import DacError, DacWarning, Location
+from framework.render.environment import TEMPLATES_DIR
+
+LAYER_NAME = "attack-navigator-layer.json"
+HTML_NAME = "index.html"
+TEMPLATE = "report.html.j2"
+GENERATOR = "dac report"
+
+# Navigator layer format 4.5; the version triple follows the format's own example
+# (mitre-attack/attack-navigator, layers/spec/v4.5/layerformat.md).
+LAYER_VERSIONS = {"attack": "18", "navigator": "5.2.0", "layer": "4.5"}
+GRADIENT_COLORS = ["#ffffff", "#66b1ff"]
+
+TECHNIQUE_ID = re.compile(r"^T[0-9]{4}(\.[0-9]{3})?$")
+
+# Sentinel's tactic names in kill-chain order, with ATT&CK's display names.
+# PreAttack (retired) comes first; the two ICS-only tactics Sentinel accepts last.
+TACTICS: tuple[tuple[str, str], ...] = (
+    ("PreAttack", "Pre-Attack"),
+    ("Reconnaissance", "Reconnaissance"),
+    ("ResourceDevelopment", "Resource Development"),
+    ("InitialAccess", "Initial Access"),
+    ("Execution", "Execution"),
+    ("Persistence", "Persistence"),
+    ("PrivilegeEscalation", "Privilege Escalation"),
+    ("DefenseEvasion", "Defense Evasion"),
+    ("CredentialAccess", "Credential Access"),
+    ("Discovery", "Discovery"),
+    ("LateralMovement", "Lateral Movement"),
+    ("Collection", "Collection"),
+    ("CommandAndControl", "Command and Control"),
+    ("Exfiltration", "Exfiltration"),
+    ("Impact", "Impact"),
+    ("ImpairProcessControl", "Impair Process Control"),
+    ("InhibitResponseFunction", "Inhibit Response Function"),
+)
+NO_TACTIC = "(no tactic)"
+
+
+@dataclass
+class RuleRow:
+    """What the report shows about one rule file."""
+
+    path: str
+    name: str
+    id: str = ""
+    kind: str = ""
+    platforms: list[str] = field(default_factory=list)
+    tables: list[str] = field(default_factory=list)
+    tactics: list[str] = field(default_factory=list)
+    techniques: list[str] = field(default_factory=list)
+    errors: int = 0
+    warnings: int = 0
+    passed: int = 0
+    failed: int = 0
+    has_query: bool = True
+    loaded: bool = True
+
+    @property
+    def validation(self) -> str:
+        text = "clean" if not self.errors else f"{self.errors} finding{'s' if self.errors != 1 else ''}"
+        if self.warnings:
+            text += f", {self.warnings} warning{'s' if self.warnings != 1 else ''}"
+        return text
+
+
+def _techniques(data: dict[str, Any]) -> list[str]:
+    raw = data.get("relevantTechniques")
+    if not isinstance(raw, list):
+        return []
+    return sorted({str(t).strip() for t in raw if TECHNIQUE_ID.match(str(t).strip())})
+
+
+def _tactics(data: dict[str, Any]) -> list[str]:
+    raw = data.get("tactics")
+    known = dict(TACTICS)
+    if not isinstance(raw, list):
+        return []
+    order = [name for name, _ in TACTICS]
+    return sorted({str(t).strip() for t in raw if str(t).strip() in known}, key=order.index)
+
+
+def _tables_read(query: str | None, platforms: list[str]) -> list[str]:
+    from framework.kql import KqlError, parse
+    from framework.kql.binder import CatalogTables, tables_read
+
+    if query is None:
+        return []
+    try:
+        tree = parse(query)
+    except KqlError:
+        return []
+    names: set[str] = set()
+    for platform in platforms:
+        try:
+            names |= tables_read(tree, CatalogTables(platform))
+        except DacError:  # an unknown platform name: validation reports it
+            continue
+    return sorted(names)
+
+
+def _key(path: str | Path) -> str:
+    return os.path.normpath(os.path.abspath(str(path)))
+
+
+def collect(paths: Sequence[str | Path]) -> list[RuleRow]:
+    """Load, validate and test every rule under ``paths``; one row per rule file, in path order."""
+    from framework.rules.model import discover_rule_files, load_rule, test_file_for
+    from framework.testing.runner import run_rule
+    from framework.validate import validate_paths
+
+    files = discover_rule_files(list(paths))
+    findings = validate_paths(list(paths))
+    rows: list[RuleRow] = []
+    for path in files:
+        try:
+            rule = load_rule(path)
+        except DacError:
+            row = RuleRow(path=str(path), name=path.name, loaded=False, has_query=False)
+        else:
+            row = RuleRow(
+                path=str(path), name=rule.name or path.stem, id=rule.id, kind=rule.kind,
+                platforms=list(rule.platforms), tables=_tables_read(rule.query, rule.platforms),
+                tactics=_tactics(rule.data), techniques=_techniques(rule.data), has_query=rule.query is not None,
+            )
+        own = {_key(path)}
+        test_file = test_file_for(path)
+        if test_file is not None:
+            own.add(_key(test_file))
+        for finding in findings:
+            if finding.location.path and _key(finding.location.path) in own:
+                if isinstance(finding, DacWarning):
+                    row.warnings += 1
+                else:
+                    row.errors += 1
+        if row.loaded:
+            for result in run_rule(path):
+                if result.status == "PASS":
+                    row.passed += 1
+                else:
+                    row.failed += 1
+        rows.append(row)
+    return rows
+
+
+def _coverage(rows: Sequence[RuleRow]) -> dict[str, list[str]]:
+    """technique id -> sorted names of the rules naming it (one per rule file)."""
+    covered: dict[str, list[str]] = {}
+    for row in rows:  # one entry per rule file: two rules with the same name both count
+        for technique in row.techniques:
+            covered.setdefault(technique, []).append(row.name)
+    return {technique: sorted(covered[technique]) for technique in sorted(covered)}
+
+
+def navigator_layer(rows: Sequence[RuleRow]) -> dict[str, Any]:
+    """The ATT&CK Navigator layer: one scored entry per technique the rules name."""
+    coverage = _coverage(rows)
+    top = max((len(names) for names in coverage.values()), default=0)
+    techniques = [
+        {
+            "techniqueID": technique,
+            "score": len(names),
+            "comment": "; ".join(names),
+            "enabled": True,
+        }
+        for technique, names in coverage.items()
+    ]
+    return {
+        "name": "dac detection coverage",
+        "versions": dict(LAYER_VERSIONS),
+        "domain": "enterprise-attack",
+        "description": f"Techniques named by {len(rows)} rule(s); score = number of rules naming the technique.",
+        "sorting": 3,
+        "layout": {"layout": "side", "showID": True, "showName": True, "expandedSubtechniques": "annotated"},
+        "hideDisabled": False,
+        "techniques": techniques,
+        "gradient": {"colors": list(GRADIENT_COLORS), "minValue": 0, "maxValue": max(top, 1)},
+        "legendItems": [
+            {"label": "not named by any rule", "color": GRADIENT_COLORS[0]},
+            {"label": f"named by {max(top, 1)} rule{'s' if top > 1 else ''}", "color": GRADIENT_COLORS[1]},
+        ],
+        "metadata": [{"name": "generator", "value": GENERATOR}],
+    }
+
+
+def tactic_matrix(rows: Sequence[RuleRow]) -> list[dict[str, Any]]:
+    """Rows of the coverage matrix: each tactic (kill-chain order) with its techniques and rule counts."""
+    cells: dict[str, dict[str, set[str]]] = {}
+    for row in rows:
+        for tactic in row.tactics or ([NO_TACTIC] if row.techniques else []):
+            for technique in row.techniques:
+                cells.setdefault(tactic, {}).setdefault(technique, set()).add(row.path)
+    matrix = []
+    for name, label in TACTICS + ((NO_TACTIC, NO_TACTIC),):
+        found = cells.get(name, {})
+        if name in (NO_TACTIC, "PreAttack", "ImpairProcessControl", "InhibitResponseFunction") and not found:
+            continue  # only shown when a rule uses them
+        matrix.append({
+            "tactic": label,
+            "techniques": [{"id": t, "rules": len(found[t])} for t in sorted(found)],
+        })
+    return matrix
+
+
+def summary(rows: Sequence[RuleRow]) -> dict[str, int]:
+    return {
+        "rules": len(rows),
+        "hunting": sum(1 for r in rows if r.kind == "Hunting"),
+        "scheduled": sum(1 for r in rows if r.kind == "Scheduled"),
+        "nrt": sum(1 for r in rows if r.kind == "NRT"),
+        "techniques": len(_coverage(rows)),
+        "tactics": len({t for r in rows if r.techniques for t in r.tactics}),
+        "clean": sum(1 for r in rows if r.loaded and not r.errors),
+        "findings": sum(r.errors for r in rows),
+        "passed": sum(r.passed for r in rows),
+        "failed": sum(r.failed for r in rows),
+    }
+
+
+def _environment() -> ImmutableSandboxedEnvironment:
+    return ImmutableSandboxedEnvironment(
+        loader=FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+
+
+def render_html(rows: Sequence[RuleRow]) -> str:
+    context = {
+        "generator": GENERATOR,
+        "summary": summary(rows),
+        "rules": [
+            {
+                "name": r.name, "id": r.id, "path": r.path, "kind": r.kind, "platforms": list(r.platforms),
+                "tables": list(r.tables), "validation": r.validation, "clean": r.loaded and not r.errors,
+                "passed": r.passed, "failed": r.failed, "tested": bool(r.passed or r.failed), "loaded": r.loaded,
+            }
+            for r in rows
+        ],
+        "matrix": tactic_matrix(rows),
+    }
+    try:
+        return _environment().get_template(TEMPLATE).render(context)
+    except TemplateError as exc:
+        raise DacError(f"cannot render {TEMPLATE}: {exc}") from None
+
+
+def _is_report_output(folder: Path) -> bool:
+    entries = list(folder.iterdir())
+    if not entries:
+        return True
+    try:
+        layer = json.loads((folder / LAYER_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(layer, dict) and {"name": "generator", "value": GENERATOR} in (layer.get("metadata") or [])
+
+
+def _check_target(out: Path) -> None:
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise DacError("output path exists and is not a directory; refusing to replace it", Location(str(out)))
+    if out.is_dir() and not _is_report_output(out):
+        raise DacError("output directory is not empty and holds no dac report; refusing to replace it",
+                       Location(str(out)))
+
+
+def _write_atomically(out: Path, files: dict[str, bytes]) -> None:
+    out = Path(os.path.abspath(out))
+    _check_target(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.report-", dir=out.parent))
+        os.chmod(stage, 0o755)
+    except OSError as exc:
+        raise DacError(f"cannot create the output directory: {exc.strerror}", Location(str(out))) from None
+    old: Path | None = None
+    try:
+        for name, content in files.items():
+            (stage / name).write_bytes(content)
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+            os.rename(out, old / "previous")
+        os.rename(stage, out)
+    except OSError as exc:
+        if old is not None and (old / "previous").exists() and not out.exists():
+            os.rename(old / "previous", out)
+        raise DacError(f"cannot write the report: {exc.strerror}", Location(str(out))) from None
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def build_report(paths: Sequence[str | Path], out: str | Path) -> list[Path]:
+    """Write the Navigator layer and the HTML report for the rules under ``paths`` into ``out``."""
+    rows = collect(paths)
+    layer = json.dumps(navigator_layer(rows), indent=2, ensure_ascii=False) + "\n"
+    files = {LAYER_NAME: layer.encode("utf-8"), HTML_NAME: render_html(rows).encode("utf-8")}
+    _write_atomically(Path(out), files)
+    return [Path(out) / name for name in files]
+
+
+__all__ = ["RuleRow", "build_report", "collect", "navigator_layer", "render_html", "summary", "tactic_matrix"]
