@@ -152,12 +152,17 @@ def _cmd_deploy(args: argparse.Namespace) -> int:
         raise DacError("give all of --subscription, --resource-group and --workspace, or none")
     desired = desired_rules(args.paths)
     drift = plan(desired, load_export(args.current), prune=args.prune)
-    sys.stdout.write(drift.report())
+    requests = []
     if all(target):
-        for method, url, _body in build_requests(desired, subscription=args.subscription,
-                                                 resource_group=args.resource_group, workspace=args.workspace,
-                                                 drift=drift):
-            print(f"would send: {method} {url}")
+        requests = build_requests(desired, subscription=args.subscription, resource_group=args.resource_group,
+                                  workspace=args.workspace, drift=drift)
+    if args.format == "json":
+        _emit_json({"command": "deploy", "dry_run": True, "report": drift.report().splitlines(),
+                    "requests": [{"method": method, "url": url, "body": body} for method, url, body in requests]})
+        return EXIT_OK
+    sys.stdout.write(drift.report())
+    for method, url, _body in requests:
+        print(f"would send: {method} {url}")
     return EXIT_OK
 
 
@@ -205,20 +210,29 @@ def _cmd_fmt(args: argparse.Namespace) -> int:
             status = EXIT_FINDINGS
             continue
         if not args.check:
-            sys.stdout.write(formatted)
+            if args.format == "json":
+                _emit_json({"command": "fmt", "source": source, "query": formatted})
+            else:
+                sys.stdout.write(formatted)
         elif formatted != text:
             unformatted.append(source)
-            print(f"{source}: query is not in the canonical layout (see: dac fmt {source})")
-    if unformatted:
+            if args.format != "json":
+                print(f"{source}: query is not in the canonical layout (see: dac fmt {source})")
+    if args.check and args.format == "json":
+        _emit_json({"command": "fmt", "ok": not unformatted and status == EXIT_OK, "unformatted": unformatted})
+    elif unformatted:
         print(f"{len(unformatted)} file(s) to reformat")
-        return EXIT_FINDINGS
-    return status
+    return EXIT_FINDINGS if unformatted else status
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
     from framework.importer import import_sources
 
-    for path in import_sources(args.sources, Path(args.out), force=args.force):
+    written = import_sources(args.sources, Path(args.out), force=args.force)
+    if args.format == "json":
+        _emit_json({"command": "import", "written": [str(p) for p in written]})
+        return EXIT_OK
+    for path in written:
         print(f"wrote {path}")
     return EXIT_OK
 
@@ -227,6 +241,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from framework.report import build_report
 
     written = build_report(args.paths, Path(args.out))
+    if args.format == "json":
+        _emit_json({"command": "report", "written": [str(p) for p in written]})
+        return EXIT_OK
     print(f"wrote {', '.join(p.name for p in written)} to {args.out}")
     return EXIT_OK
 
@@ -267,6 +284,7 @@ def make_parser() -> argparse.ArgumentParser:
     _format_option(pack)
 
     deploy = sub.add_parser("deploy", help="compare the rules with a workspace export (drift report); never sends")
+    _format_option(deploy)
     deploy.add_argument("paths", nargs="*", default=["detections"])
     deploy.add_argument("--dry-run", action="store_true", help="report the drift only (required)")
     deploy.add_argument("--current", help="EXPORT.json: the workspace's alertRules and/or savedSearches list response")
@@ -279,6 +297,7 @@ def make_parser() -> argparse.ArgumentParser:
     deploy.set_defaults(func=_cmd_deploy)
 
     fmt = sub.add_parser("fmt", help="print a query in the canonical layout")
+    _format_option(fmt)
     fmt.add_argument("sources", nargs="+", metavar="SOURCE",
                      help="a .kql file, a rule .yaml (its query) or - for standard input")
     fmt.add_argument("--check", action="store_true",
@@ -286,12 +305,14 @@ def make_parser() -> argparse.ArgumentParser:
     fmt.set_defaults(func=_cmd_fmt)
 
     import_cmd = sub.add_parser("import", help="turn ARM templates (.json) or Azure-Sentinel files (.yaml) into rule files")
+    _format_option(import_cmd)
     import_cmd.add_argument("sources", nargs="+", metavar="SOURCE")
     import_cmd.add_argument("--out", required=True, help="directory to write <slug of rule name>.yaml files into")
     import_cmd.add_argument("--force", action="store_true", help="replace rule files that already exist")
     import_cmd.set_defaults(func=_cmd_import)
 
     report = sub.add_parser("report", help="write an ATT&CK Navigator layer and a static HTML report of the rules")
+    _format_option(report)
     report.add_argument("paths", nargs="*", default=["detections"])
     report.add_argument("--out", required=True, help="output directory (replaced atomically)")
     report.set_defaults(func=_cmd_report)

@@ -261,7 +261,14 @@ def _command(args) -> int:
             now = parse_clock(args.now)
         except ValueError as exc:
             raise DacError(f"--now: {exc}") from None
-    for path in scaffold(args.kind, args.name, args.table, args.platform, args.dir, now=now):
+    written = scaffold(args.kind, args.name, args.table, args.platform, args.dir, now=now)
+    if args.format == "json":
+        import json
+        import sys
+
+        sys.stdout.write(json.dumps({"command": "new", "written": [str(p) for p in written]}, indent=2) + "\n")
+        return 0
+    for path in written:
         print(f"wrote {path}")
     return 0
 
@@ -276,4 +283,6 @@ def register(sub) -> None:
     new.add_argument("--platform", default="Defender", help="Defender (Timestamp) or Sentinel (TimeGenerated)")
     new.add_argument("--dir", help="folder to write into (default detections/hunting or detections/analytics)")
     new.add_argument("--now", help="the test file's fixed clock, ISO 8601 (default: this hour, UTC)")
+    new.add_argument("--format", choices=("text", "json"), default="text",
+                     help="json: one JSON document on stdout for machines (exit codes unchanged)")
     new.set_defaults(func=_command)

@@ -233,3 +233,24 @@ def test_example_workflow_validates_tests_and_publishes() -> None:
     assert 'dac validate --base "origin/${{ github.base_ref }}"' in steps
     assert "dac test" in steps and '--version "${version}"' in steps and 'version="${GITHUB_REF_NAME#v}"' in steps
     assert "softprops/action-gh-release@" in steps
+
+
+def test_every_command_speaks_json(tmp_path, capsys) -> None:
+    """--format json on the commands added later too: new, import, report, fmt (each one JSON document)."""
+    import json as _json
+
+    from framework.cli import main as dac
+
+    seed = "detections/hunting/user-clicked-through-events.yaml"
+    assert dac(["new", "--kind", "hunting", "--name", "Json Rule", "--table", "UrlClickEvents",
+                "--dir", str(tmp_path / "rules"), "--format", "json"]) == 0
+    assert len(_json.loads(capsys.readouterr().out)["written"]) == 2
+    assert dac(["fmt", seed, "--format", "json"]) == 0
+    assert _json.loads(capsys.readouterr().out)["query"].startswith("UrlClickEvents\n")
+    assert dac(["report", "--out", str(tmp_path / "report"), seed, "--format", "json"]) == 0
+    assert _json.loads(capsys.readouterr().out)["command"] == "report"
+    assert dac(["build", "--out", str(tmp_path / "dist"), seed]) == 0
+    capsys.readouterr()
+    template = str(tmp_path / "dist" / "sentinel" / "user-clicked-through-events.json")
+    assert dac(["import", template, "--out", str(tmp_path / "imported"), "--format", "json"]) == 0
+    assert _json.loads(capsys.readouterr().out)["written"][0].endswith(".yaml")
