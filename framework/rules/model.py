@@ -7,7 +7,7 @@ stages need.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ class Rule:
     """One rule file: hunting query (no ``kind``) or analytics rule (Scheduled, NRT)."""
 
     doc: YamlDocument
+    _tree: Any = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def path(self) -> str:
@@ -65,6 +66,22 @@ class Rule:
     def query(self) -> str | None:
         query = self.data.get("query")
         return query if isinstance(query, str) else None
+
+    def syntax_tree(self) -> Any:
+        """The parsed query, parsed once per loaded rule (raises KqlSyntaxError like ``parse``).
+
+        Validation checks the syntax, binds on each platform and looks for NRT
+        restrictions; the test runner evaluates. They all share this one tree,
+        which nothing mutates.
+        """
+        if self._tree is None:
+            from framework.kql import parse  # the rule model is usable without the KQL package loaded
+
+            query = self.query
+            if query is None:
+                raise ValueError(f"{self.path}: the rule has no query")
+            self._tree = parse(query)
+        return self._tree
 
     def location(self, *key: Any) -> Location:
         return self.doc.location(key)

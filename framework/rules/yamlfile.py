@@ -9,11 +9,13 @@ stages can point errors at the exact place in the file.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.cyaml import CParser
 
 from framework.errors import Location, RuleFileError
 
@@ -24,17 +26,15 @@ MAX_FILE_BYTES = 1_000_000
 MAX_DEPTH = 64
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader without the timestamp resolver, with duplicate-key detection and bounds.
+class _StrictComposer(yaml.composer.Composer):
+    """Composer without anchors and aliases, and with bounded nesting.
 
     Rule files are small, flat documents from many hands: anchors and aliases (the
     way to a "billion laughs" expansion) are refused, and nesting deeper than
     MAX_DEPTH is an error rather than a RecursionError in the composer.
     """
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._depth = 0
+    _depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
@@ -53,6 +53,10 @@ class _StrictLoader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+
+class _StrictConstructor(yaml.constructor.SafeConstructor):
+    """SafeConstructor that rejects duplicate keys and keys that are not plain values."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         seen: dict[Any, yaml.Node] = {}
@@ -76,7 +80,35 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-_StrictLoader.yaml_implicit_resolvers = {
+class _StrictLoader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, _StrictComposer,
+                    _StrictConstructor, yaml.resolver.Resolver):
+    """The pure-Python strict loader: its error messages are the ones users see."""
+
+    def __init__(self, stream: str) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        _StrictComposer.__init__(self)
+        _StrictConstructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
+
+
+class _FastStrictLoader(CParser, _StrictConstructor, yaml.resolver.Resolver):
+    """libyaml's scanner, parser and composer with the strict constructor (about 3x faster).
+
+    libyaml composes in C, so the composer checks above do not run; ``_parse_fast``
+    makes up for them: text where an ``&`` could start an anchor takes the strict path,
+    an alias shows as a node reached twice, and depth is measured on the tree
+    (libyaml itself stops at 1,000 levels, so the C composer cannot run away).
+    """
+
+    def __init__(self, stream: str) -> None:
+        CParser.__init__(self, stream)
+        _StrictConstructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
+
+
+_StrictLoader.yaml_implicit_resolvers = _FastStrictLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
@@ -140,6 +172,61 @@ def parse_yaml(text: str, path: str = "") -> YamlDocument:
     if len(text) > MAX_FILE_BYTES:
         raise RuleFileError(f"file is larger than {MAX_FILE_BYTES} bytes; rule and test files are expected to be small",
                             Location(path))
+    fast = _parse_fast(text)
+    if fast is not None:
+        node, data = fast
+    else:
+        node, data = _parse_strict(text, path)
+    doc = YamlDocument(path=path, text=text, data=data)
+    if node is not None:
+        _walk(node, (), path, doc)
+    return doc
+
+
+# An anchor starts a node: after a line start, blank or flow indicator ("ATT&CK" is no anchor).
+_MAYBE_ANCHOR = re.compile(r"(?:^|[\s\[{,])&\S", re.MULTILINE)
+
+
+def _parse_fast(text: str) -> tuple[yaml.Node | None, Any] | None:
+    """Node and data through libyaml, or None when the strict path must decide.
+
+    None covers every text with a problem (the strict loader then names it) and
+    every text that might hold an anchor, alias or deep nesting.
+    """
+    if _MAYBE_ANCHOR.search(text):
+        return None
+    loader = _FastStrictLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is not None and not _plain_tree(node):
+            return None
+        return node, loader.construct_document(node) if node is not None else None
+    except (yaml.YAMLError, ValueError, TypeError):
+        return None
+    finally:
+        loader.dispose()
+
+
+def _plain_tree(root: yaml.Node) -> bool:
+    """True when no node is reached twice (no alias) and nesting stays within MAX_DEPTH."""
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH or id(node) in seen:
+            return False
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack.append((key, depth + 1))
+                stack.append((value, depth + 1))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, depth + 1) for item in node.value)
+    return True
+
+
+def _parse_strict(text: str, path: str) -> tuple[yaml.Node | None, Any]:
+    """Node and data through the pure-Python loader, whose errors name the place and the problem."""
     try:
         loader = _StrictLoader(text)
     except yaml.reader.ReaderError as exc:
@@ -165,10 +252,7 @@ def parse_yaml(text: str, path: str = "") -> YamlDocument:
         raise RuleFileError(f"YAML error: {exc}", Location(path)) from None
     finally:
         loader.dispose()
-    doc = YamlDocument(path=path, text=text, data=data)
-    if node is not None:
-        _walk(node, (), path, doc)
-    return doc
+    return node, data
 
 
 def load_yaml(path: str | Path) -> YamlDocument:

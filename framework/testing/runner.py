@@ -12,7 +12,6 @@ from pathlib import Path
 
 from framework.errors import DacError, Location
 from framework.kql import KqlError, evaluate
-from framework.kql import parse
 from framework.rules.model import Rule, discover_rule_files, load_rule
 from framework.testing.cases import TestCase, TestSuite, load_test_suite
 from framework.testing.compare import diff_rows, expected_rows
@@ -122,7 +121,7 @@ def prepare_rule(path: Path) -> PreparedRule:
         return PreparedRule(label, rule, problem=CaseResult(label, "(no tests)", "FAIL", Location(str(path), 1, 1),
                                                             [f"rule has no test file; expected {expected}"]))
     try:
-        tree = parse(rule.query)
+        tree = rule.syntax_tree()
     except KqlError as exc:
         error = query_error(rule, exc)
         return PreparedRule(label, rule, suite,

@@ -7,7 +7,7 @@ text, so an editor jumps straight to the offending token.
 from __future__ import annotations
 
 from framework.errors import DacError
-from framework.kql import KqlSyntaxError, parse
+from framework.kql import KqlSyntaxError
 from framework.rules.model import Rule
 
 
@@ -19,7 +19,7 @@ class QuerySyntaxCheck:
         if query is None:
             return []
         try:
-            parse(query)
+            rule.syntax_tree()
         except KqlSyntaxError as err:
             where = rule.query_location(err.line, err.column) if err.line >= 1 else rule.location("query")
             finding = DacError(f"KQL syntax error: {err.message}", where)

@@ -17,7 +17,7 @@ from typing import Any
 
 from framework import catalog
 from framework.errors import DacError, DacWarning, Location
-from framework.kql import KqlSyntaxError, parse
+from framework.kql import KqlSyntaxError
 from framework.kql import ast
 from framework.kql.binder import Binding, bind
 from framework.rules.model import Rule
@@ -45,8 +45,12 @@ class QueryBindingCheck:
             return []  # an unknown platform name is the schema check's finding
         findings: list[DacError] = []
         first: Binding | None = None
+        try:
+            tree = rule.syntax_tree()
+        except KqlSyntaxError:
+            return []  # QuerySyntaxCheck reports it
         for platform in platforms:
-            binding = bind(query, platform)
+            binding = bind(tree, platform)
             suffix = f" (on {catalog.PLATFORMS[platform]})" if len(platforms) > 1 else ""
             for error in binding.errors:
                 if isinstance(error, KqlSyntaxError):
@@ -139,7 +143,7 @@ class NrtRestrictionsCheck:
         if rule.kind != "NRT" or rule.query is None:
             return []
         try:
-            tree = parse(rule.query)
+            tree = rule.syntax_tree()
         except KqlSyntaxError:
             return []
         findings = []

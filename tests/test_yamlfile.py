@@ -1,0 +1,70 @@
+"""The two YAML paths agree: libyaml for speed, the pure-Python loader for messages.
+
+``parse_yaml`` takes libyaml's path for ordinary files and the strict Python
+path whenever a file has a problem or might hold an anchor, alias or deep
+nesting. Both must give the same data and the same positions, or a finding
+would point at a different line depending on which path a file took.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from framework.rules import yamlfile
+from framework.rules.yamlfile import YamlDocument, _walk
+
+from conftest import REPO, SHARED
+
+_FILES = sorted(p for root in (REPO / "detections", REPO / "tests", REPO / "examples", SHARED / "corpus" / "azure-sentinel")
+                if root.exists() for p in root.rglob("*.y*ml"))
+
+
+def _document(text: str, node_and_data: tuple) -> YamlDocument:
+    node, data = node_and_data
+    doc = YamlDocument("f.yaml", text, data)
+    if node is not None:
+        _walk(node, (), "f.yaml", doc)
+    return doc
+
+
+@pytest.mark.parametrize("path", _FILES, ids=lambda p: str(p.relative_to(p.parents[1])))
+def test_fast_and_strict_paths_agree(path: Path) -> None:
+    text = path.read_text(encoding="utf-8-sig")
+    fast = yamlfile._parse_fast(text)
+    if fast is None:
+        pytest.skip("this file takes the strict path")
+    strict = _document(text, yamlfile._parse_strict(text, "f.yaml"))
+    quick = _document(text, fast)
+    assert quick.data == strict.data
+    assert quick.positions == strict.positions
+    assert quick.key_positions == strict.key_positions
+    for key, node in strict.nodes.items():
+        assert (getattr(quick.nodes[key], "style", None) or None) == (getattr(node, "style", None) or None)
+        if key:
+            assert (quick.nodes[key].start_mark.line, quick.nodes[key].end_mark.line) == (
+                node.start_mark.line, node.end_mark.line)
+
+
+def test_ordinary_files_take_the_fast_path() -> None:
+    taken = [p for p in _FILES if yamlfile._parse_fast(p.read_text(encoding="utf-8-sig")) is not None]
+    assert len(taken) >= len(_FILES) * 0.9
+
+
+@pytest.mark.parametrize("text", [
+    "a: &x 1\nb: *x\n",
+    "a: [1,&x 2]\n",
+    "&x a: 1\n",
+    "a: " + "[" * 70 + "]" * 70 + "\n",
+    "- " * 70 + "x\n",
+    "a: 1\na: 2\n",
+    "a: [" * 3000 + "]" * 3000,
+    "a:\n\tb: 1\n",
+])
+def test_anchors_aliases_depth_and_errors_take_the_strict_path(text: str) -> None:
+    assert yamlfile._parse_fast(text) is None
+
+
+def test_ampersand_in_text_is_not_an_anchor() -> None:
+    assert yamlfile._parse_fast("description: ATT&CK and Tom & Jerry, a=1&b=2\n") is not None
