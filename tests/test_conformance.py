@@ -13,7 +13,10 @@ Case format (YAML, one file per area, top-level ``cases:`` list):
 
   name, source, query            required
   now                            ISO UTC clock for now()/ago(); default 2024-05-01T12:00:00Z
-  tables                         {Name: {columns: [[name, type], ...], rows: [[v, ...], ...]}}
+  tables                         {Name: {columns: [[name, type], ...], rows: [[v, ...], ...]}}; a column
+                                 named $IngestionTime (datetime) is no column but each row's ingestion time
+  geo_ip                         entries {network, country, state, city, latitude, longitude}: the
+                                 database geo_info_from_ip_address() consults (Kusto's is not offline)
   expect                         {columns: [[name, type], ...], rows: [[v, ...], ...]}
   ordered                        true when the query itself fixes the row order
   error, error_type              message substring and syntax|semantic|unsupported
@@ -32,6 +35,7 @@ import re
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -39,6 +43,7 @@ import yaml
 
 from framework.kql import KqlError, KqlSemanticError, KqlSyntaxError, KqlUnsupportedError, evaluate
 from framework.kql import values as V
+from framework.kql.streaming import slices
 from framework.kql.table import Table
 
 SUITE = Path(__file__).resolve().parent / "conformance"
@@ -46,7 +51,7 @@ DEFAULT_NOW = "2024-05-01T12:00:00Z"
 MINIMUM_CASES = 300
 REL_TOL = 1e-9
 ERROR_TYPES = {"syntax": KqlSyntaxError, "semantic": KqlSemanticError, "unsupported": KqlUnsupportedError}
-CASE_KEYS = {"name", "source", "query", "now", "tables", "expect", "ordered", "error", "error_type", "note"}
+CASE_KEYS = {"name", "source", "query", "now", "tables", "geo_ip", "expect", "ordered", "error", "error_type", "note"}
 
 
 # ------------------------------------------------------------------ loading
@@ -145,7 +150,7 @@ def input_table(spec: dict) -> Table:
                 value = _to_timespan(value)
             row[name] = value
         rows.append(row)
-    return Table.from_dicts(rows, columns=columns)
+    return Table.from_dicts(rows, columns=[c for c in columns if c[0] != "$IngestionTime"])
 
 
 def _normal_dynamic(value: Any) -> Any:
@@ -222,15 +227,35 @@ def _known_gaps() -> dict[str, str]:
 KNOWN_GAPS = _known_gaps()
 
 
+class OneRowAtATime:
+    """A RowSource over an input table, one row per chunk: the path ``dac run`` takes over files."""
+
+    def __init__(self, table: Table) -> None:
+        self.columns = table.columns
+        self._table = table
+
+    def chunks(self) -> Iterator[Table]:
+        return slices(self._table, 1)
+
+    def materialize(self) -> Table:
+        return self._table
+
+
+# Every execution path runs every case: whole tables, and chunked (each pipeline's row-local
+# head over one-row chunks, named inputs read as RowSources), as `dac run` reads files.
+EXECUTION_PATHS = {"whole": {}, "chunked": {"chunk_rows": 1}}
+
+
+@pytest.mark.parametrize("path", list(EXECUTION_PATHS))
 @pytest.mark.parametrize("stem,case", CASES, ids=[_case_id(stem, case) for stem, case in CASES])
-def test_conformance_case(stem: str, case: dict) -> None:
+def test_conformance_case(stem: str, case: dict, path: str) -> None:
     """A known gap still runs: it must fail (xfail), and passing makes the test fail until it is unlisted."""
     case_id = _case_id(stem, case)
     if case_id not in KNOWN_GAPS:
-        run_case(case)
+        run_case(case, path)
         return
     try:
-        run_case(case)
+        run_case(case, path)
     except (AssertionError, KqlError, pytest.fail.Exception):
         pytest.xfail(f"known gap: {KNOWN_GAPS[case_id]}")
     pytest.fail(f"{case_id} passes now: remove it from tests/data/conformance_known_gaps.yaml")
@@ -241,20 +266,23 @@ def test_known_gaps_name_real_cases() -> None:
     assert not set(KNOWN_GAPS) - ids
 
 
-def run_case(case: dict) -> None:
-    tables = {name: input_table(spec) for name, spec in (case.get("tables") or {}).items()}
+def run_case(case: dict, path: str = "whole") -> None:
+    tables: dict[str, Any] = {name: input_table(spec) for name, spec in (case.get("tables") or {}).items()}
+    options = dict(EXECUTION_PATHS[path], now=_now(case), as_table=True, geo_ip=case.get("geo_ip"))
+    if path == "chunked":
+        tables = {name: OneRowAtATime(table) for name, table in tables.items()}
     query = case["query"]
     if "error" in case:
         expected_type = ERROR_TYPES[case["error_type"]]
         with pytest.raises(KqlError) as caught:
-            evaluate(query, tables, now=_now(case), as_table=True)
+            evaluate(query, tables, **options)
         assert isinstance(caught.value, expected_type), (
             f"expected a {expected_type.__name__}, got {type(caught.value).__name__}: {caught.value}")
         assert str(case["error"]).lower() in str(caught.value).lower(), (
             f"error message {str(caught.value)!r} does not mention {case['error']!r}")
         return
 
-    result = evaluate(query, tables, now=_now(case), as_table=True)
+    result = evaluate(query, tables, **options)
     expect = case["expect"]
     expected_columns = [(str(name), str(kind)) for name, kind in expect["columns"]]
     assert [tuple(c) for c in result.columns] == expected_columns, (

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from framework.kql import KqlSemanticError, KqlUnsupportedError, evaluate
+from framework.kql import KqlRuntimeError, KqlSemanticError, KqlUnsupportedError, evaluate
 from framework.kql.table import Table
 
 NOW = datetime(2024, 5, 1, 12, 0, 0)
@@ -243,8 +243,42 @@ def test_unknown_table_is_an_error() -> None:
 
 def test_unsupported_function_is_refused_not_guessed() -> None:
     with pytest.raises(KqlUnsupportedError) as info:
-        evaluate("E | extend g = geo_info_from_ip_address('1.2.3.4')", {"E": events()}, now=NOW)
-    assert "geo_info_from_ip_address" in info.value.message and info.value.column == 16
+        evaluate("E | extend g = geo_h3cell_to_polygon('862a1072fffffff')", {"E": events()}, now=NOW)
+    assert "geo_h3cell_to_polygon" in info.value.message and info.value.column == 16
+
+
+def test_geo_info_reads_the_supplied_database() -> None:
+    geo = [{"network": "20.53.0.0/16", "country": "Australia"}, {"network": "2a03:2880::/32", "country": "United States"}]
+    query = "print a = geo_info_from_ip_address('20.53.203.50'), b = geo_info_from_ip_address('2a03:2880::1'), c = geo_info_from_ip_address('1.2.3.4')"
+    assert evaluate(query, {}, now=NOW, geo_ip=geo) == [{"a": {"country": "Australia"}, "b": {"country": "United States"}, "c": None}]
+    # without a database every lookup fails: null, not a refusal
+    assert evaluate(query, {}, now=NOW) == [{"a": None, "b": None, "c": None}]
+
+
+def test_bad_geo_entry_is_a_runtime_error() -> None:
+    with pytest.raises(KqlRuntimeError, match="geo_ip entry 2: '10.0.0.0/33' is not an IP address or CIDR range"):
+        evaluate("print 1", {}, now=NOW, geo_ip=[{"network": "10.0.0.0/8"}, {"network": "10.0.0.0/33"}])
+
+
+def test_ingestion_time_from_dict_rows() -> None:
+    rows = [{"n": 1, "$IngestionTime": "2024-05-01T10:00:00Z"}, {"n": 2}]
+    result = evaluate("T | extend t = ingestion_time()", {"T": rows}, now=NOW, as_table=True)
+    assert result.columns == [("n", "long"), ("t", "datetime")]  # the key is no column
+    assert [row[1] for row in result.rows] == [datetime(2024, 5, 1, 10), None]
+    with pytest.raises(KqlRuntimeError, match=r"\$IngestionTime: 'soon' is not a valid datetime"):
+        evaluate("T", {"T": [{"n": 1, "$IngestionTime": "soon"}]}, now=NOW)
+
+
+def test_platform_function_binds_with_its_columns() -> None:
+    from framework.kql.binder import bind
+
+    binding = bind("AssignedIPAddresses('pc1', ago(1d)) | project IPAddress, IPType, Timestamp", "defender")
+    assert binding.errors == [] and binding.columns == [("IPAddress", "string"), ("IPType", "string"), ("Timestamp", "datetime")]
+    assert binding.tables == {"DeviceNetworkInfo"}
+    (error,) = bind("AssignedIPAddresses('pc1') | project IPAdress", "defender").errors
+    assert "unknown column or variable 'IPAdress' (did you mean 'IPAddress'?)" in error.message
+    (error,) = bind("AssignedIPAddresses('pc1', 5)", "defender").errors
+    assert "expects a datetime" in error.message
 
 
 def test_unsupported_operator_is_refused() -> None:

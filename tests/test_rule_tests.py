@@ -136,3 +136,95 @@ def test_catalog_covers_both_platforms() -> None:
     assert dict(catalog.table_columns("defender", "UrlClickEvents"))["IsClickedThrough"] == "bool"
     assert catalog.table_columns("sentinel", "NoSuchTable") is None
     assert len(catalog.known_tables("sentinel")) > 800
+
+
+GEO_QUERY = """query: |
+  UrlClickEvents
+  | where ingestion_time() > ago(1h)
+  | extend Country = tostring(geo_info_from_ip_address(IPAddress).country)
+  | project ReportId, Country, Ingested = ingestion_time()
+"""
+
+GEO_TESTS = """platform: Defender
+now: 2024-05-01T12:00:00Z
+geo_ip:
+  - {network: 20.53.0.0/16, country: Australia, state: New South Wales}
+  - {network: "2a03:2880::/32", country: United States}
+cases:
+  - name: recent rows are enriched from the geo database
+    geo_ip:
+      - {network: 20.53.203.50, country: Australia, city: Sydney, latitude: -33.8715, longitude: 151.2006}
+      - {network: 8.8.8.0/24, country: United States}
+    tables:
+      UrlClickEvents:
+        - {ReportId: r-1, IPAddress: 20.53.203.50, $IngestionTime: now-5m}
+        - {ReportId: r-2, IPAddress: "2a03:2880::25de", $IngestionTime: 2024-05-01T11:30:00Z}
+        - {ReportId: r-3, IPAddress: 8.8.8.8, $IngestionTime: now-10m}
+        - {ReportId: r-4, IPAddress: 10.0.0.1, $IngestionTime: now-1m}
+        - {ReportId: r-old, IPAddress: 20.53.203.50, $IngestionTime: now-2h}
+        - {ReportId: r-none, IPAddress: 20.53.203.50}
+    expect:
+      - {ReportId: r-1, Country: Australia, Ingested: now-5m}
+      - {ReportId: r-2, Country: United States, Ingested: now-30m}
+      - {ReportId: r-3, Country: United States, Ingested: now-10m}
+      - {ReportId: r-4, Country: "", Ingested: now-1m}
+  - name: the file's entries apply to every case
+    tables:
+      UrlClickEvents:
+        - {ReportId: r-5, IPAddress: 8.8.8.8, $IngestionTime: now-5m}
+        - {ReportId: r-6, IPAddress: 20.53.9.9, $IngestionTime: now-5m}
+    expect:
+      - {ReportId: r-5, Country: "", Ingested: now-5m}
+      - {ReportId: r-6, Country: Australia, Ingested: now-5m}
+"""
+
+
+@pytest.fixture()
+def geo_rule(tmp_path: Path) -> Path:
+    """A rule reading ingestion_time() and geo_info_from_ip_address(), with its tests."""
+    text = SEED.read_text()
+    start, end = text.index("query: |"), text.index("version:")
+    (tmp_path / "rule.yaml").write_text(text[:start] + GEO_QUERY + text[end:])
+    (tmp_path / "rule.tests.yaml").write_text(GEO_TESTS)
+    return tmp_path
+
+
+def test_geo_ip_and_ingestion_time_from_a_tests_file(geo_rule: Path) -> None:
+    report = run_tests([str(geo_rule)])
+    assert report.ok, report.render()
+    assert report.counts()["PASS"] == 2
+
+
+def test_ingestion_time_is_no_fixture_column(geo_rule: Path) -> None:
+    from framework.kql import evaluate
+    from framework.rules.model import load_rule
+    from framework.testing.cases import load_test_suite
+
+    suite = load_test_suite(load_rule(geo_rule / "rule.yaml"))
+    tables = suite.cases[0].tables
+    assert "$IngestionTime" not in tables["UrlClickEvents"].names
+    bags = evaluate("UrlClickEvents | project b = pack_all(), t = ingestion_time()", tables, now=suite.cases[0].now)
+    assert all("$IngestionTime" not in row["b"] for row in bags)
+    assert [row["t"] for row in bags][-2:] == [datetime(2024, 5, 1, 10), None]
+
+
+def test_malformed_geo_entry_is_located(geo_rule: Path) -> None:
+    edit_tests(geo_rule, "- {network: 8.8.8.0/24, country: United States}", "- {network: 8.8.8.0/33, country: United States}")
+    (result,) = run_tests([str(geo_rule)]).results
+    assert result.status == "ERROR"
+    assert result.details == ["'8.8.8.0/33' is not an IP address or CIDR range (such as 20.53.203.0/24 or 2a03:2880::/32)"]
+    assert str(result.location) == f"{geo_rule / 'rule.tests.yaml'}:10:19"
+
+
+def test_malformed_file_level_geo_entry_is_located(geo_rule: Path) -> None:
+    edit_tests(geo_rule, "- {network: 20.53.0.0/16, country: Australia", "- {network: 20.53.0.0/16, country: Australia, zip: 2000")
+    (result,) = run_tests([str(geo_rule)]).results
+    assert result.status == "ERROR" and "zip" in result.details[0]
+    assert result.location.line == 4
+
+
+def test_bad_ingestion_time_is_located(geo_rule: Path) -> None:
+    edit_tests(geo_rule, "$IngestionTime: now-10m}", "$IngestionTime: now-soon}")
+    (result,) = run_tests([str(geo_rule)]).results
+    assert result.status == "ERROR" and "invalid datetime 'now-soon'" in result.details[0]
+    assert (result.location.line, result.location.column) == (15, 63)

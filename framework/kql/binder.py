@@ -25,6 +25,8 @@ _CHECK_CLOCK = datetime(2025, 1, 1)
 
 # Functions Defender advanced hunting provides to every query (documented in its schema reference).
 DEFENDER_FUNCTIONS = frozenset({"FileProfile", "DeviceFromIP", "AssignedIPAddresses", "SeenBy"})
+# The table a platform function the evaluator implements derives its rows from.
+FUNCTION_TABLES = {"AssignedIPAddresses": "DeviceNetworkInfo"}
 
 
 class CatalogTables(Mapping[str, Table]):
@@ -74,6 +76,8 @@ def tables_read(tree: ast.QueryBody, known: Mapping[str, Table]) -> set[str]:
             names.update(leg.name for leg in node.legs if isinstance(leg, ast.Name))
         elif isinstance(node, ast.Call) and node.name == "table" and node.args and isinstance(node.args[0], ast.Literal):
             names.add(str(node.args[0].value))
+        elif isinstance(node, ast.Call) and node.name in FUNCTION_TABLES and node.name in getattr(known, "functions", ()):
+            names.add(FUNCTION_TABLES[node.name])  # a platform function reads this table for the query
     return {name for name in names - lets if name in known}
 
 

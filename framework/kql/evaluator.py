@@ -8,9 +8,10 @@ wherever Kusto preserves it, so results are deterministic for a given input.
 from __future__ import annotations
 
 import fnmatch
+import operator as op
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from framework.kql import ast
 from framework.kql import values as V
@@ -28,10 +29,16 @@ from framework.kql.expressions import (
     semantic,
     unsupported,
 )
+from framework.kql.geoip import GeoDatabase, GeoEntryError
 from framework.kql.parser import parse
-from framework.kql.table import OPEN_COLUMN, Table
+from framework.kql.streaming import RowSource, concatenate, row_local_head, slices
+from framework.kql.table import OPEN_COLUMN, IngestedRow, Table, carry_ingestion, keep_ingestion
 
 DEFAULT_MAX_ROWS = 1_000_000
+
+# Defender's AssignedIPAddresses() result: the documented columns, typed as DeviceNetworkInfo types them
+ASSIGNED_IP_COLUMNS = (("Timestamp", "datetime"), ("IPAddress", "string"), ("IPType", "string"),
+                       ("NetworkAdapterType", "string"), ("ConnectedNetworks", "dynamic"))
 
 
 @dataclass
@@ -64,10 +71,15 @@ class Scope:
 
 class Evaluator:
     def __init__(self, tables: Mapping[str, Table], now: datetime, max_rows: int = DEFAULT_MAX_ROWS,
-                 check: bool = False) -> None:
+                 check: bool = False, geo_ip: GeoDatabase | None = None, chunk_rows: int | None = None) -> None:
         self.tables = tables
+        # With chunk_rows, every pipeline runs its row-local head chunk by chunk even over
+        # in-memory tables (tests use it to hold chunked and whole-table execution equal);
+        # a RowSource input (a file being read) is always read in chunks.
+        self.chunk_rows = chunk_rows
         self.now = now
         self.max_rows = max_rows
+        self.geo_ip = GeoDatabase.of(geo_ip)  # what geo_info_from_ip_address() knows (empty: every lookup fails)
         # Check mode binds a query over empty catalog tables to find semantic errors; features
         # the evaluator lacks then yield unknown (open) schemas instead of errors.
         self.check = check
@@ -173,7 +185,48 @@ class Evaluator:
     # ------------------------------------------------------------ sources
 
     def eval_pipeline(self, pipeline: ast.Pipeline, scope: Scope) -> Table:
-        return self.apply_operators(self.eval_source(pipeline.source, scope), pipeline.operators, scope)
+        operators = pipeline.operators
+        if not self.check:
+            head = row_local_head(operators, lambda name: scope.lookup(name) is not None)
+            take = head < len(operators) and isinstance(operators[head], ast.Take)
+            chunks = self.source_chunks(pipeline.source, scope) if head or take else None
+            if chunks is not None:
+                table = self.run_chunked(chunks, operators[:head], operators[head] if take else None, scope)
+                return self.apply_operators(table, operators[head:], scope)
+        return self.apply_operators(self.eval_source(pipeline.source, scope), operators, scope)
+
+    def table_named(self, name: str) -> Table:
+        """An input table by name, read whole (a RowSource is materialized for this use)."""
+        table = self.tables[name]
+        return table.materialize() if isinstance(table, RowSource) else table
+
+    def source_chunks(self, source: ast.Source, scope: Scope) -> Iterator[Table] | None:
+        """The pipeline's input as chunks when it is read piece by piece (see ``streaming``), else None."""
+        if isinstance(source, ast.ExprSource) and isinstance(source.expr, ast.Name) \
+                and scope.lookup(source.expr.name) is None:
+            table = self.tables.get(source.expr.name)
+            if isinstance(table, RowSource):
+                return table.chunks()
+        if self.chunk_rows is None:
+            return None
+        return slices(self.eval_source(source, scope), self.chunk_rows)
+
+    def run_chunked(self, chunks: Iterator[Table], head: list[ast.Operator], take: ast.Take | None,
+                    scope: Scope) -> Table:
+        """Run ``head`` on each chunk and keep what comes out; stop early once a following take is met."""
+        limit = self._count(take.count, scope) if take is not None else None
+        parts: list[Table] = []
+        kept = 0
+        for chunk in chunks:
+            part = self.apply_operators(chunk, head, scope)
+            parts.append(part)
+            kept += len(part.rows)
+            if kept > self.max_rows:
+                where = head[-1] if head else take
+                raise KqlRuntimeError(f"result exceeds the limit of {self.max_rows} rows", where.line, where.column)
+            if limit is not None and kept >= limit:
+                break
+        return concatenate(parts, parts[0].columns)
 
     def apply_operators(self, table: Table, operators: list[ast.Operator], scope: Scope) -> Table:
         for operator in operators:
@@ -215,7 +268,7 @@ class Evaluator:
                     return self.table_from_expr(call, scope)
                 raise semantic(expr, f"'{expr.name}' is not a table")
             if expr.name in self.tables:
-                return self.tables[expr.name]
+                return self.table_named(expr.name)
             raise semantic(expr, f"unknown table '{expr.name}'{_suggest(expr.name, list(self.tables))}")
         if isinstance(expr, ast.Tabular):
             return self.eval_pipeline(expr.query, scope)
@@ -230,10 +283,86 @@ class Evaluator:
                 if compiled.type == "table":
                     return compiled.fn(())
                 raise semantic(expr, f"function '{expr.name}' does not return a table")
+            platform = getattr(self, "platform_" + expr.name, None)
+            if platform is not None and (not self.check or expr.name in self.platform_functions):
+                return platform(expr, scope)
             if self.check:
                 return Table([OPEN_COLUMN])
             raise unsupported(expr, f"tabular function '{expr.name}()' is not supported by the evaluator")
         raise semantic(expr, "expected a tabular expression")
+
+    def platform_AssignedIPAddresses(self, call: ast.Call, scope: Scope) -> Table:
+        """Defender's ``AssignedIPAddresses(x, y)``
+        (https://learn.microsoft.com/defender-xdr/advanced-hunting-assignedipaddresses-function),
+        computed from the ``DeviceNetworkInfo`` table (no such table given: no rows).
+
+        x is the device's DeviceId or DeviceName (the name compared case-insensitively, as host
+        names are); y, optional, is the time to look back from ("the most recent IP addresses at
+        the specified time"; omitted or null: the latest). Of the device's reports at or before y,
+        each network adapter (NetworkAdapterName, MacAddress) contributes its most recent one, and
+        each entry of that report's ``IPAddresses`` array is a row: Timestamp (of that report, "the
+        latest time the device was observed using the IP address"), IPAddress, IPType (the entry's
+        AddressType: Public, Private, ...), NetworkAdapterType and ConnectedNetworks of the adapter.
+
+        Readings the page leaves open, settled here: per-adapter latest reports (so an adapter that
+        reports less often still counts); no filter on NetworkAdapterStatus; no look-back limit. The
+        page types NetworkAdapterType and ConnectedNetworks as int, yet describes ConnectedNetworks
+        as JSON arrays, and DeviceNetworkInfo (the rows' source) documents NetworkAdapterType as a
+        string enumeration name; the columns keep DeviceNetworkInfo's types (string, dynamic) so
+        the values are not lost to a conversion the function does not describe.
+        """
+        args = [a.args[1] if isinstance(a, ast.Call) and a.name == "$named" else a for a in call.args]
+        if not 1 <= len(args) <= 2:
+            raise semantic(call, f"function 'AssignedIPAddresses()' takes 1 to 2 argument(s), got {len(args)}")
+        compiler = ExpressionCompiler(self, [], scope)
+        device, when = compiler.compile(args[0]), compiler.compile(args[1]) if len(args) > 1 else None
+        if device.type in KNOWN_TYPES and device.type not in ("string", "dynamic"):
+            raise semantic(args[0], f"AssignedIPAddresses() expects a DeviceId or DeviceName string, found {device.type}")
+        if when is not None and when.type in KNOWN_TYPES and when.type not in ("datetime", "dynamic"):
+            raise semantic(args[1], f"AssignedIPAddresses() expects a datetime as its second argument, found {when.type}")
+        columns = list(ASSIGNED_IP_COLUMNS)
+        source = None if self.check or "DeviceNetworkInfo" not in self.tables else self.table_named("DeviceNetworkInfo")
+        if source is None:
+            return Table(columns)
+        if isinstance(source, RowSource):
+            source = source.materialize()
+        wanted = V.to_string(device.fn(()))
+        until = V.to_datetime(when.fn(())) if when is not None else None
+        index = source.index()
+        get = {name: (op.itemgetter(index[name]) if name in index else (lambda row: None)) for name in (
+            "DeviceId", "DeviceName", "NetworkAdapterName", "MacAddress", "IPAddresses", "NetworkAdapterType",
+            "ConnectedNetworks")}
+        time_column = index.get("Timestamp", index.get("TimeGenerated"))  # Defender's name, else Sentinel's
+
+        def stamp(row: tuple) -> datetime | None:
+            return V.to_datetime(row[time_column]) if time_column is not None else None
+
+        latest: dict[tuple, tuple] = {}
+        for row in source.rows:
+            observed = stamp(row)
+            if observed is None or (until is not None and observed > until):
+                continue
+            name = get["DeviceName"](row)
+            if get["DeviceId"](row) != wanted and not (isinstance(name, str) and name.lower() == wanted.lower()):
+                continue
+            adapter = (get["NetworkAdapterName"](row), get["MacAddress"](row))
+            if adapter not in latest or observed >= stamp(latest[adapter]):
+                latest[adapter] = row
+        rows = []
+        for row in latest.values():
+            addresses = get["IPAddresses"](row)
+            if isinstance(addresses, str):
+                addresses = V.to_dynamic(addresses)
+            for entry in addresses if isinstance(addresses, list) else []:
+                if isinstance(entry, dict):
+                    address, kind = entry.get("IPAddress"), entry.get("AddressType")
+                else:
+                    address, kind = entry, None
+                if address is None or address == "":
+                    continue
+                rows.append((stamp(row), V.to_string(address), V.to_string(kind),
+                             V.to_string(get["NetworkAdapterType"](row)), get["ConnectedNetworks"](row)))
+        return Table(columns, rows)
 
     def src_Datatable(self, source: ast.Datatable, scope: Scope) -> Table:
         columns = [(name, V.normal_type(kind)) for name, kind in source.columns]
@@ -259,7 +388,7 @@ class Evaluator:
         urls = [V.to_string(compiler.compile(u).fn(())) for u in generic.args]
         for url in urls:
             if url in self.tables:
-                given = self.tables[url]
+                given = self.table_named(url)
                 index = given.index()
                 unknown = [n for n in given.names if n not in dict(columns)]
                 if unknown:
@@ -342,7 +471,7 @@ class Evaluator:
             for position, fn in getters:
                 new[position] = fn(row)
             rows.append(tuple(new))
-        return Table(columns, rows, table.ordered)
+        return Table(columns, keep_ingestion(table.rows, rows), table.ordered)
 
     def assigned_names(self, item: ast.Assignment, compiled: Compiled, counter: "_ColumnCounter") -> list[str]:
         if item.names:
@@ -362,11 +491,12 @@ class Evaluator:
             getters.append(compiled.fn)
         columns = _unique_names(node, columns, explicit)
         rows = [tuple(g(row) for g in getters) for row in table.rows]
-        return Table(columns, rows, table.ordered)
+        return Table(columns, keep_ingestion(table.rows, rows), table.ordered)
 
     def _select(self, table: Table, keep: list[int]) -> Table:
         columns = [table.columns[i] for i in keep]
-        return Table(columns, [tuple(row[i] for i in keep) for row in table.rows], table.ordered)
+        rows = [tuple(row[i] for i in keep) for row in table.rows]
+        return Table(columns, keep_ingestion(table.rows, rows), table.ordered)
 
     def _match(self, node: ast.Node, table: Table, pattern: str) -> list[int]:
         matched = [i for i, (name, _) in enumerate(table.columns) if fnmatch.fnmatchcase(name, pattern)]
@@ -458,7 +588,7 @@ class Evaluator:
             key = tuple(V.hashable(v) for v in row)
             if key not in seen:
                 seen.add(key)
-                rows.append(row)
+                rows.append(tuple(row))  # a plain tuple: distinct is an aggregation (no ingestion time)
         return Table(source.columns, rows)
 
     # ------------------------------------------------------------ summarize
@@ -667,15 +797,18 @@ class Evaluator:
                 return None
             return tuple(V.hashable(row[i]) for i in left_keys)
 
+        # every join kind makes plain tuples: rows past a join have no ingestion time
         if kind == "leftsemi":
-            return Table(table.columns, [r for r in left_rows if left_key(r) in buckets])
+            return Table(table.columns, [tuple(r) for r in left_rows if left_key(r) in buckets])
         if kind == "leftanti":
-            return Table(table.columns, [r for r in left_rows if left_key(r) not in buckets])
+            return Table(table.columns, [tuple(r) for r in left_rows if left_key(r) not in buckets])
         left_keyset = {k for k in (left_key(r) for r in left_rows) if k is not None}
         if kind == "rightsemi":
-            return Table(right.columns, [r for r in right.rows if tuple(V.hashable(r[i]) for i in right_keys) in left_keyset])
+            return Table(right.columns, [tuple(r) for r in right.rows
+                                         if tuple(V.hashable(r[i]) for i in right_keys) in left_keyset])
         if kind == "rightanti":
-            return Table(right.columns, [r for r in right.rows if tuple(V.hashable(r[i]) for i in right_keys) not in left_keyset])
+            return Table(right.columns, [tuple(r) for r in right.rows
+                                         if tuple(V.hashable(r[i]) for i in right_keys) not in left_keyset])
         columns = list(table.columns)
         taken = {name for name, _ in columns}
         for name, kind_name in right.columns:
@@ -745,14 +878,14 @@ class Evaluator:
                 legs.append(("", Table([OPEN_COLUMN])))  # every table of the workspace: schema unknown here
                 continue
             if isinstance(leg, ast.Star):
-                legs.extend((n, self.tables[n]) for n in sorted(self.tables))
+                legs.extend((n, self.table_named(n)) for n in sorted(self.tables))
                 continue
             if isinstance(leg, ast.Name) and "*" in leg.name:
                 bound = {n for n in _scope_names(scope) if fnmatch.fnmatchcase(n, leg.name)}
                 for name in sorted(bound):
                     legs.append((name, self.table_from_expr(ast.Name(name, line=leg.line, column=leg.column), scope)))
                 names = sorted(n for n in self.tables if fnmatch.fnmatchcase(n, leg.name) and n not in bound)
-                legs.extend((n, self.tables[n]) for n in names)
+                legs.extend((n, self.table_named(n)) for n in names)
                 continue
             try:
                 legs.append((leg.name if isinstance(leg, ast.Name) else "", self.table_from_expr(leg, scope)))
@@ -775,7 +908,9 @@ class Evaluator:
             index = {c: i for i, c in enumerate(t.columns)}
             for row in t.rows:
                 values = tuple(row[index[c]] if c in index else V.default_value(c[1]) for c in columns)
-                rows.append(((name,) + values) if source_column else values)
+                values = ((name,) + values) if source_column else values
+                # rows of a union still come from their tables: each keeps its ingestion time
+                rows.append(carry_ingestion(row, values) if row.__class__ is IngestedRow else values)
         if source_column:
             columns = [(str(source_column), "string")] + columns
         names = [n for n, _ in columns]
@@ -829,7 +964,7 @@ class Evaluator:
                     new[target] = _cast(value, to_type) if to_type else value
                 if index_column:
                     new.append(position)
-                rows.append(tuple(new))
+                rows.append(carry_ingestion(row, tuple(new)) if row.__class__ is IngestedRow else tuple(new))
                 if len(rows) > self.max_rows:
                     raise KqlRuntimeError(f"mv-expand produces more than {self.max_rows} rows", node.line, node.column)
         return Table(columns, rows, table.ordered)
@@ -931,7 +1066,7 @@ class Evaluator:
                 values = [V.default_value(kind_name) for _, kind_name in new_columns]
             for position, value in zip(positions, values):
                 new[position] = value
-            rows.append(tuple(new))
+            rows.append(carry_ingestion(row, tuple(new)) if row.__class__ is IngestedRow else tuple(new))
         return Table(columns, rows, table.ordered)
 
     def op_MakeSeries(self, node: ast.MakeSeries, table: Table, scope: Scope) -> Table:
@@ -1058,11 +1193,11 @@ class Evaluator:
             return Table([("$table", "string"), OPEN_COLUMN])
         pieces = []
         for name in names:
-            legs = self.tables[name]
+            legs = self.table_named(name)
             matcher = SearchPredicate(self, scope, node).compile(legs, skip_unknown=True)
             if matcher is not None:
                 pieces.append(("", Table([("$table", "string")] + legs.columns,
-                                         [(name,) + row for row in legs.rows if matcher(row)])))
+                                         [carry_ingestion(row, (name,) + row) for row in legs.rows if matcher(row)])))
         merged: dict[tuple[str, str], None] = {("$table", "string"): None}
         for _, piece in pieces:
             merged.update(dict.fromkeys(piece.columns))
@@ -1070,7 +1205,8 @@ class Evaluator:
         rows = []
         for _, piece in pieces:
             index = {c: i for i, c in enumerate(piece.columns)}
-            rows.extend(tuple(row[index[c]] if c in index else V.default_value(c[1]) for c in columns) for row in piece.rows)
+            rows.extend(carry_ingestion(row, tuple(row[index[c]] if c in index else V.default_value(c[1]) for c in columns))
+                        for row in piece.rows)
         return Table(columns, rows)
 
     def src_FindSource(self, source: ast.FindSource, scope: Scope) -> Table:
@@ -1086,7 +1222,7 @@ class Evaluator:
         columns: list[tuple[str, str]] = [(source_column, "string")]
         rows = []
         for name in names:
-            legs = self.tables[name]
+            legs = self.table_named(name)
             try:
                 predicate = ExpressionCompiler(self, legs.columns, scope).compile(node.predicate).fn
             except KqlSemanticError:
@@ -1104,9 +1240,10 @@ class Evaluator:
         for name, legs, row in rows:
             index = legs.index()
             if projected:
-                out.append((name,) + tuple(row[index[c]] if c in index else V.default_value(t) for c, t in columns[1:]))
+                found = (name,) + tuple(row[index[c]] if c in index else V.default_value(t) for c, t in columns[1:])
             else:
-                out.append((name, {c: v for (c, _), v in zip(legs.columns, row) if v is not None and v != ""}))
+                found = (name, {c: v for (c, _), v in zip(legs.columns, row) if v is not None and v != ""})
+            out.append(carry_ingestion(row, found))
         return Table(columns, out)
 
     def op_Invoke(self, node: ast.Invoke, table: Table, scope: Scope) -> Table:
@@ -1390,8 +1527,8 @@ def _suggest(name: str, candidates: list[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-def _as_table(name: str, value: Any) -> Table:
-    if isinstance(value, Table):
+def _as_table(name: str, value: Any) -> Table | RowSource:
+    if isinstance(value, (Table, RowSource)):
         return value
     try:
         return Table.from_dicts(value)
@@ -1400,12 +1537,20 @@ def _as_table(name: str, value: Any) -> Table:
 
 
 def evaluate(query: str | ast.QueryBody, tables: Mapping[str, Any], now: datetime | None = None,
-             max_rows: int = DEFAULT_MAX_ROWS, as_table: bool = False, check: bool = False) -> Any:
-    """Run ``query`` over ``tables`` (name -> Table or list of dict rows).
+             max_rows: int = DEFAULT_MAX_ROWS, as_table: bool = False, check: bool = False,
+             geo_ip: GeoDatabase | list[Mapping[str, Any]] | None = None, chunk_rows: int | None = None) -> Any:
+    """Run ``query`` over ``tables`` (name -> Table, RowSource or list of dict rows).
 
     ``now`` fixes the clock for ``now()`` and ``ago()`` (tests pass a fixed one;
-    an aware datetime is converted to naive UTC). Returns the result rows as
-    dicts in result order, or the ``Table`` itself with ``as_table=True``.
+    an aware datetime is converted to naive UTC). A dict row may carry the
+    reserved key ``$IngestionTime`` (a datetime), which ``ingestion_time()``
+    returns for it. ``geo_ip`` is the database ``geo_info_from_ip_address()``
+    consults: entries ``{network, country, state, city, latitude, longitude}``
+    (see ``framework.kql.geoip``); without it every lookup gives null. Returns
+    the result rows as dicts in result order, or the ``Table`` itself with
+    ``as_table=True``. A RowSource table is read chunk by chunk where the plan
+    allows (see ``framework.kql.streaming``); ``chunk_rows`` makes every
+    pipeline run that way, over chunks of that many rows.
     """
     body = parse(query) if isinstance(query, str) else query
     if now is None:
@@ -1414,7 +1559,11 @@ def evaluate(query: str | ast.QueryBody, tables: Mapping[str, Any], now: datetim
         now = now.astimezone(timezone.utc).replace(tzinfo=None)
     prepared = tables if check else {name: _as_table(name, value) for name, value in tables.items()}
     try:
-        result = Evaluator(prepared, now, max_rows, check).run(body)
+        database = GeoDatabase.of(geo_ip)
+    except GeoEntryError as exc:
+        raise KqlRuntimeError(f"geo_ip entry {exc.index + 1}: {exc}") from None
+    try:
+        result = Evaluator(prepared, now, max_rows, check, database, chunk_rows).run(body)
     except RecursionError:
         raise KqlRuntimeError("the query is nested too deeply to evaluate") from None
     except MemoryError:

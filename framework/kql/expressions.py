@@ -22,6 +22,7 @@ from framework.kql import values as V
 from framework.kql.aggregates import AGGREGATES, MULTI_COLUMN, TAKE_ANY
 from framework.kql.errors import KqlSemanticError, KqlUnsupportedError
 from framework.kql.functions import FUNCTIONS, PARAMETER_TYPES, family
+from framework.kql.table import ingestion_time_of
 
 if TYPE_CHECKING:
     from framework.kql.evaluator import Scope
@@ -853,10 +854,24 @@ class ExpressionCompiler:
         return Compiled(run, "long")
 
     def f_geo_info_from_ip_address(self, expr: ast.Call) -> Compiled:
+        """Looks the address up in the geo database the test supplies (``geo_ip``, see ``geoip``):
+        a bag of country/state/city/latitude/longitude, or null when nothing is known."""
+        if len(expr.args) != 1:
+            raise semantic(expr, f"function 'geo_info_from_ip_address()' takes 1 argument(s), got {len(expr.args)}")
+        address = self.compile(expr.args[0])
         if self.evaluator.check:
-            self.compile(expr.args[0])
             return Compiled(lambda row: None, "dynamic")
-        raise unsupported(expr, "function 'geo_info_from_ip_address()' needs a geo-IP database; not available in tests")
+        lookup, af = self.evaluator.geo_ip.lookup, address.fn
+        if address.const:
+            return constant(lookup(af(())), "dynamic")
+        return Compiled(lambda row: lookup(af(row)), "dynamic")
+
+    def f_ingestion_time(self, expr: ast.Call) -> Compiled:
+        """The row's hidden ingestion time (a fixture row's ``$IngestionTime``), null when it has none
+        or the rows no longer come straight from a table (https://learn.microsoft.com/kusto/query/ingestion-time-function)."""
+        if expr.args:
+            raise semantic(expr, f"function 'ingestion_time()' takes 0 argument(s), got {len(expr.args)}")
+        return Compiled(ingestion_time_of, "datetime")
 
 
 @lru_cache(maxsize=1)

@@ -362,6 +362,34 @@ def _codepoints(value: Any) -> list[int]:
     return [ord(ch) for ch in _str(value)]
 
 
+def _codepoint(value: Any) -> str | None:
+    """One Unicode scalar value as a character; None for anything else (a surrogate half has no
+    UTF-8 form of its own, so it is not a code point a string can be made of)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    if not (0 <= value <= 0x10FFFF) or 0xD800 <= value <= 0xDFFF:
+        return None
+    return chr(value)
+
+
+@scalar("unicode_codepoints_to_string", "make_string", returns="string", args=(1, 64))
+def _codepoints_to_string(*values: Any) -> str:
+    """unicode_codepoints_to_string (deprecated alias make_string,
+    https://learn.microsoft.com/kusto/query/unicode-codepoints-to-string-function): ints, longs
+    and dynamic arrays of them, mixed freely, in order. When any argument, or any array element,
+    is not a valid code point (null, negative, past U+10FFFF, a surrogate, a non-integer) the page
+    says null; a string cannot be null in Kusto (scalar-data-types/null-values), so that is "".
+    """
+    chars: list[str] = []
+    for value in values:
+        for item in value if isinstance(value, list) else (value,):
+            char = _codepoint(item)
+            if char is None:
+                return ""
+            chars.append(char)
+    return "".join(chars)
+
+
 @scalar("url_decode", returns="string", args=(1, 1))
 def _url_decode(value: Any) -> str:
     from urllib.parse import unquote
@@ -547,7 +575,7 @@ def _zip(*arrays: Any) -> Any:
     return [[a[i] if i < len(a) else None for a in arrays] for i in range(length)]
 
 
-@scalar("range", returns=_first_type, args=(2, 3))
+@scalar("range", returns="dynamic", args=(2, 3))
 def _range(start: Any, stop: Any, step: Any = 1) -> Any:
     """An array from start to stop by step (numbers, datetimes or timespans); at most 1,048,576 items."""
     if start is None or stop is None or step is None or not step:

@@ -266,7 +266,7 @@ class Parser:
             if word == "print":
                 self.advance()
                 return self.at(ast.Print(self.assignments()), token)
-            if word == "range":
+            if word == "range" and not self.peek().is_op("("):  # range(start, stop, step) is the scalar function
                 return self.range_source()
             if word == "union":
                 self.advance()

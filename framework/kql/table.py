@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timezone
 from typing import Any, Iterable, Mapping
 
 from framework.kql import values as V
@@ -11,6 +12,54 @@ from framework.kql import values as V
 # In check mode (static validation) the output of an operator the evaluator does not
 # implement has unknown columns: this marker column makes any name resolve, as dynamic.
 OPEN_COLUMN = ("$open", "dynamic")
+
+# The reserved key of a fixture row (or an evaluate() dict row) that sets the row's ingestion time.
+INGESTION_TIME_KEY = "$IngestionTime"
+
+
+class IngestedRow(tuple):
+    """A table row that carries its hidden ingestion time, read by ``ingestion_time()``.
+
+    Kusto keeps a record's ingestion time in a hidden ``$IngestionTime`` column
+    (https://learn.microsoft.com/kusto/management/ingestion-time-policy); here it
+    rides on the row object instead of in ``columns``, so the result columns,
+    ``getschema`` and ``pack_all()`` never see it. Operators that pass rows
+    through (where, take, sort, top, serialize, as, project-rename, the search
+    operator) keep it
+    for free; those that rebuild each row from one input row (extend, project,
+    project-away/keep/reorder, mv-expand, parse, union, search and find over
+    tables) copy it with ``keep_ingestion``/``carry_ingestion``; everything else
+    (summarize, every join kind, lookup, distinct, make-series, plugins,
+    datatable, print) makes plain tuples, so ``ingestion_time()`` is null there,
+    as in Kusto once rows no longer come straight from a table. A plain tuple
+    compares and hashes like this row.
+    """
+
+    ingestion_time: Any
+
+    @classmethod
+    def of(cls, values: Iterable[Any], ingestion_time: Any) -> "IngestedRow":
+        row = cls(values)
+        row.ingestion_time = ingestion_time
+        return row
+
+
+def ingestion_time_of(row: tuple) -> Any:
+    """The hidden ingestion time of ``row``, or None (no table row, or no time was given)."""
+    return row.ingestion_time if row.__class__ is IngestedRow else None
+
+
+def keep_ingestion(source: list[tuple], derived: list[tuple]) -> list[tuple]:
+    """``derived[i]`` was made from ``source[i]``: give it the same hidden ingestion time."""
+    if IngestedRow not in set(map(type, source)):  # the common case, checked in C
+        return derived
+    return [IngestedRow.of(new, old.ingestion_time) if old.__class__ is IngestedRow else new
+            for old, new in zip(source, derived)]
+
+
+def carry_ingestion(old: tuple, new: tuple) -> tuple:
+    """``new`` made from the single row ``old``, with ``old``'s hidden ingestion time if it has one."""
+    return IngestedRow.of(new, old.ingestion_time) if old.__class__ is IngestedRow else new
 
 
 @dataclass
@@ -46,13 +95,16 @@ class Table:
 
         Values are converted to the column type so that, for instance, an ISO
         string in a datetime column becomes a datetime; a value that cannot be
-        converted is an error rather than a silent null.
+        converted is an error rather than a silent null. The reserved key
+        ``$IngestionTime`` is no column: it sets the row's hidden ingestion time.
         """
         rows = list(rows)
         if columns is None:
             inferred: dict[str, str] = {}
             for row in rows:
                 for name, value in row.items():
+                    if name == INGESTION_TIME_KEY:
+                        continue
                     kind = _infer_type(value)
                     if name not in inferred or inferred[name] == "dynamic" and value is None:
                         inferred[name] = kind
@@ -62,7 +114,7 @@ class Table:
         known = {name for name, _ in columns}
         out: list[tuple] = []
         for number, row in enumerate(rows, 1):
-            unknown = [name for name in row if name not in known]
+            unknown = [name for name in row if name not in known and name != INGESTION_TIME_KEY]
             if unknown:
                 raise ValueError(f"row {number}: unknown column(s) {', '.join(unknown)}")
             values = []
@@ -75,7 +127,16 @@ class Table:
                 if converted is None and raw is not None and raw != "":
                     raise ValueError(f"row {number}: column {name}: {raw!r} is not a valid {kind}")
                 values.append(converted)
-            out.append(tuple(values))
+            stamp = row.get(INGESTION_TIME_KEY)
+            if stamp is not None:
+                when = V.to_datetime(stamp)
+                if when is None:
+                    raise ValueError(f"row {number}: {INGESTION_TIME_KEY}: {stamp!r} is not a valid datetime")
+                if when.tzinfo is not None:
+                    when = when.astimezone(timezone.utc).replace(tzinfo=None)
+                out.append(IngestedRow.of(values, when))
+            else:
+                out.append(tuple(values))
         return cls(list(columns), out)
 
 

@@ -17,7 +17,8 @@ from typing import Any
 from framework import catalog
 from framework.errors import DacError, Location, RuleFileError
 from framework.kql import values as V
-from framework.kql.table import Table
+from framework.kql.geoip import GeoDatabase, GeoEntryError
+from framework.kql.table import INGESTION_TIME_KEY, IngestedRow, Table
 from framework.rules.model import Rule, test_file_for
 from framework.rules.yamlfile import YamlDocument, load_yaml
 from framework.validate.schema import TESTS_SCHEMA, SchemaCheck
@@ -34,6 +35,7 @@ class TestCase:
     expect: list[dict[str, Any]]
     expect_key: tuple
     description: str = ""
+    geo_ip: GeoDatabase | None = None  # what geo_info_from_ip_address() knows in this case
 
 
 @dataclass
@@ -90,7 +92,12 @@ def build_table(doc: YamlDocument, key: tuple, columns: tuple[tuple[str, str], .
     for number, row in enumerate(rows):
         row_key = key + (number,)
         values = {}
+        ingested = None
         for column, raw in row.items():
+            if column == INGESTION_TIME_KEY:
+                # no column: the row's hidden ingestion time, read by ingestion_time()
+                ingested = convert_value(raw, "datetime", now, doc.location(row_key + (column,)))
+                continue
             if column not in types:
                 from difflib import get_close_matches
 
@@ -98,8 +105,20 @@ def build_table(doc: YamlDocument, key: tuple, columns: tuple[tuple[str, str], .
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
                 raise DacError(f"unknown column '{column}'{hint}", doc.key_location(row_key + (column,)))
             values[column] = convert_value(raw, types[column], now, doc.location(row_key + (column,)))
-        out.append(tuple(values[c] if c in values else V.default_value(t) for c, t in columns))
+        cells = tuple(values[c] if c in values else V.default_value(t) for c, t in columns)
+        out.append(IngestedRow.of(cells, ingested) if ingested is not None else cells)
     return Table(list(columns), out)
+
+
+def geo_entries(doc: YamlDocument, key: tuple, entries: list[Any] | None) -> list[Any]:
+    """A ``geo_ip:`` list, checked entry by entry; a bad one is an error at its line and column."""
+    entries = list(entries or [])
+    try:
+        GeoDatabase(entries)
+    except GeoEntryError as exc:
+        where = key + (exc.index,) + ((exc.field,) if exc.field else ())
+        raise DacError(str(exc), doc.location(where)) from None
+    return entries
 
 
 def load_test_suite(rule: Rule, path: str | Path | None = None) -> TestSuite | None:
@@ -119,6 +138,7 @@ def load_test_suite(rule: Rule, path: str | Path | None = None) -> TestSuite | N
     except ValueError as exc:
         raise DacError(f"invalid clock: {exc}", doc.location(("now",))) from None
     suite = TestSuite(rule, str(path), platform, doc)
+    suite_geo = geo_entries(doc, ("geo_ip",), doc.data.get("geo_ip"))
     names: set[str] = set()
     for index, raw in enumerate(doc.data["cases"]):
         key = ("cases", index)
@@ -137,6 +157,8 @@ def load_test_suite(rule: Rule, path: str | Path | None = None) -> TestSuite | N
                 continue
             columns = _table_schema(doc, platform, table, doc.location(key + ("tables", table)))
             tables[table] = build_table(doc, key + ("tables", table), columns, rows, now)
+        # the case's entries come after the file's: one for the same network replaces the file's
+        geo = suite_geo + geo_entries(doc, key + ("geo_ip",), raw.get("geo_ip"))
         suite.cases.append(
             TestCase(
                 name=raw["name"],
@@ -147,6 +169,7 @@ def load_test_suite(rule: Rule, path: str | Path | None = None) -> TestSuite | N
                 expect=raw["expect"],
                 expect_key=key + ("expect",),
                 description=raw.get("description", ""),
+                geo_ip=GeoDatabase(geo) if geo else None,
             )
         )
     return suite

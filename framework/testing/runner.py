@@ -64,7 +64,7 @@ def query_error(rule: Rule, error: KqlError) -> DacError:
 def run_case(rule: Rule, suite: TestSuite, case: TestCase, tree) -> CaseResult:
     label = rule.name or Path(rule.path).stem
     try:
-        result = evaluate(tree, case.tables, now=case.now, as_table=True)
+        result = evaluate(tree, case.tables, now=case.now, as_table=True, geo_ip=case.geo_ip)
     except KqlError as exc:
         error = query_error(rule, exc)
         return CaseResult(label, case.name, "ERROR", case.location, [f"{error.location}: {error.message}"])
