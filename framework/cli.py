@@ -15,7 +15,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from framework.errors import DacError, DacWarning
+from framework.errors import DacError, DacWarning, Location
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -191,6 +191,82 @@ def _read_query(source: str, check: bool):
         raise DacError(f"cannot read file: {exc.strerror}") from None
 
 
+def _cmd_run(args: argparse.Namespace) -> int:
+    import time
+
+    from framework import backtest, catalog
+    from framework.kql import KqlError, evaluate, parse
+    from framework.kql.binder import bind
+    from framework.kql import values as V
+    from framework.testing.clock import parse_clock
+
+    source = args.query
+    is_text = source != "-" and not Path(source).is_file() and not source.endswith((".yaml", ".yml", ".kql", ".csl"))
+    text, rule = (source, None) if is_text else _read_query(source, False)
+
+    def located(error: KqlError) -> DacError:
+        if rule is not None:
+            from framework.testing.runner import query_error
+
+            return query_error(rule, error)
+        return DacError(error.message, Location("<query>" if is_text else source, error.line, error.column))
+
+    try:
+        tree = parse(text)
+    except KqlError as exc:
+        raise located(exc) from None
+    names = [backtest.data_file(argument).table for argument in args.data]
+    platform = _run_platform(args.platform, rule, names)
+    binding = bind(tree, platform)
+    if binding.errors:
+        raise located(binding.errors[0])
+    now = parse_clock(args.now) if args.now else None
+    with _Progress("reading") as progress:
+        def report(table: str, rows: int, fraction: float | None) -> None:
+            share = f" ({fraction:.0%} of its files)" if fraction is not None else ""
+            progress.show(f"{table}: {rows:,} rows read{share}")
+
+        tables = backtest.file_tables(args.data, platform, args.chunk_rows, report)
+        started = time.perf_counter()
+        try:
+            result = evaluate(tree, tables, now=now, as_table=True, max_rows=args.max_rows)
+        except KqlError as exc:
+            raise located(exc) from None
+        seconds = time.perf_counter() - started
+    read = {name: table.rows_read for name, table in tables.items()}
+    names_out = result.names
+    if args.format == "json":
+        _emit_json({"command": "run", "ok": True, "platform": catalog.PLATFORMS[platform], "seconds": round(seconds, 3),
+                    "rows_read": read, "columns": [{"name": n, "type": t} for n, t in result.columns],
+                    "rows": json.loads(V.to_json_text([dict(zip(names_out, row)) for row in result.rows]))})
+        return EXIT_OK
+    try:
+        for row in result.rows:
+            sys.stdout.write(V.to_json_text(dict(zip(names_out, row))) + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:  # `dac run ... | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    read_text = ", ".join(f"{name} {count:,}" for name, count in read.items())
+    print(f"{len(result.rows):,} row(s) from {read_text} row(s) read in {seconds:.2f}s", file=sys.stderr)
+    return EXIT_OK
+
+
+def _run_platform(named: str | None, rule, tables: list[str]) -> str:
+    """--platform, else the rule's first platform, else the one platform whose catalog has every table."""
+    from framework import catalog
+
+    if named:
+        return catalog.normalise_platform(named)
+    if rule is not None:
+        return catalog.normalise_platform(rule.platforms[0])
+    fitting = [p for p in catalog.PLATFORMS if all(catalog.table_columns(p, t) is not None for t in tables)]
+    if not fitting:
+        raise DacError(f"no platform catalog has every data table ({', '.join(sorted(set(tables)))}); "
+                       "check the file names or pass TABLE=PATH")
+    return fitting[0]
+
+
 def _cmd_fmt(args: argparse.Namespace) -> int:
     from framework.kql import KqlSyntaxError
     from framework.kql.formatter import format_text
@@ -310,6 +386,20 @@ def make_parser() -> argparse.ArgumentParser:
     import_cmd.add_argument("--out", required=True, help="directory to write <slug of rule name>.yaml files into")
     import_cmd.add_argument("--force", action="store_true", help="replace rule files that already exist")
     import_cmd.set_defaults(func=_cmd_import)
+
+    run = sub.add_parser("run", help="back-test a query or rule over files of log rows (JSON lines, CSV, Parquet)")
+    _format_option(run)
+    run.add_argument("query", metavar="QUERY", help="a rule .yaml, a .kql file, - for standard input, or query text")
+    run.add_argument("--data", nargs="+", required=True, metavar="[TABLE=]PATH",
+                     help="data files (.jsonl, .json, .csv, each optionally .gz, or .parquet); the table is the "
+                          "file name up to its first dot unless given as TABLE=PATH")
+    run.add_argument("--platform", help="Defender or Sentinel: whose catalog types the data (default: the rule's "
+                                        "platform, else the one whose catalog has every data table)")
+    run.add_argument("--now", help="the clock for now() and ago(), ISO 8601 (default: the current time); set it "
+                                   "to the end of the exported window")
+    run.add_argument("--max-rows", type=int, default=10_000_000, help="limit on any intermediate result")
+    run.add_argument("--chunk-rows", type=int, default=50_000, help=argparse.SUPPRESS)
+    run.set_defaults(func=_cmd_run)
 
     report = sub.add_parser("report", help="write an ATT&CK Navigator layer and a static HTML report of the rules")
     _format_option(report)

@@ -11,7 +11,7 @@ import fnmatch
 import operator as op
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from framework.kql import ast
 from framework.kql import values as V
@@ -188,10 +188,15 @@ class Evaluator:
         operators = pipeline.operators
         if not self.check:
             head = row_local_head(operators, lambda name: scope.lookup(name) is not None)
-            take = head < len(operators) and isinstance(operators[head], ast.Take)
-            chunks = self.source_chunks(pipeline.source, scope) if head or take else None
+            follower = operators[head] if head < len(operators) else None
+            streams_into = isinstance(follower, (ast.Take, ast.Summarize, ast.Count))
+            chunks = self.source_chunks(pipeline.source, scope) if head or streams_into else None
+            if chunks is not None and isinstance(follower, (ast.Summarize, ast.Count)):
+                table = self.fold_chunks(chunks, operators[:head], follower, scope)
+                return self.apply_operators(table, operators[head + 1:], scope)
             if chunks is not None:
-                table = self.run_chunked(chunks, operators[:head], operators[head] if take else None, scope)
+                take = follower if isinstance(follower, ast.Take) else None
+                table = self.run_chunked(chunks, operators[:head], take, scope)
                 return self.apply_operators(table, operators[head:], scope)
         return self.apply_operators(self.eval_source(pipeline.source, scope), operators, scope)
 
@@ -210,6 +215,26 @@ class Evaluator:
         if self.chunk_rows is None:
             return None
         return slices(self.eval_source(source, scope), self.chunk_rows)
+
+    def fold_chunks(self, chunks: Iterator[Table], head: list[ast.Operator], fold: ast.Summarize | ast.Count,
+                    scope: Scope) -> Table:
+        """Feed the head's output of each chunk straight into summarize or count: only groups are held."""
+        parts = (self.apply_operators(chunk, head, scope) for chunk in chunks)
+        first = next(parts)
+
+        def rows() -> Iterator[tuple]:
+            yield from first.rows
+            for part in parts:
+                if part.columns != first.columns:
+                    raise AssertionError("chunks of one pipeline produced different columns")
+                yield from part.rows
+
+        if isinstance(fold, ast.Count):
+            return Table([("Count", "long")], [(sum(1 for _ in rows()),)])
+        table = self.op_Summarize(fold, Table(first.columns, [], first.ordered), scope, rows())
+        if len(table.rows) > self.max_rows:
+            raise KqlRuntimeError(f"result exceeds the limit of {self.max_rows} rows", fold.line, fold.column)
+        return table
 
     def run_chunked(self, chunks: Iterator[Table], head: list[ast.Operator], take: ast.Take | None,
                     scope: Scope) -> Table:
@@ -593,7 +618,9 @@ class Evaluator:
 
     # ------------------------------------------------------------ summarize
 
-    def op_Summarize(self, node: ast.Summarize, table: Table, scope: Scope) -> Table:
+    def op_Summarize(self, node: ast.Summarize, table: Table, scope: Scope,
+                     rows: Iterable[tuple] | None = None) -> Table:
+        """summarize over ``table``, or over ``rows`` of ``table``'s shape as they stream in (one pass)."""
         compiler = self.compiler(table, scope)
         counter = _ColumnCounter([])
         key_columns: list[tuple[str, str]] = []
@@ -611,7 +638,7 @@ class Evaluator:
         # Scalar keys hash as they are (within one column the type is fixed); dynamic keys
         # (arrays, bags) need a content-based hashable form.
         plain_keys = all(kind != "dynamic" for _, kind in key_columns)
-        for row in table.rows:
+        for row in table.rows if rows is None else rows:
             key_values = tuple([f(row) for f in key_fns])
             key = key_values if plain_keys else tuple([V.hashable(v) for v in key_values])
             entry = groups.get(key)

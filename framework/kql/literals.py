@@ -47,8 +47,16 @@ _UNIT_SECONDS = {
 }
 
 
+# The form logs and exports write (2025-01-01T17:46:31.8140000Z): read without the general path.
+_CANONICAL = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.(\d{1,7}))?Z?")
+
+
 def parse_datetime(text: str) -> datetime | None:
     """Kusto datetime text: ISO 8601 (date, optional time, optional zone) or RFC 822."""
+    if _CANONICAL.fullmatch(text):
+        fraction = text[20:].rstrip("Z")
+        return datetime(int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), int(text[14:16]),
+                        int(text[17:19]), int(fraction.ljust(7, "0")[:6]) if fraction else 0)
     text = "".join(" " if ch.isspace() else ch for ch in text).strip()
     if text.lower() == "null":
         return None

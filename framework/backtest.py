@@ -1,0 +1,314 @@
+"""``dac run``: back-test a query or a rule over files of real log rows.
+
+A detection engineer exports a day of ``UrlClickEvents`` (JSON lines, CSV or
+Parquet, possibly gzipped) and asks what the rule would have returned. Each
+file feeds the table it is named for; its values are typed by the platform's
+catalog exactly as fixture rows are, so ``has``, ``==`` and ``ago()`` behave as
+in the rule's unit tests.
+
+Files are read in chunks (``FileTable`` is a ``RowSource``): the evaluator runs
+the row-local head of the query (where, extend, project, parse, mv-expand) on
+each chunk and keeps only what survives it, so memory follows the rows the
+filters keep, not the size of the files. A value that does not fit its column
+is an error naming file, line and column; nothing is skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, Any
+
+from framework import catalog
+from framework.errors import DacError, Location
+from framework.kql import values as V
+from framework.kql.streaming import concatenate
+from framework.kql.table import Table
+
+DEFAULT_CHUNK_ROWS = 50_000
+_decode = json.JSONDecoder().decode
+FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
+
+Progress = Callable[[str, int, float | None], None]  # table, rows read so far, fraction of bytes read
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """One ``--data`` argument: the table a file feeds and the file."""
+
+    table: str
+    path: Path
+
+    @property
+    def format(self) -> str:
+        name = self.path.name.lower()
+        stem = name[:-3] if name.endswith(".gz") else name
+        for suffix, kind in FORMATS.items():
+            if stem.endswith(suffix):
+                if kind == "parquet" and name.endswith(".gz"):
+                    break
+                return kind
+        raise DacError(f"unknown data file type (expected {', '.join(sorted(FORMATS))}, optionally .gz, "
+                       "except Parquet)", Location(str(self.path)))
+
+
+def data_file(argument: str) -> DataFile:
+    """``Table=path`` or ``path`` (the table is the file name up to its first dot)."""
+    table, sep, path = argument.partition("=")
+    if not sep or os.sep in table or not table.isidentifier():
+        table, path = Path(argument).name.split(".", 1)[0], argument
+    if not Path(path).is_file():
+        raise DacError("data file not found", Location(path))
+    return DataFile(table, Path(path))
+
+
+def _column_converter(kind: str) -> Callable[[Any], Any]:
+    """Non-null value from a file -> KQL value of ``kind`` (not string); ValueError when it does not fit.
+
+    JSON and Parquet carry typed values; CSV carries text, where an empty field is
+    null for every type but string, and a dynamic field holds JSON text.
+    """
+    convert = V.CONVERTERS[kind]
+    if kind == "dynamic":
+        return lambda raw: V.to_dynamic(raw) if isinstance(raw, str) else raw
+    exact = {"bool": bool, "long": int, "int": int, "real": float, "datetime": datetime}.get(kind)
+
+    def run(raw: Any) -> Any:
+        if raw == "":
+            return None
+        if raw.__class__ is exact:
+            if exact is datetime and raw.tzinfo is not None:
+                return raw.astimezone(timezone.utc).replace(tzinfo=None)
+            return raw
+        if isinstance(raw, bool) and kind != "bool":
+            raise ValueError
+        value = convert(raw)
+        if value is None:
+            raise ValueError
+        return value
+
+    return run
+
+
+class FileTable:
+    """The rows of one table, read from its files chunk by chunk (a ``RowSource``)."""
+
+    def __init__(self, table: str, files: list[DataFile], columns: tuple[tuple[str, str], ...],
+                 chunk_rows: int = DEFAULT_CHUNK_ROWS, progress: Progress | None = None) -> None:
+        self.table = table
+        self.files = files
+        self.columns = list(columns)
+        self.chunk_rows = chunk_rows
+        self.progress = progress
+        self.rows_read = 0
+        self._index = {name: i for i, (name, _) in enumerate(columns)}
+        self._names = [name for name, _ in columns]
+        self._string_positions = [i for i, (_, kind) in enumerate(columns) if kind == "string"]
+        self._typed = [(i, _column_converter(kind)) for i, (_, kind) in enumerate(columns) if kind != "string"]
+
+    def chunks(self) -> Iterator[Table]:
+        self.rows_read = 0
+        yielded = False
+        for file in self.files:
+            reader = {"jsonl": self._jsonl, "json": self._json, "csv": self._csv, "parquet": self._parquet}[file.format]
+            for rows in reader(file):
+                self.rows_read += len(rows)
+                yielded = True
+                yield Table(self.columns, rows)
+        if not yielded:
+            yield Table(self.columns, [])
+
+    def materialize(self) -> Table:
+        return concatenate(list(self.chunks()), self.columns)
+
+    # ------------------------------------------------------------ rows
+
+    def _row(self, record: dict[str, Any], where: Callable[[str | None], Location]) -> tuple:
+        """A typed row from a record {column: value}; unknown columns and misfit values are errors.
+
+        Most values in a log export are strings already in place, so string
+        columns are only touched when a value is not a string; the other
+        columns go through their converter.
+        """
+        if not isinstance(record, dict):
+            raise DacError(f"expected an object of column values, found {type(record).__name__}", where(None))
+        if not record.keys() <= self._index.keys():
+            unknown = sorted(k for k in record if k not in self._index)
+            raise DacError(f"column '{unknown[0]}' is not in {self.table}{_did_you_mean(unknown[0], list(self._index))}",
+                           where(unknown[0]))
+        get = record.get
+        values = [get(name) for name in self._names]
+        for position in self._string_positions:
+            if values[position].__class__ is not str:
+                values[position] = "" if values[position] is None else V.to_string(values[position])
+        for position, convert in self._typed:
+            raw = values[position]
+            if raw is not None:
+                try:
+                    values[position] = convert(raw)
+                except (ValueError, TypeError, ArithmeticError):
+                    name, kind = self.columns[position]
+                    raise DacError(f"column '{name}': {raw!r} is not a valid {kind}", where(name)) from None
+        return tuple(values)
+
+    def _report(self, handle: IO[bytes], size: int, pending: int) -> None:
+        if self.progress is not None:
+            self.progress(self.table, self.rows_read + pending, handle.tell() / size if size else None)
+
+    def _jsonl(self, file: DataFile) -> Iterator[list[tuple]]:
+        with _open_binary(file.path) as (handle, position, size):
+            rows: list[tuple] = []
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    record = _decode(line.decode("utf-8").rstrip("\r\n"))
+                except ValueError as exc:
+                    column = getattr(exc, "colno", 1)
+                    raise DacError(f"invalid JSON: {getattr(exc, 'msg', exc)}", Location(str(file.path), number, column)) \
+                        from None
+                rows.append(self._row(record, lambda name, n=number, l=line: _json_location(file.path, n, l, name)))
+                if len(rows) >= self.chunk_rows:
+                    self._report(position, size, len(rows))
+                    yield rows
+                    rows = []
+            if rows:
+                self._report(position, size, len(rows))
+                yield rows
+
+    def _json(self, file: DataFile) -> Iterator[list[tuple]]:
+        """A JSON array of row objects (read whole: JSON arrays cannot be streamed line by line)."""
+        with _open_binary(file.path) as (handle, _position, _size):
+            try:
+                records = json.load(handle)
+            except ValueError as exc:
+                raise DacError(f"invalid JSON: {getattr(exc, 'msg', exc)}",
+                               Location(str(file.path), getattr(exc, "lineno", 0), getattr(exc, "colno", 0))) from None
+        if not isinstance(records, list):
+            raise DacError("a .json data file holds an array of row objects (use .jsonl for one object a line)",
+                           Location(str(file.path), 1, 1))
+        for start in range(0, len(records), self.chunk_rows):
+            yield [self._row(record, lambda name, n=start + i + 1: Location(f"{file.path} (row {n})"))
+                   for i, record in enumerate(records[start:start + self.chunk_rows])]
+
+    def _csv(self, file: DataFile) -> Iterator[list[tuple]]:
+        with _open_binary(file.path) as (handle, position, size):
+            text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
+            reader = csv.reader(text)
+            header = next(reader, None)
+            if header is None:
+                return
+            for column, name in enumerate(header):
+                if name not in self._index:
+                    offset = sum(len(h) + 1 for h in header[:column]) + 1
+                    raise DacError(f"column '{name}' is not in {self.table}{_did_you_mean(name, list(self._index))}",
+                                   Location(str(file.path), 1, offset))
+            rows: list[tuple] = []
+            for fields in reader:
+                if not fields:
+                    continue
+                if len(fields) != len(header):
+                    raise DacError(f"expected {len(header)} fields, found {len(fields)}",
+                                   Location(str(file.path), reader.line_num, 1))
+                line = reader.line_num
+                rows.append(self._row(dict(zip(header, fields)),
+                                      lambda name, n=line, f=fields: _csv_location(file.path, n, header, f, name)))
+                if len(rows) >= self.chunk_rows:
+                    self._report(position, size, len(rows))
+                    yield rows
+                    rows = []
+            if rows:
+                self._report(position, size, len(rows))
+                yield rows
+
+    def _parquet(self, file: DataFile) -> Iterator[list[tuple]]:
+        try:
+            import pyarrow.parquet as parquet
+        except ImportError:
+            raise DacError("reading Parquet needs pyarrow: pip install 'dac-framework[parquet]'", Location(str(file.path))) \
+                from None
+        try:
+            source = parquet.ParquetFile(file.path)
+        except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for a bad file
+            raise DacError(f"not a readable Parquet file: {exc}", Location(str(file.path))) from None
+        total = source.metadata.num_rows
+        done = 0
+        for batch in source.iter_batches(batch_size=self.chunk_rows):
+            rows = [self._row(record, lambda name, n=done + i + 1: Location(f"{file.path} (row {n})"))
+                    for i, record in enumerate(batch.to_pylist())]
+            done += len(rows)
+            if self.progress is not None:
+                self.progress(self.table, self.rows_read + len(rows), done / total if total else None)
+            yield rows
+
+
+class _open_binary:
+    """Open a data file for binary reading, through gzip when it ends in .gz.
+
+    Yields (stream, raw file, size): progress is the raw file's position over
+    its size, which for gzip is the compressed position.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __enter__(self) -> tuple[IO[bytes], IO[bytes], int]:
+        try:
+            self.raw = open(self.path, "rb")  # noqa: SIM115 - closed in __exit__
+        except OSError as exc:
+            raise DacError(f"cannot read data file: {exc.strerror}", Location(str(self.path))) from None
+        size = os.fstat(self.raw.fileno()).st_size
+        stream: IO[bytes] = gzip.GzipFile(fileobj=self.raw) if self.path.name.lower().endswith(".gz") else self.raw
+        return stream, self.raw, size
+
+    def __exit__(self, kind: Any, error: Any, trace: Any) -> None:
+        self.raw.close()
+        if isinstance(error, (OSError, EOFError, UnicodeDecodeError, csv.Error)) and not isinstance(error, DacError):
+            raise DacError(f"cannot read data file: {error}", Location(str(self.path))) from None
+
+
+def _json_location(path: Path, number: int, line: bytes, name: str | None) -> Location:
+    if name is None:
+        return Location(str(path), number, 1)
+    key = line.find(json.dumps(name).encode())
+    return Location(str(path), number, key + 1 if key >= 0 else 1)
+
+
+def _csv_location(path: Path, number: int, header: list[str], fields: list[str], name: str | None) -> Location:
+    if name is None or name not in header:
+        return Location(str(path), number, 1)
+    position = header.index(name)
+    return Location(str(path), number, sum(len(f) + 1 for f in fields[:position]) + 1)
+
+
+def _did_you_mean(name: str, known: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def file_tables(arguments: list[str], platform: str, chunk_rows: int = DEFAULT_CHUNK_ROWS,
+                progress: Progress | None = None) -> dict[str, FileTable]:
+    """The ``--data`` arguments as tables typed by ``platform``'s catalog, files of one table in order."""
+    by_table: dict[str, list[DataFile]] = {}
+    for argument in arguments:
+        file = data_file(argument)
+        file.format  # noqa: B018 - an unknown file type is an error before anything is read
+        by_table.setdefault(file.table, []).append(file)
+    tables = {}
+    for table, files in by_table.items():
+        columns = catalog.table_columns(platform, table)
+        if columns is None:
+            hint = _did_you_mean(table, catalog.known_tables(platform))
+            raise DacError(f"table '{table}' is not in the {catalog.PLATFORMS[platform]} catalog{hint}; "
+                           "name the file after its table or pass Table=path", Location(str(files[0].path)))
+        tables[table] = FileTable(table, files, columns, chunk_rows, progress)
+    return tables
