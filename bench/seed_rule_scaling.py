@@ -61,6 +61,7 @@ def measure(count: int) -> dict:
     ours = evaluate(QUERY, {"UrlClickEvents": table}, now=datetime(2025, 1, 1), as_table=True, max_rows=10 * count)
     ours_seconds = time.perf_counter() - start
     result = {"rows": count, "ours_s": ours_seconds, "ours_out": len(ours.rows),
+              "ours_keys": sorted(_key(row) for row in ours.rows),
               "ours_peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
     try:
         import duckdb
@@ -73,8 +74,13 @@ def measure(count: int) -> dict:
     _bulk_load(connection, columns, data)
     start = time.perf_counter()
     duck = connection.execute(SQL).fetchall()
-    result.update(duckdb_s=time.perf_counter() - start, duckdb_out=len(duck))
+    result.update(duckdb_s=time.perf_counter() - start, duckdb_out=len(duck), duckdb_keys=sorted(_key(row) for row in duck))
     return result
+
+
+def _key(row: tuple) -> str:
+    """A row as comparable text: both engines' result rows as sets, bools spelled alike."""
+    return json.dumps([str(v).lower() if isinstance(v, bool) else str(v) for v in row])
 
 
 def _bulk_load(connection, columns, data) -> None:
@@ -102,7 +108,7 @@ def main() -> int:
         r = json.loads(done.stdout)
         duck = r.get("duckdb_s")
         ratio = f"{r['ours_s'] / duck:7.1f}" if duck else "    n/a"
-        same = "yes" if r.get("duckdb_out") == r["ours_out"] else f"{r['ours_out']} vs {r.get('duckdb_out')}"
+        same = "yes" if r.get("duckdb_keys") == r["ours_keys"] else f"{r['ours_out']} vs {r.get('duckdb_out')}"
         print(f"{size:>9} {r['ours_s']:8.3f} {duck if duck else float('nan'):9.3f} {ratio} {size / r['ours_s']:12.0f} "
               f"{r['ours_peak_mib']:9.0f} {same:>11}")
     return 0

@@ -71,7 +71,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             from framework.rules.model import discover_rule_files
 
             progress.show(f"validating {len(discover_rule_files(args.paths))} rule file(s) ...")
-        findings = validate_paths(args.paths, base=args.base)
+        findings = validate_paths(args.paths, base=args.base, jobs=args.jobs)
     errors = [f for f in findings if not isinstance(f, DacWarning)]
     if args.format == "json":
         _emit_json({"command": "validate", "ok": not errors, "errors": len(errors),
@@ -97,7 +97,7 @@ def _cmd_test(args: argparse.Namespace) -> int:
     from framework.testing.runner import run_tests
 
     with _Progress("testing") as progress:
-        report = run_tests(args.paths, progress=progress)
+        report = run_tests(args.paths, progress=progress, jobs=args.jobs)
     if args.format == "json":
         counts = report.counts()
         _emit_json({"command": "test", "ok": report.ok, "passed": counts["PASS"], "failed": counts["FAIL"],
@@ -329,6 +329,11 @@ def _format_option(command: argparse.ArgumentParser) -> None:
                          help="json: one JSON document on stdout for machines (exit codes unchanged)")
 
 
+def _jobs_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("-j", "--jobs", type=int, metavar="N",
+                         help="worker processes for large rule sets (default: one per core; 1 runs in-process)")
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dac", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -336,12 +341,14 @@ def make_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="check rule files: schema, ids, KQL syntax")
     validate.add_argument("paths", nargs="*", default=["detections"])
     validate.add_argument("--base", help="git revision to check version discipline against (e.g. origin/main)")
+    _jobs_option(validate)
     validate.set_defaults(func=_cmd_validate)
     _format_option(validate)
 
     test = sub.add_parser("test", help="run every rule's test cases over their fixtures")
     test.add_argument("paths", nargs="*", default=["detections"])
     test.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
+    _jobs_option(test)
     test.set_defaults(func=_cmd_test)
     _format_option(test)
 

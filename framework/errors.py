@@ -39,6 +39,18 @@ class DacError(Exception):
     def __str__(self) -> str:
         return f"{self.location}: {self.message}"
 
+    def __reduce__(self) -> tuple:
+        # Findings cross process boundaries (parallel validate/test); subclasses take other
+        # constructor arguments, so rebuild from the attributes rather than from __init__.
+        return _rebuild, (type(self), self.message, self.__dict__)
+
+
+def _rebuild(kind: type[DacError], message: str, state: dict) -> DacError:
+    error = kind.__new__(kind)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
+
 
 class DacWarning(DacError):
     """A finding worth a look that does not fail validation (metadata drift, style)."""

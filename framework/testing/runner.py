@@ -12,6 +12,7 @@ from pathlib import Path
 
 from framework.errors import DacError, Location
 from framework.kql import KqlError, evaluate
+from framework.parallel import ordered_map
 from framework.rules.model import Rule, discover_rule_files, load_rule
 from framework.testing.cases import TestCase, TestSuite, load_test_suite
 from framework.testing.compare import diff_rows, expected_rows
@@ -136,12 +137,27 @@ def run_rule(path: Path) -> list[CaseResult]:
     return [prepared.run(case) for case in prepared.cases]
 
 
-def run_tests(paths: list[str], progress: Callable[[int, int, Path], None] | None = None) -> TestReport:
-    """Run the cases of every rule under ``paths``; ``progress(done, total, path)`` is told before each rule."""
+def _warm() -> None:
+    """Load the test-file schema and both catalogs once, before workers fork."""
+    from framework import catalog
+    from framework.validate.schema import TESTS_SCHEMA, SchemaCheck
+
+    SchemaCheck(TESTS_SCHEMA)
+    for platform in catalog.PLATFORMS:
+        catalog.known_tables(platform)
+
+
+def run_tests(paths: list[str], progress: Callable[[int, int, Path], None] | None = None,
+              jobs: int | None = None) -> TestReport:
+    """Run the cases of every rule under ``paths``; ``progress(done, total, path)`` is told as each rule finishes.
+
+    Rules run on ``jobs`` processes (default: every core) when there are many of them;
+    results keep the order of the files either way.
+    """
     report = TestReport()
     files = discover_rule_files(paths)
-    for number, path in enumerate(files):
+    for number, results in enumerate(ordered_map(run_rule, files, jobs, warm=_warm)):
         if progress is not None:
-            progress(number, len(files), path)
-        report.results.extend(run_rule(path))
+            progress(number, len(files), files[number])
+        report.results.extend(results)
     return report

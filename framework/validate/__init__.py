@@ -25,17 +25,19 @@ file does not hide the problems of the rest.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
 from framework.errors import DacError, RuleFileError
+from framework.parallel import ordered_map
 from framework.rules.model import Rule, discover_rule_files, load_rule
 from framework.validate.query import QuerySyntaxCheck
 from framework.validate.schedule import ScheduleCheck
 from framework.validate.schema import SchemaCheck
 from framework.validate.semantics import NrtRestrictionsCheck, QueryBindingCheck
 from framework.validate.testfile import TestFileCheck
-from framework.validate.uniqueness import UniqueIdCheck
+from framework.validate.uniqueness import RuleIdentity, UniqueIdCheck
 
 
 class RuleCheck(Protocol):
@@ -79,27 +81,65 @@ def validate_rules(
     return sorted(findings, key=_order)
 
 
-def validate_paths(paths: Sequence[str | Path], base: str | None = None) -> list[DacError]:
+def validate_paths(paths: Sequence[str | Path], base: str | None = None, jobs: int | None = None) -> list[DacError]:
     """Discover, load and check every rule file under ``paths``.
 
     Returns the findings sorted by file, line and column; an empty list means
     every rule is valid. A path that does not exist raises RuleFileError (bad
     input, not a finding), so a mistyped path cannot make validation pass.
+    Files are checked on ``jobs`` processes (default: every core) when there
+    are many; the checks that need every rule at once then run on each rule's
+    identity. Version discipline (``base``) needs the whole rules and runs in
+    one process.
     """
-    findings: list[DacError] = []
-    rules: list[Rule] = []
-    for path in discover_rule_files(list(paths)):
-        try:
-            rules.append(load_rule(path))
-        except RuleFileError as exc:
-            findings.append(exc)
-    collection = list(default_collection_checks())
+    files = discover_rule_files(list(paths))
     if base is not None:
         from framework.validate.versions import VersionCheck  # needs git: only when asked
 
-        collection.append(VersionCheck(base, [str(p) for p in paths]))
-    findings.extend(validate_rules(rules, collection_checks=collection))
+        findings: list[DacError] = []
+        rules: list[Rule] = []
+        for path in files:
+            try:
+                rules.append(load_rule(path))
+            except RuleFileError as exc:
+                findings.append(exc)
+        collection = [*default_collection_checks(), VersionCheck(base, [str(p) for p in paths])]
+        findings.extend(validate_rules(rules, collection_checks=collection))
+        return sorted(findings, key=_order)
+    findings = []
+    identities: list[RuleIdentity] = []
+    for file_findings, identity in ordered_map(_check_file, files, jobs, warm=_warm):
+        findings.extend(file_findings)
+        if identity is not None:
+            identities.append(identity)
+    findings.extend(UniqueIdCheck().check_identities(identities))
     return sorted(findings, key=_order)
+
+
+def _check_file(path: Path) -> tuple[list[DacError], RuleIdentity | None]:
+    """The per-rule checks of one file, and the identity the collection checks need."""
+    try:
+        rule = load_rule(path)
+    except RuleFileError as exc:
+        return [exc], None
+    findings: list[DacError] = []
+    for check in _per_file_checks():
+        findings.extend(check.check(rule))
+    return findings, RuleIdentity.of(rule)
+
+
+def _warm() -> None:
+    """Load the checks and both catalogs once, before workers fork."""
+    from framework import catalog
+
+    _per_file_checks()
+    for platform in catalog.PLATFORMS:
+        catalog.known_tables(platform)
+
+
+@lru_cache(maxsize=1)
+def _per_file_checks() -> tuple[RuleCheck, ...]:
+    return default_rule_checks()
 
 
 __all__ = [

@@ -7,9 +7,22 @@ overwrite each other on deployment, silently losing a detection.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from framework.errors import DacError
+from framework.errors import DacError, Location
 from framework.rules.model import Rule
+
+
+@dataclass(frozen=True)
+class RuleIdentity:
+    """What the uniqueness check needs of a rule: its id and where the id is written."""
+
+    id: object
+    location: Location
+
+    @classmethod
+    def of(cls, rule: Rule) -> "RuleIdentity":
+        return cls(rule.data.get("id"), rule.location("id"))
 
 
 class UniqueIdCheck:
@@ -22,16 +35,17 @@ class UniqueIdCheck:
     """
 
     def check_all(self, rules: Sequence[Rule]) -> list[DacError]:
-        first_use: dict[str, Rule] = {}
+        return self.check_identities([RuleIdentity.of(rule) for rule in rules])
+
+    def check_identities(self, identities: Sequence[RuleIdentity]) -> list[DacError]:
+        first_use: dict[str, RuleIdentity] = {}
         findings: list[DacError] = []
-        for rule in rules:
-            rule_id = rule.data.get("id")
+        for identity in identities:
+            rule_id = identity.id
             if not isinstance(rule_id, str) or not rule_id.strip():
                 continue
-            key = rule_id.strip().lower()
-            earlier = first_use.setdefault(key, rule)
-            if earlier is not rule:
-                findings.append(
-                    DacError(f"duplicate id {rule_id!r}: already used by {earlier.location('id')}", rule.location("id"))
-                )
+            earlier = first_use.setdefault(rule_id.strip().lower(), identity)
+            if earlier is not identity:
+                findings.append(DacError(f"duplicate id {rule_id!r}: already used by {earlier.location}",
+                                         identity.location))
         return findings
