@@ -102,7 +102,8 @@ def main() -> int:
     if args.one:
         print(json.dumps(measure(args.one)))
         return 0
-    print(f"{'rows':>9} {'ours s':>8} {'duckdb s':>9} {'ratio':>7} {'ours rows/s':>12} {'peak MiB':>9} {'same result':>11}")
+    print(f"{'rows':>9} {'ours s':>8} {'duckdb s':>9} {'ratio':>7} {'ours rows/s':>12} {'ours us/row':>11} "
+          f"{'peak MiB':>9} {'same result':>11}")
     for size in args.sizes:
         done = subprocess.run([sys.executable, __file__, "--one", str(size)], capture_output=True, text=True, check=True)
         r = json.loads(done.stdout)
@@ -110,6 +111,7 @@ def main() -> int:
         ratio = f"{r['ours_s'] / duck:7.1f}" if duck else "    n/a"
         same = "yes" if r.get("duckdb_keys") == r["ours_keys"] else f"{r['ours_out']} vs {r.get('duckdb_out')}"
         print(f"{size:>9} {r['ours_s']:8.3f} {duck if duck else float('nan'):9.3f} {ratio} {size / r['ours_s']:12.0f} "
+              f"{r['ours_s'] / size * 1e6:11.2f} "
               f"{r['ours_peak_mib']:9.0f} {same:>11}")
     return 0
 

@@ -261,3 +261,22 @@ def test_summarize_and_count_fold_the_stream(tmp_path: Path, query: str) -> None
     path = write_jsonl(tmp_path / "UrlClickEvents.jsonl", rows)
     got = evaluate(query, file_tables([str(path)], "defender", 200), now=datetime(2025, 1, 2), max_rows=250)
     assert as_set(json.loads(V.to_json_text(got))) == as_set(json.loads(V.to_json_text(expected(rows, query))))
+
+
+def test_progress_is_reported_per_chunk(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "UrlClickEvents.jsonl", clicks(250))
+    calls: list[tuple] = []
+    tables = file_tables([str(path)], "defender", 100, lambda table, rows, share: calls.append((table, rows, share)))
+    evaluate("UrlClickEvents | count", tables, now=datetime(2025, 1, 2))
+    assert [(t, r) for t, r, _ in calls] == [("UrlClickEvents", 100), ("UrlClickEvents", 200), ("UrlClickEvents", 250)]
+    shares = [s for _, _, s in calls]
+    assert shares == sorted(shares) and shares[-1] == 1.0
+
+
+def test_query_from_standard_input(tmp_path: Path, capsys, monkeypatch) -> None:
+    import io
+
+    path = write_jsonl(tmp_path / "UrlClickEvents.jsonl", clicks(12))
+    monkeypatch.setattr("sys.stdin", io.StringIO("UrlClickEvents | where ActionType == 'ClickBlocked' | count"))
+    code, out, _ = run_cli(capsys, "-", "--data", str(path))
+    assert code == 0 and out == [{"Count": 4}]
