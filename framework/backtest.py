@@ -158,30 +158,38 @@ class FileTable:
                     raise DacError(f"column '{name}': {raw!r} is not a valid {kind}", where(name)) from None
         return tuple(values)
 
-    def _report(self, handle: IO[bytes], size: int, pending: int) -> None:
+    def _batches(self, rows: Iterator[tuple], raw: IO[bytes], size: int) -> Iterator[list[tuple]]:
+        """Rows in lists of ``chunk_rows``, telling progress (bytes read of the file) after each."""
+        batch: list[tuple] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= self.chunk_rows:
+                self._report(raw, size, len(batch))
+                yield batch
+                batch = []
+        if batch:
+            self._report(raw, size, len(batch))
+            yield batch
+
+    def _report(self, raw: IO[bytes], size: int, pending: int) -> None:
         if self.progress is not None:
-            self.progress(self.table, self.rows_read + pending, handle.tell() / size if size else None)
+            self.progress(self.table, self.rows_read + pending, raw.tell() / size if size else None)
 
     def _jsonl(self, file: DataFile) -> Iterator[list[tuple]]:
-        with _open_binary(file.path) as (handle, position, size):
-            rows: list[tuple] = []
-            for number, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                try:
-                    record = _decode(line.decode("utf-8").rstrip("\r\n"))
-                except ValueError as exc:
-                    column = getattr(exc, "colno", 1)
-                    raise DacError(f"invalid JSON: {getattr(exc, 'msg', exc)}", Location(str(file.path), number, column)) \
-                        from None
-                rows.append(self._row(record, lambda name, n=number, l=line: _json_location(file.path, n, l, name)))
-                if len(rows) >= self.chunk_rows:
-                    self._report(position, size, len(rows))
-                    yield rows
-                    rows = []
-            if rows:
-                self._report(position, size, len(rows))
-                yield rows
+        with _open_binary(file.path) as (handle, raw, size):
+            yield from self._batches(self._jsonl_rows(file, handle), raw, size)
+
+    def _jsonl_rows(self, file: DataFile, handle: IO[bytes]) -> Iterator[tuple]:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                record = _decode(line.decode("utf-8").rstrip("\r\n"))
+            except ValueError as exc:
+                column = getattr(exc, "colno", 1)
+                raise DacError(f"invalid JSON: {getattr(exc, 'msg', exc)}", Location(str(file.path), number, column)) \
+                    from None
+            yield self._row(record, lambda name, n=number, l=line: _json_location(file.path, n, l, name))
 
     def _json(self, file: DataFile) -> Iterator[list[tuple]]:
         """A JSON array of row objects (read whole: JSON arrays cannot be streamed line by line)."""
@@ -199,34 +207,32 @@ class FileTable:
                    for i, record in enumerate(records[start:start + self.chunk_rows])]
 
     def _csv(self, file: DataFile) -> Iterator[list[tuple]]:
-        with _open_binary(file.path) as (handle, position, size):
+        with _open_binary(file.path) as (handle, raw, size):
             text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
-            reader = csv.reader(text)
-            header = next(reader, None)
-            if header is None:
-                return
-            for column, name in enumerate(header):
-                if name not in self._index:
-                    offset = sum(len(h) + 1 for h in header[:column]) + 1
-                    raise DacError(f"column '{name}' is not in {self.table}{_did_you_mean(name, list(self._index))}",
-                                   Location(str(file.path), 1, offset))
-            rows: list[tuple] = []
-            for fields in reader:
-                if not fields:
-                    continue
-                if len(fields) != len(header):
-                    raise DacError(f"expected {len(header)} fields, found {len(fields)}",
-                                   Location(str(file.path), reader.line_num, 1))
-                line = reader.line_num
-                rows.append(self._row(dict(zip(header, fields)),
-                                      lambda name, n=line, f=fields: _csv_location(file.path, n, header, f, name)))
-                if len(rows) >= self.chunk_rows:
-                    self._report(position, size, len(rows))
-                    yield rows
-                    rows = []
-            if rows:
-                self._report(position, size, len(rows))
-                yield rows
+            try:
+                yield from self._batches(self._csv_rows(file, text), raw, size)
+            finally:
+                text.detach()  # the file is closed by _open_binary, not by the wrapper
+
+    def _csv_rows(self, file: DataFile, text: IO[str]) -> Iterator[tuple]:
+        reader = csv.reader(text)
+        header = next(reader, None)
+        if header is None:
+            return
+        for column, name in enumerate(header):
+            if name not in self._index:
+                offset = sum(len(h) + 1 for h in header[:column]) + 1
+                raise DacError(f"column '{name}' is not in {self.table}{_did_you_mean(name, list(self._index))}",
+                               Location(str(file.path), 1, offset))
+        for fields in reader:
+            if not fields:
+                continue
+            if len(fields) != len(header):
+                raise DacError(f"expected {len(header)} fields, found {len(fields)}",
+                               Location(str(file.path), reader.line_num, 1))
+            line = reader.line_num
+            yield self._row(dict(zip(header, fields)),
+                            lambda name, n=line, f=fields: _csv_location(file.path, n, header, f, name))
 
     def _parquet(self, file: DataFile) -> Iterator[list[tuple]]:
         try:
