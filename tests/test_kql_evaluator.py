@@ -281,10 +281,20 @@ def test_platform_function_binds_with_its_columns() -> None:
     assert "expects a datetime" in error.message
 
 
-def test_unsupported_operator_is_refused() -> None:
-    # sample draws random rows: no deterministic answer to give, so it is refused
-    with pytest.raises(KqlUnsupportedError, match="'sample'"):
-        evaluate("E | sample 2", {"E": events()}, now=NOW)
+def test_unsupported_plugin_is_refused() -> None:
+    with pytest.raises(KqlUnsupportedError, match="plugin 'autocluster'"):
+        evaluate("E | evaluate autocluster()", {"E": events()}, now=NOW)
+
+
+def test_sample_is_reproducible_and_draws_from_the_input() -> None:
+    """Kusto's sample is random (sample-operator page); ours is seeded by the clock and input size."""
+    query = "range x from 1 to 1000 step 1 | sample 7"
+    first = evaluate(query, {}, now=NOW)
+    assert first == evaluate(query, {}, now=NOW)
+    assert len({r["x"] for r in first}) == 7 and all(1 <= r["x"] <= 1000 for r in first)
+    assert first != evaluate(query, {}, now=NOW + timedelta(days=1))  # another clock, another draw
+    with pytest.raises(KqlSemanticError, match="number of rows"):
+        evaluate("range x from 1 to 3 step 1 | sample 'two'", {}, now=NOW)
 
 
 def test_top_nested_levels() -> None:

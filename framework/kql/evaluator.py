@@ -8,6 +8,8 @@ wherever Kusto preserves it, so results are deterministic for a given input.
 from __future__ import annotations
 
 import fnmatch
+import math
+import random
 import operator as op
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -1203,9 +1205,33 @@ class Evaluator:
             rows = [(name, index, kinds.get(kind, "System.Object"), kind) for index, (name, kind) in enumerate(table.columns)]
             return Table([("ColumnName", "string"), ("ColumnOrdinal", "int"), ("DataType", "string"),
                           ("ColumnType", "string")], rows)
+        if node.name == "sample":
+            return self.sample(node, table, scope)
         if self.check:
             return table.opened()
         raise unsupported(node, f"query operator '{node.name}' is not supported by the evaluator")
+
+    def sample(self, node: ast.Generic, table: Table, scope: Scope) -> Table:
+        """sample N (https://learn.microsoft.com/kusto/query/sample-operator): up to N random rows.
+
+        Kusto picks differently on every run; a test needs the same rows each time, so the
+        choice is pseudo-random from a seed made of the clock and the input size. Any such
+        choice is one Kusto could have made. Rows keep their input order.
+        """
+        if len(node.args) != 1:
+            raise semantic(node, "sample takes the number of rows to return")
+        compiled = ExpressionCompiler(self, [], scope).compile(node.args[0])
+        if compiled.type not in ("int", "long", "real", "decimal", "dynamic"):
+            raise semantic(node.args[0], f"sample needs a number of rows, found {compiled.type}")
+        if self.check:
+            return Table(table.columns, [], False)
+        wanted = V.to_real(compiled.fn(()))
+        count = max(0, int(wanted)) if wanted is not None and math.isfinite(wanted) else 0
+        if count >= len(table.rows):
+            return Table(table.columns, list(table.rows), False)
+        chooser = random.Random(f"{self.now.isoformat()}/{len(table.rows)}/{count}")
+        picked = sorted(chooser.sample(range(len(table.rows)), count))
+        return Table(table.columns, [table.rows[i] for i in picked], False)
 
     def op_Search(self, node: ast.Search, table: Table, scope: Scope) -> Table:
         predicate = SearchPredicate(self, scope, node).compile(table)
