@@ -1162,23 +1162,50 @@ class Evaluator:
     def op_TopNested(self, node: ast.TopNested, table: Table, scope: Scope) -> Table:
         """top-nested (https://learn.microsoft.com/kusto/query/top-nested-operator): at each level,
         group the rows of the parent group by the ``of`` value, aggregate, keep the top N; one
-        output row per leaf with each level's value and aggregate (``aggregated_<of>``)."""
+        output row per leaf with each level's value and aggregate (``aggregated_<of>``).
+
+        ``with others = C`` follows the page's multi-level StormEvents example: where a level
+        drops values and that level or a deeper one has ``with others``, the dropped rows of
+        the group become one more row. In it, each level from that one down that has ``with
+        others`` shows its C and the aggregate of the dropped rows; the other levels are empty
+        (null aggregate). A group that drops nothing adds no row (the page does not show one).
+        """
         compiler = self.compiler(table, scope)
         levels = []
         for level in node.levels:
-            if level.others is not None:
-                raise unsupported(level, "top-nested 'with others' is not supported by the evaluator")
             of = compiler.compile(level.of.expr)
             of_name = level.of.names[0] if level.of.names else (derive_name(level.of.expr) or "Column1")
             plan = self.plan_aggregate(ast.Assignment([], level.by.expr), compiler, table, set(), _ColumnCounter([]))
             agg_name = level.by.names[0] if level.by.names else f"aggregated_{of_name}"
             count = self._count(level.count, scope) if level.count is not None else None
-            levels.append((of, of_name, plan, agg_name, count, level.descending))
+            others = None
+            if level.others is not None:
+                constant_others = ExpressionCompiler(self, [], scope).compile(level.others)
+                if not constant_others.const:
+                    raise semantic(level.others, "'with others' needs a constant value")
+                others = (constant_others.fn(()),)
+            levels.append((of, of_name, plan, agg_name, count, level.descending, others))
+        others_below = [any(level[6] is not None for level in levels[depth:]) for depth in range(len(levels))]
+
+        def aggregate(plan: Any, rows: list[tuple]) -> Any:
+            state = plan.new()
+            for row in rows:
+                plan.add(state, row)
+            return plan.result(state)[0]
+
+        def others_row(rows: list[tuple], depth: int) -> tuple:
+            cells: list[Any] = []
+            for of, _, plan, _, _, _, others in levels[depth:]:
+                if others is None:
+                    cells += [V.default_value(of.type), None]
+                else:
+                    cells += [others[0], aggregate(plan, rows)]
+            return tuple(cells)
 
         def expand(rows: list[tuple], depth: int) -> list[tuple]:
             if depth == len(levels):
                 return [()]
-            of, _, plan, _, count, descending = levels[depth]
+            of, _, plan, _, count, descending, _ = levels[depth]
             groups: dict[Any, tuple[Any, list, list[tuple]]] = {}
             for row in rows:
                 value = of.fn(row)
@@ -1187,13 +1214,16 @@ class Evaluator:
                 entry[2].append(row)
             ranked = sorted(((value, plan.result(state)[0], members) for value, state, members in groups.values()),
                             key=lambda item: V.sort_key(item[1]), reverse=descending)
+            kept, dropped = (ranked, []) if count is None else (ranked[:count], ranked[count:])
             out = []
-            for value, aggregate, members in ranked[:count] if count is not None else ranked:
-                out.extend((value, aggregate) + tail for tail in expand(members, depth + 1))
+            for value, aggregated, members in kept:
+                out.extend((value, aggregated) + tail for tail in expand(members, depth + 1))
+            if dropped and others_below[depth]:
+                out.append(others_row([row for _, _, members in dropped for row in members], depth))
             return out
 
         columns = []
-        for of, of_name, plan, agg_name, _, _ in levels:
+        for of, of_name, plan, agg_name, _, _, _ in levels:
             columns += [(of_name, of.type), (agg_name, plan.columns[0][1])]
         return Table(_unique_names(node, columns, [False] * len(columns)), expand(table.rows, 0))
 
