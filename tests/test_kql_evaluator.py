@@ -492,3 +492,33 @@ def test_parse_user_agent_documentation_examples() -> None:
     assert second["x"]["Browser"] == {"Family": "Nokia OSS Browser", "MajorVersion": "3", "MinorVersion": "1", "Patch": ""}
     assert second["x"]["OperatingSystem"]["Family"] == "Symbian OS"
     assert second["x"]["OperatingSystem"]["MajorVersion"] == "9"
+
+
+def test_series_tuple_results_are_computed_per_row() -> None:
+    # (a, b, c) = f(...) runs f once per row and hands each row its own values (framework/kql/series.py).
+    table = Table.from_dicts([{"k": "flat", "y": [5, 5, 5, 5, 5, 5, 5, 20]}, {"k": "dip", "y": [5, 5, 0, 5, 5, 5, 5, 5]}],
+                             [("k", "string"), ("y", "dynamic")])
+    rows = evaluate("T | extend (flag, score, baseline) = series_decompose_anomalies(y, 1.5, 0) | project k, flag",
+                    {"T": table}, now=NOW)
+    assert rows == [{"k": "flat", "flag": [0, 0, 0, 0, 0, 0, 0, 1]}, {"k": "dip", "flag": [0, 0, -1, 0, 0, 0, 0, 0]}]
+
+
+def test_series_tuple_results_bind_as_typed_columns() -> None:
+    # Check mode (no rows): every value of a multi-value series function is its own column.
+    from framework.kql.binder import bind
+
+    binding = bind("SigninLogs | make-series n = count() on TimeGenerated from ago(1d) to now() step 1h "
+                   "| extend (anomalies, score, baseline) = series_decompose_anomalies(n, 1.5, -1, 'linefit') "
+                   "| extend outliers = series_decompose_anomalies(n) | project-away TimeGenerated", "sentinel")
+    assert not binding.errors
+    assert binding.columns == [("n", "dynamic"), ("anomalies", "dynamic"), ("score", "dynamic"), ("baseline", "dynamic"),
+                               ("outliers", "dynamic"), ("series_decompose_anomalies_n_ad_score", "dynamic"),
+                               ("series_decompose_anomalies_n_baseline", "dynamic")]
+    assert bind("print (a, b, c, d) = series_decompose_anomalies(dynamic([1]))", "sentinel").errors
+    # names as the official language service gives them: no argument name for a literal, x1 for a taken x
+    assert bind("print series_periods_detect(dynamic([1]), 4, 8, 1)", "sentinel").columns == [
+        ("series_periods_detect__periods", "dynamic"), ("series_periods_detect__scores", "dynamic")]
+    names = [n for n, _ in bind("print y = dynamic([1]) | extend a = series_fit_line(y), b = series_fit_line(y) "
+                                "| project-away y, a, b", "sentinel").columns]
+    assert names[0] == "series_fit_line_y_slope" and names[5] == "series_fit_line_y_slope1" and len(names) == 10
+    assert bind("print y = dynamic([1]) | extend z = array_length(series_decompose(y))", "sentinel").errors

@@ -430,6 +430,11 @@ class Evaluator:
         columns, values = [], []
         for position, item in enumerate(source.items):
             compiled = compiler.compile(item.expr)
+            if compiled.members:
+                for name, kind, fn, _ in self.tuple_columns(item, compiled, print_style=True):
+                    columns.append((name, kind))
+                    values.append(fn(()))
+                continue
             name = item.names[0] if item.names else f"print_{position}"
             columns.append((name, compiled.type))
             values.append(compiled.fn(()))
@@ -479,11 +484,18 @@ class Evaluator:
         getters: list[tuple[int | None, Callable]] = []
         for item in node.items:
             compiled = compiler.compile(item.expr)
-            names = self.assigned_names(item, compiled, counter)
-            for index, name in enumerate(names):
+            if compiled.members:
+                produced = self.tuple_columns(item, compiled)
+            else:
+                names = self.assigned_names(item, compiled, counter)
                 # ``(a, b) = f(...)``: a function returning several values fills several columns
-                kind = compiled.type if len(names) == 1 else "dynamic"
-                fn = compiled.fn if len(names) == 1 else _element(compiled.fn, index)
+                produced = [(name, compiled.type if len(names) == 1 else "dynamic",
+                             compiled.fn if len(names) == 1 else _element(compiled.fn, index), True)
+                            for index, name in enumerate(names)]
+            for name, kind, fn, replaces in produced:
+                if not replaces:  # a multi-value call's unnamed value takes a free name (x, x1, x2...)
+                    taken = {n for n, _ in columns}
+                    name = next(f"{name}{n or ''}" for n in range(len(columns) + 1) if f"{name}{n or ''}" not in taken)
                 existing = next((i for i, (n, _) in enumerate(columns) if n == name), None)
                 if existing is None:
                     columns.append((name, kind))
@@ -505,6 +517,28 @@ class Evaluator:
             return item.names
         return [derive_name(item.expr) or counter.next()]
 
+    def tuple_columns(self, item: ast.Assignment, compiled: Compiled,
+                      print_style: bool = False) -> list[tuple[str, str, Callable, bool]]:
+        """(name, type, getter, named) for each value of a call returning several columns.
+
+        The official binder's rule (Kusto.Language, Binder_Projection): names given take
+        the values in order, ``x = f(...)`` naming only the first; the values left get the
+        function's default names (``series_decompose_anomalies_y_ad_score``...), except
+        in print, which keeps only the named ones when any name is given.
+        """
+        members = compiled.members or ()
+        given = list(item.names)
+        if len(given) > len(members):
+            raise semantic(item.expr, f"{len(given)} names given for the {len(members)} values the expression returns")
+        getters = _members(compiled.tuple_fn or compiled.fn, len(members))
+        columns = []
+        for index, (default, kind) in enumerate(members):
+            if index < len(given):
+                columns.append((given[index], kind, getters[index], True))
+            elif not (print_style and given):
+                columns.append((default, kind, getters[index], False))
+        return columns
+
     def op_Project(self, node: ast.Project, table: Table, scope: Scope) -> Table:
         compiler = self.compiler(table, scope)
         counter = _ColumnCounter([])
@@ -513,6 +547,12 @@ class Evaluator:
         getters = []
         for item in node.items:
             compiled = compiler.compile(item.expr)
+            if compiled.members:
+                for name, kind, fn, named in self.tuple_columns(item, compiled):
+                    columns.append((name, kind))
+                    explicit.append(named)
+                    getters.append(fn)
+                continue
             columns.append((self.assigned_names(item, compiled, counter)[0], compiled.type))
             explicit.append(bool(item.names) or isinstance(item.expr, ast.Name))
             getters.append(compiled.fn)
@@ -1561,6 +1601,23 @@ def _element(fn: Callable[[tuple], Any], index: int) -> Callable[[tuple], Any]:
         return value[index] if isinstance(value, (list, tuple)) and index < len(value) else None
 
     return run
+
+
+def _members(fn: Callable[[tuple], Any], count: int) -> list[Callable[[tuple], Any]]:
+    """Getters of each value of a multi-value call; the call runs once per row, not once per column."""
+    last: list[Any] = [None, None]  # the row last computed (kept alive, so identity is safe) and its values
+
+    def getter(index: int) -> Callable[[tuple], Any]:
+        def run(row: tuple) -> Any:
+            if last[0] is not row:
+                last[1] = fn(row)
+                last[0] = row
+            values = last[1]
+            return values[index] if values is not None and index < len(values) else None
+
+        return run
+
+    return [getter(index) for index in range(count)]
 
 
 def _unique_names(node: ast.Node, columns: list[tuple[str, str]], explicit: list[bool]) -> list[tuple[str, str]]:

@@ -20,8 +20,9 @@ import re2
 from framework.kql import ast
 from framework.kql import values as V
 from framework.kql.aggregates import AGGREGATES, MULTI_COLUMN, TAKE_ANY
-from framework.kql.errors import KqlSemanticError, KqlUnsupportedError
+from framework.kql.errors import KqlRuntimeError, KqlSemanticError, KqlUnsupportedError
 from framework.kql.functions import FUNCTIONS, PARAMETER_TYPES, family
+from framework.kql.series import TUPLE_FUNCTIONS, TupleFunction
 from framework.kql.table import ingestion_time_of
 
 if TYPE_CHECKING:
@@ -35,6 +36,11 @@ class Compiled:
     fn: Callable[[Row], Any]
     type: str
     const: bool = False
+    # A function returning several columns (series_decompose...): their default names and
+    # types, and ``tuple_fn`` giving all values (``fn`` gives the first). Only an operator's
+    # top-level expression may be one (ExpressionCompiler.compile).
+    members: tuple[tuple[str, str], ...] | None = None
+    tuple_fn: Callable[[Row], Any] | None = None
 
 
 def constant(value: Any, type_name: str) -> Compiled:
@@ -380,6 +386,7 @@ FIRST_ARGUMENT_NAMED = {
     "toguid", "todecimal", "todynamic", "parse_json", "parse_csv", "split", "bin", "floor", "bin_at",
     "startofday", "format_datetime", "round", "abs", "sqrt", "log", "log10", "log2", "exp", "pow", "ceiling",
     "tohex", "binary_and", "binary_or", "binary_xor", "binary_not", "binary_shift_left", "binary_shift_right",
+    "series_outliers",
 }
 PREFIX_NAMED = {"strlen": "strlen_", "string_size": "string_size_", "gettype": "type_"}
 SUFFIX_NAMED = {"array_sort_asc": "_sorted", "array_sort_desc": "_sorted"}
@@ -438,12 +445,23 @@ class ExpressionCompiler:
         self.index = {name: i for i, (name, _) in enumerate(columns)}
         self.scope = scope
         self.extra = extra or {}
+        self.depth = 0  # compile() calls under way: above 1, the expression is part of another
 
     def compile(self, expr: ast.Expr) -> Compiled:
         method = getattr(self, "c_" + type(expr).__name__, None)
         if method is None:
             raise unsupported(expr, f"expression '{type(expr).__name__}' is not supported here")
-        return method(expr)
+        self.depth += 1
+        try:
+            compiled = method(expr)
+        finally:
+            self.depth -= 1
+        if compiled.members and self.depth > 0:
+            # as the official binder: a call returning several values is no operand ("The
+            # expression value must be a dynamic array" for array_length(series_decompose(y)))
+            raise semantic(expr, "a function returning several values cannot be used inside an expression; "
+                                 "assign its values to columns, e.g. extend (a, b) = f(...)")
+        return compiled
 
     # leaves
 
@@ -666,6 +684,8 @@ class ExpressionCompiler:
         special = getattr(self, "f_" + name, None)
         if special is not None:
             return special(expr)
+        if name in TUPLE_FUNCTIONS:
+            return self._tuple_call(expr, TUPLE_FUNCTIONS[name])
         if is_aggregate_call(expr):
             raise semantic(expr, f"aggregate function '{name}()' can only be used in summarize")
         function = FUNCTIONS.get(name)
@@ -701,6 +721,49 @@ class ExpressionCompiler:
             except re2.error as exc:
                 raise semantic(expr, f"invalid regular expression: {exc}") from None
         return compiled
+
+    def _tuple_call(self, expr: ast.Call, spec: TupleFunction) -> Compiled:
+        """A call of a function returning several columns (see ``series.TUPLE_FUNCTIONS``).
+
+        Arguments are checked as the official binder types them; a string argument
+        limited to a few values (trend, AD method) is checked when it is a literal.
+        """
+        count, most = len(expr.args), len(spec.parameters)
+        if not spec.min_args <= count <= most:
+            expected = str(most) if spec.min_args == most else f"{spec.min_args} to {most}"
+            raise semantic(expr, f"function '{spec.name}()' takes {expected} argument(s), got {count}")
+        args = [self.compile(arg) for arg in expr.args]
+        for index, (arg, accepted) in enumerate(zip(args, spec.parameters)):
+            if arg.type in KNOWN_TYPES and arg.type not in accepted:
+                wanted = " or ".join(sorted(accepted)) if accepted else "a dynamic array"
+                raise semantic(expr.args[index], f"function '{spec.name}()' expects {wanted} as argument "
+                                                 f"{index + 1}, found {arg.type}")
+        for index, allowed in spec.choices.items():
+            if index < count and args[index].const:
+                value = args[index].fn(())
+                if value not in (None, "") and value not in allowed:
+                    choices = ", ".join(f"'{c}'" for c in allowed)
+                    raise semantic(expr.args[index], f"function '{spec.name}()' takes {choices} as argument "
+                                                     f"{index + 1}, not '{V.to_string(value)}'")
+        # Unnamed columns: <function>_<first argument's name>_<member> (Kusto.Language's MakePrefixedTuple).
+        prefix = f"{spec.name}_{derive_name(expr.args[0]) or ''}"
+        members = tuple((f"{prefix}_{suffix}", kind) for suffix, kind in spec.members)
+        impl, fns, width = spec.impl, [a.fn for a in args], len(spec.members)
+
+        def run_all(row: Row) -> tuple:
+            try:
+                values = impl(*[f(row) for f in fns])
+            except ValueError as exc:
+                raise KqlRuntimeError(f"{spec.name}(): {exc}", expr.line, expr.column) from None
+            return tuple(values) if values is not None else (None,) * width
+
+        if all(a.const for a in args):
+            try:
+                folded = run_all(())
+            except KqlRuntimeError as exc:
+                raise semantic(expr, exc.message) from None
+            return Compiled(lambda row: folded[0], members[0][1], True, members, lambda row: folded)
+        return Compiled(lambda row: run_all(row)[0], members[0][1], False, members, run_all)
 
     def f_extract(self, expr: ast.Call) -> Compiled:
         """extract(regex, group, text [, typeof(T)]): with a type, the match is converted (null if it fails)."""

@@ -1288,3 +1288,14 @@ def _format_ipv4_mask(value: Any, prefix: Any = 32) -> str:
 def _parse_ipv4(value: Any) -> Any:
     network = _ipv4(value)
     return None if network is None else int(network.network_address)
+
+
+# ------------------------------------------------------------------ series analysis
+
+# The tuple-returning series functions (series_decompose, ...) are compiled by the
+# expression compiler from framework.kql.series.TUPLE_FUNCTIONS.
+from framework.kql.series import kql_series_outliers  # noqa: E402
+
+scalar("series_outliers", returns="dynamic", args=(1, 6))(kql_series_outliers)
+PARAMETER_TYPES["series_outliers"] = {0: frozenset(), 1: frozenset({"string"}), 2: frozenset({"number"}),
+                                      3: frozenset({"number"}), 4: frozenset({"number"}), 5: frozenset({"number"})}

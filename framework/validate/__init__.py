@@ -13,6 +13,8 @@ where (``file:line:col: message``):
   details and data types match what the query reads and returns?
 * :class:`~framework.validate.semantics.NrtRestrictionsCheck` - does an NRT rule avoid
   what Sentinel refuses in near-real-time queries?
+* :class:`~framework.validate.approximations.ApproximationCheck` - does the query call a
+  function whose result the evaluator can only approximate (a warning)?
 * :class:`~framework.validate.testfile.TestFileCheck` - does the rule's test file load,
   with every fixture value typed by the table catalog?
 * :class:`~framework.validate.uniqueness.UniqueIdCheck` - is every rule id used once?
@@ -32,6 +34,7 @@ from typing import Protocol
 from framework.errors import DacError, RuleFileError
 from framework.parallel import ordered_map
 from framework.rules.model import Rule, discover_rule_files, load_rule
+from framework.validate.approximations import ApproximationCheck
 from framework.validate.query import QuerySyntaxCheck
 from framework.validate.schedule import ScheduleCheck
 from framework.validate.schema import SchemaCheck
@@ -54,7 +57,7 @@ class CollectionCheck(Protocol):
 
 def default_rule_checks() -> tuple[RuleCheck, ...]:
     return (SchemaCheck(), ScheduleCheck(), QuerySyntaxCheck(), QueryBindingCheck(), NrtRestrictionsCheck(),
-            TestFileCheck())
+            ApproximationCheck(), TestFileCheck())
 
 
 def default_collection_checks() -> tuple[CollectionCheck, ...]:
@@ -143,6 +146,7 @@ def _per_file_checks() -> tuple[RuleCheck, ...]:
 
 
 __all__ = [
+    "ApproximationCheck",
     "CollectionCheck",
     "NrtRestrictionsCheck",
     "QueryBindingCheck",
