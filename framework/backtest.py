@@ -29,7 +29,7 @@ from typing import IO, Any
 from framework import catalog
 from framework.errors import DacError, Location
 from framework.kql import values as V
-from framework.kql.streaming import concatenate
+from framework.kql.streaming import RowSource
 from framework.kql.table import Table
 
 DEFAULT_CHUNK_ROWS = 50_000
@@ -97,8 +97,8 @@ def _column_converter(kind: str) -> Callable[[Any], Any]:
     return run
 
 
-class FileTable:
-    """The rows of one table, read from its files chunk by chunk (a ``RowSource``)."""
+class FileTable(RowSource):
+    """The rows of one table, read from its files chunk by chunk."""
 
     def __init__(self, table: str, files: list[DataFile], columns: tuple[tuple[str, str], ...],
                  chunk_rows: int = DEFAULT_CHUNK_ROWS, progress: Progress | None = None) -> None:
@@ -124,9 +124,6 @@ class FileTable:
                 yield Table(self.columns, rows)
         if not yielded:
             yield Table(self.columns, [])
-
-    def materialize(self) -> Table:
-        return concatenate(list(self.chunks()), self.columns)
 
     # ------------------------------------------------------------ rows
 

@@ -43,7 +43,7 @@ import yaml
 
 from framework.kql import KqlError, KqlSemanticError, KqlSyntaxError, KqlUnsupportedError, evaluate
 from framework.kql import values as V
-from framework.kql.streaming import slices
+from framework.kql.streaming import RowSource, slices
 from framework.kql.table import Table
 
 SUITE = Path(__file__).resolve().parent / "conformance"
@@ -227,7 +227,7 @@ def _known_gaps() -> dict[str, str]:
 KNOWN_GAPS = _known_gaps()
 
 
-class OneRowAtATime:
+class OneRowAtATime(RowSource):
     """A RowSource over an input table, one row per chunk: the path ``dac run`` takes over files."""
 
     def __init__(self, table: Table) -> None:
@@ -236,9 +236,6 @@ class OneRowAtATime:
 
     def chunks(self) -> Iterator[Table]:
         return slices(self._table, 1)
-
-    def materialize(self) -> Table:
-        return self._table
 
 
 # Every execution path runs every case: whole tables, and chunked (each pipeline's row-local

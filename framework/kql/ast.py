@@ -18,14 +18,27 @@ class Node:
     column: int = field(default=0, kw_only=True, compare=False, repr=False)
 
     def children(self) -> Iterator["Node"]:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            yield from _nodes_in(value)
+        for name in _child_fields(type(self)):
+            yield from _nodes_in(getattr(self, name))
 
     def walk(self) -> Iterator["Node"]:
-        yield self
-        for child in self.children():
-            yield from child.walk()
+        """This node and every node below it, depth first, without recursion (trees can be deep)."""
+        stack: list[Node] = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(reversed(list(node.children())))
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(kind: type) -> tuple[str, ...]:
+    """Names of the fields that may hold nodes (all but the position), computed once per class."""
+    names = _FIELDS.get(kind)
+    if names is None:
+        names = _FIELDS[kind] = tuple(f.name for f in fields(kind) if f.name not in ("line", "column"))
+    return names
 
 
 def _nodes_in(value: Any) -> Iterator[Node]:

@@ -188,7 +188,7 @@ class Evaluator:
 
     def eval_pipeline(self, pipeline: ast.Pipeline, scope: Scope) -> Table:
         operators = pipeline.operators
-        if not self.check:
+        if not self.check and operators and (self.chunk_rows is not None or self.streamed_source(pipeline.source, scope)):
             head = row_local_head(operators, lambda name: scope.lookup(name) is not None)
             follower = operators[head] if head < len(operators) else None
             streams_into = isinstance(follower, (ast.Take, ast.Summarize, ast.Count))
@@ -207,13 +207,20 @@ class Evaluator:
         table = self.tables[name]
         return table.materialize() if isinstance(table, RowSource) else table
 
-    def source_chunks(self, source: ast.Source, scope: Scope) -> Iterator[Table] | None:
-        """The pipeline's input as chunks when it is read piece by piece (see ``streaming``), else None."""
+    def streamed_source(self, source: ast.Source, scope: Scope) -> RowSource | None:
+        """The RowSource input a pipeline starts from (a bare table name), if any."""
         if isinstance(source, ast.ExprSource) and isinstance(source.expr, ast.Name) \
                 and scope.lookup(source.expr.name) is None:
             table = self.tables.get(source.expr.name)
             if isinstance(table, RowSource):
-                return table.chunks()
+                return table
+        return None
+
+    def source_chunks(self, source: ast.Source, scope: Scope) -> Iterator[Table] | None:
+        """The pipeline's input as chunks when it is read piece by piece (see ``streaming``), else None."""
+        streamed = self.streamed_source(source, scope)
+        if streamed is not None:
+            return streamed.chunks()
         if self.chunk_rows is None:
             return None
         return slices(self.eval_source(source, scope), self.chunk_rows)

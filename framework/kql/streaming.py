@@ -15,8 +15,8 @@ conformance suite proves that chunked and whole-table execution agree.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
-from typing import Protocol, runtime_checkable
 
 from framework.kql import ast
 from framework.kql.table import Table
@@ -30,20 +30,21 @@ ROW_CONTEXT_FUNCTIONS = frozenset({"row_number", "prev", "next", "row_cumsum", "
                                    "row_rank_dense", "row_rank_min"})
 
 
-@runtime_checkable
-class RowSource(Protocol):
+class RowSource(ABC):
     """A table whose rows arrive in chunks (a log file being read), typed up front.
 
     ``chunks()`` may be called more than once (a query can read a table twice);
-    each call reads from the start. ``materialize()`` is the whole table, for
-    uses of the table that need every row at once.
+    each call reads from the start and yields at least one (possibly empty) chunk.
+    ``materialize()`` is the whole table, for uses that need every row at once.
     """
 
     columns: list[tuple[str, str]]
 
+    @abstractmethod
     def chunks(self) -> Iterator[Table]: ...
 
-    def materialize(self) -> Table: ...
+    def materialize(self) -> Table:
+        return concatenate(list(self.chunks()), self.columns)
 
 
 def row_local_head(operators: list[ast.Operator], is_function: Callable[[str], bool]) -> int:
