@@ -3,7 +3,7 @@
 
 Rules are scaffolded with `dac new` over catalog tables (hunting, Scheduled and NRT in
 turn), each test file padded to 5 cases; then `validate_paths` and `run_tests` run over
-the whole folder as CI would. Prints the time of each step and per rule.
+the whole folder as CI would, in one process and on every core, side by side.
 
 Usage: python bench/rule_library.py [--rules 1000] [--cases 5]
 """
@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from framework import catalog  # noqa: E402
+from framework.parallel import default_jobs  # noqa: E402
 from framework.scaffold import scaffold  # noqa: E402
 from framework.testing.runner import run_tests  # noqa: E402
 from framework.validate import validate_paths  # noqa: E402
@@ -59,18 +60,22 @@ def main() -> int:
         start = time.perf_counter()
         generate(folder, args.rules, args.cases)
         generated = time.perf_counter() - start
-        start = time.perf_counter()
-        findings = validate_paths([folder])
-        validated = time.perf_counter() - start
-        start = time.perf_counter()
-        report = run_tests([str(folder)])
-        tested = time.perf_counter() - start
-    counts = report.counts()
+        validate_paths([folder], jobs=1)  # warm-up: imports and catalogs, as both runs below find them
+        figures = {}
+        for label, jobs in (("one process", 1), (f"{default_jobs()} workers", None)):
+            start = time.perf_counter()
+            findings = validate_paths([folder], jobs=jobs)
+            validated = time.perf_counter() - start
+            start = time.perf_counter()
+            report = run_tests([str(folder)], jobs=jobs)
+            tested = time.perf_counter() - start
+            figures[label] = (validated, tested, len(findings), report.counts())
     print(f"rules: {args.rules}, cases: {args.rules * args.cases} (generated in {generated:.1f}s)")
-    print(f"validate: {validated:6.2f}s  ({validated / args.rules * 1000:.1f} ms/rule), findings: {len(findings)}")
-    print(f"test:     {tested:6.2f}s  ({tested / args.rules * 1000:.1f} ms/rule), "
-          f"passed {counts['PASS']}, failed {counts['FAIL'] + counts['ERROR']}")
-    print(f"total:    {validated + tested:6.2f}s")
+    print(f"{'':>12} {'validate s':>11} {'test s':>8} {'total s':>8} {'ms/rule':>8} {'findings':>9} {'passed':>7} {'failed':>7}")
+    for label, (validated, tested, findings, counts) in figures.items():
+        total = validated + tested
+        print(f"{label:>12} {validated:11.2f} {tested:8.2f} {total:8.2f} {total / args.rules * 1000:8.1f} {findings:9d} "
+              f"{counts['PASS']:7d} {counts['FAIL'] + counts['ERROR']:7d}")
     return 0
 
 
