@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
@@ -34,7 +35,7 @@ def ordered_map(work: Callable[[Item], Result], items: Sequence[Item], jobs: int
     """``work(item)`` for each item, in order; over ``jobs`` processes when there are enough items.
 
     ``work`` must be a module-level function and its results picklable. Workers are
-    forked where the platform allows (no re-import), else spawned. ``warm`` runs
+    forked on Linux (no re-import), else spawned. ``warm`` runs
     first in this process, so forked workers inherit what it loads (catalogs,
     compiled schemas) instead of each loading it again.
     """
@@ -44,8 +45,9 @@ def ordered_map(work: Callable[[Item], Result], items: Sequence[Item], jobs: int
         return
     if warm is not None:
         warm()
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    # fork shares the loaded modules, catalogs and schemas for free; elsewhere than Linux it is
+    # unsafe (macOS system libraries), so workers start fresh there
+    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     chunk = max(1, min(32, len(items) // (jobs * 8)))
     with context.Pool(jobs) as pool:
         yield from pool.imap(work, items, chunksize=chunk)
