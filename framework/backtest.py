@@ -64,6 +64,8 @@ def data_file(argument: str) -> DataFile:
     table, sep, path = argument.partition("=")
     if not sep or os.sep in table or not table.isidentifier():
         table, path = Path(argument).name.split(".", 1)[0], argument
+    if Path(path).is_dir():
+        raise DacError("is a folder; pass its files (e.g. folder/*.jsonl)", Location(path))
     if not Path(path).is_file():
         raise DacError("data file not found", Location(path))
     return DataFile(table, Path(path))

@@ -226,6 +226,8 @@ def test_bad_data_arguments(tmp_path: Path, name: str, message: str) -> None:
 def test_missing_data_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(DacError, match="data file not found"):
         data_file(str(tmp_path / "UrlClickEvents.jsonl"))
+    with pytest.raises(DacError, match="is a folder; pass its files"):
+        data_file(str(tmp_path))
 
 
 def test_a_rule_query_error_points_into_the_rule_file(tmp_path: Path, capsys) -> None:
