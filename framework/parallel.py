@@ -35,9 +35,9 @@ def ordered_map(work: Callable[[Item], Result], items: Sequence[Item], jobs: int
     """``work(item)`` for each item, in order; over ``jobs`` processes when there are enough items.
 
     ``work`` must be a module-level function and its results picklable. Workers are
-    forked on Linux (no re-import), else spawned. ``warm`` runs
-    first in this process, so forked workers inherit what it loads (catalogs,
-    compiled schemas) instead of each loading it again.
+    forked on Linux (no re-import), else spawned; where no worker pool can be made,
+    the work runs in-process. ``warm`` runs first in this process, so forked workers
+    inherit what it loads (catalogs, compiled schemas) instead of loading it again.
     """
     jobs = default_jobs() if jobs is None else max(1, jobs)
     if jobs == 1 or len(items) < min_items:
@@ -49,5 +49,10 @@ def ordered_map(work: Callable[[Item], Result], items: Sequence[Item], jobs: int
     # unsafe (macOS system libraries), so workers start fresh there
     context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     chunk = max(1, min(32, len(items) // (jobs * 8)))
-    with context.Pool(jobs) as pool:
+    try:
+        pool = context.Pool(jobs)
+    except OSError:  # no process semaphores here (some sandboxes lack /dev/shm): the same work in-process
+        yield from map(work, items)
+        return
+    with pool:
         yield from pool.imap(work, items, chunksize=chunk)

@@ -65,6 +65,17 @@ def test_small_runs_stay_in_process() -> None:
     assert list(ordered_map(abs, [-1, -2, 3], jobs=4)) == [1, 2, 3]
 
 
+def test_without_a_worker_pool_the_work_runs_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    import multiprocessing
+
+    class NoPool:
+        def Pool(self, jobs: int) -> None:  # noqa: N802 - the multiprocessing context's name
+            raise OSError("no semaphores")
+
+    monkeypatch.setattr(multiprocessing, "get_context", lambda method: NoPool())
+    assert list(ordered_map(abs, list(range(-100, 0)), jobs=2)) == list(range(100, 0, -1))
+
+
 @pytest.mark.parametrize("error", [
     DacError("m", Location("a.yaml", 3, 4), detail="caret"),
     DacWarning("w", Location("b.yaml", 1, 1)),
