@@ -35,12 +35,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.exceptions import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from framework.errors import DacError, DacWarning, Location
-from framework.render.environment import TEMPLATES_DIR
+from framework.render.environment import sandbox
 
 LAYER_NAME = "attack-navigator-layer.json"
 HTML_NAME = "index.html"
@@ -259,15 +258,7 @@ def summary(rows: Sequence[RuleRow]) -> dict[str, int]:
 
 
 def _environment() -> ImmutableSandboxedEnvironment:
-    return ImmutableSandboxedEnvironment(
-        loader=FileSystemLoader(str(TEMPLATES_DIR)),
-        autoescape=True,
-        undefined=StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        auto_reload=False,
-    )
+    return sandbox(autoescape=True)
 
 
 def render_html(rows: Sequence[RuleRow]) -> str:

@@ -46,17 +46,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import FileSystemLoader, StrictUndefined, Undefined
+from jinja2 import Undefined
 from jinja2.exceptions import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from framework.errors import DacError, Location
 from framework.render import fields
 from framework.render.environment import (
-    TEMPLATES_DIR,
     RenderError,
     is_arm_expression,
     render_json,
+    sandbox,
 )
 from framework.render.sentinel import (
     ALERT_RULE_API_VERSION,
@@ -283,16 +283,7 @@ def bicep_environment() -> ImmutableSandboxedEnvironment:
     """The sandbox Bicep templates run in: the same settings as the JSON one, Bicep filters only."""
     global _BICEP_ENVIRONMENT
     if _BICEP_ENVIRONMENT is None:
-        env = ImmutableSandboxedEnvironment(
-            loader=FileSystemLoader(str(TEMPLATES_DIR)),
-            autoescape=False,
-            undefined=StrictUndefined,
-            finalize=_finalize,
-            keep_trailing_newline=True,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            auto_reload=False,
-        )
+        env = sandbox(finalize=_finalize)
         env.filters["bicep"] = bicep_filter
         env.filters["bicep_identifier"] = bicep_identifier_filter
         _BICEP_ENVIRONMENT = env

@@ -139,17 +139,24 @@ def _finalize(value: Any) -> Any:
     return value
 
 
-def make_environment() -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(
+def sandbox(*, finalize: Any = None, autoescape: bool = False) -> ImmutableSandboxedEnvironment:
+    """The Jinja sandbox every template renders in: our templates folder, undefined names are
+    errors, whitespace kept as written. ``finalize`` is each output format's guard that every
+    value went through its escaping filter; HTML escapes instead (``autoescape``)."""
+    return ImmutableSandboxedEnvironment(
         loader=FileSystemLoader(str(TEMPLATES_DIR)),
-        autoescape=False,
+        autoescape=autoescape,
         undefined=StrictUndefined,
-        finalize=_finalize,
+        finalize=finalize,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,
     )
+
+
+def make_environment() -> ImmutableSandboxedEnvironment:
+    env = sandbox(finalize=_finalize)
     env.filters["json"] = json_filter
     env.filters["arm"] = arm_filter
     env.filters["arm_expression"] = arm_expression_filter
