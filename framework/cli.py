@@ -198,7 +198,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from framework.kql import KqlError, evaluate, parse
     from framework.kql.binder import bind
     from framework.kql import values as V
-    from framework.testing.clock import parse_clock
+    from framework.testing.clock import clock_option
 
     source = args.query
     is_text = source != "-" and not Path(source).is_file() and not source.endswith((".yaml", ".yml", ".kql", ".csl"))
@@ -220,7 +220,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     binding = bind(tree, platform)
     if binding.errors:
         raise located(binding.errors[0])
-    now = parse_clock(args.now) if args.now else None
+    now = clock_option(args.now)
     with _Progress("reading") as progress:
         def report(table: str, rows: int, fraction: float | None) -> None:
             share = f" ({fraction:.0%} of its files)" if fraction is not None else ""

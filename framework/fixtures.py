@@ -524,14 +524,9 @@ __all__ = ["COLUMN_FACTS", "FORMATS", "TABLE_FACTS", "column_generator", "iter_r
 
 
 def _command(args) -> int:
-    from framework.testing.clock import parse_clock
+    from framework.testing.clock import clock_option
 
-    now = None
-    if args.now:
-        try:
-            now = parse_clock(args.now)
-        except ValueError as exc:
-            raise DacError(f"--now: {exc}") from None
+    now = clock_option(args.now)
     count = write_fixtures(args.table, args.platform, args.rows, args.seed, now, args.rows_format, args.out)
     if args.out:
         print(f"wrote {count} row(s) of {args.table} to {args.out}", file=sys.stderr)

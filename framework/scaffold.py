@@ -253,14 +253,9 @@ __all__ = ["KINDS", "Plan", "plan_query", "rule_text", "scaffold", "tests_text"]
 
 
 def _command(args) -> int:
-    from framework.testing.clock import parse_clock
+    from framework.testing.clock import clock_option
 
-    now = None
-    if args.now:
-        try:
-            now = parse_clock(args.now)
-        except ValueError as exc:
-            raise DacError(f"--now: {exc}") from None
+    now = clock_option(args.now)
     written = scaffold(args.kind, args.name, args.table, args.platform, args.dir, now=now)
     if args.format == "json":
         import json

@@ -282,3 +282,9 @@ def test_query_from_standard_input(tmp_path: Path, capsys, monkeypatch) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO("UrlClickEvents | where ActionType == 'ClickBlocked' | count"))
     code, out, _ = run_cli(capsys, "-", "--data", str(path))
     assert code == 0 and out == [{"Count": 4}]
+
+
+def test_a_bad_clock_is_a_usage_error(tmp_path: Path, capsys) -> None:
+    path = write_jsonl(tmp_path / "UrlClickEvents.jsonl", clicks(2))
+    assert main(["run", "UrlClickEvents | count", "--data", str(path), "--now", "yesterday"]) == 2
+    assert "--now: " in capsys.readouterr().err

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
+from framework.errors import DacError
 from framework.kql.literals import parse_datetime, parse_timespan
 
 DEFAULT_NOW = datetime(2025, 1, 1)
@@ -43,4 +44,14 @@ def parse_clock(text: str) -> datetime:
     return value
 
 
-__all__ = ["DEFAULT_NOW", "parse_time", "parse_clock", "timedelta"]
+def clock_option(text: str | None) -> datetime | None:
+    """A command's ``--now`` (None when not given); a bad value is a usage error naming the option."""
+    if not text:
+        return None
+    try:
+        return parse_clock(text)
+    except ValueError as exc:
+        raise DacError(f"--now: {exc}") from None
+
+
+__all__ = ["DEFAULT_NOW", "clock_option", "parse_time", "parse_clock", "timedelta"]
