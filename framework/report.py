@@ -28,8 +28,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +38,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from framework.errors import DacError, DacWarning, Location
 from framework.render.environment import sandbox
+from framework.render.writer import staged_output
 
 LAYER_NAME = "attack-navigator-layer.json"
 HTML_NAME = "index.html"
@@ -292,39 +291,13 @@ def _is_report_output(folder: Path) -> bool:
     return isinstance(layer, dict) and {"name": "generator", "value": GENERATOR} in (layer.get("metadata") or [])
 
 
-def _check_target(out: Path) -> None:
-    if out.is_symlink() or (out.exists() and not out.is_dir()):
-        raise DacError("output path exists and is not a directory; refusing to replace it", Location(str(out)))
-    if out.is_dir() and not _is_report_output(out):
-        raise DacError("output directory is not empty and holds no dac report; refusing to replace it",
-                       Location(str(out)))
-
-
 def _write_atomically(out: Path, files: dict[str, bytes]) -> None:
-    out = Path(os.path.abspath(out))
-    _check_target(out)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.report-", dir=out.parent))
-        os.chmod(stage, 0o755)
-    except OSError as exc:
-        raise DacError(f"cannot create the output directory: {exc.strerror}", Location(str(out))) from None
-    old: Path | None = None
-    try:
-        for name, content in files.items():
-            (stage / name).write_bytes(content)
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            os.rename(out, old / "previous")
-        os.rename(stage, out)
-    except OSError as exc:
-        if old is not None and (old / "previous").exists() and not out.exists():
-            os.rename(old / "previous", out)
-        raise DacError(f"cannot write the report: {exc.strerror}", Location(str(out))) from None
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+    with staged_output(out, _is_report_output, "dac report") as stage:
+        try:
+            for name, content in files.items():
+                (stage / name).write_bytes(content)
+        except OSError as exc:
+            raise DacError(f"cannot write the report: {exc.strerror}", Location(str(out))) from None
 
 
 def build_report(paths: Sequence[str | Path], out: str | Path) -> list[Path]:

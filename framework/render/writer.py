@@ -23,7 +23,7 @@ import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from framework.errors import DacError, Location
 
@@ -53,21 +53,23 @@ def is_build_output(folder: Path) -> bool:
     return isinstance(document, dict) and document.get("generator") == GENERATOR
 
 
-def _check_target(out: Path) -> None:
+def _check_target(out: Path, is_ours: Callable[[Path], bool], ours: str) -> None:
     if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise DacError("output path exists and is not a directory; refusing to replace it", Location(str(out)))
-    if out.is_dir() and not is_build_output(out):
-        raise DacError(
-            "output directory is not empty and holds no dac build index.json; refusing to replace it",
-            Location(str(out)),
-        )
+    if out.is_dir() and not is_ours(out):
+        raise DacError(f"output directory is not empty and holds no {ours}; refusing to replace it", Location(str(out)))
 
 
 @contextmanager
-def staged_output(out: Path) -> Iterator[Path]:
-    """Yield a staging directory; on normal exit it replaces ``out``, on error it is removed."""
+def staged_output(out: Path, is_ours: Callable[[Path], bool] = is_build_output,
+                  ours: str = "dac build index.json") -> Iterator[Path]:
+    """Yield a staging directory; on normal exit it replaces ``out``, on error it is removed.
+
+    ``out`` is replaced only when it is missing, empty or ``is_ours`` (the output of the
+    same command, named ``ours`` in the refusal): never someone else's folder.
+    """
     out = Path(os.path.abspath(out))
-    _check_target(out)
+    _check_target(out, is_ours, ours)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.build-", dir=out.parent))
@@ -76,14 +78,14 @@ def staged_output(out: Path) -> Iterator[Path]:
         raise DacError(f"cannot create the output directory: {exc.strerror}", Location(str(out))) from None
     try:
         yield stage
-        _swap(stage, out)
+        _swap(stage, out, is_ours, ours)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
 
 
-def _swap(stage: Path, out: Path) -> None:
-    _check_target(out)
+def _swap(stage: Path, out: Path, is_ours: Callable[[Path], bool], ours: str) -> None:
+    _check_target(out, is_ours, ours)
     old: Path | None = None
     try:
         if out.exists():
