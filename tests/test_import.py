@@ -29,10 +29,9 @@ from framework.rules.model import discover_rule_files, load_rule
 from framework.rules.timespans import parse_rule_timespan
 from framework.validate import validate_rules
 
-from conftest import REPO
+from conftest import REPO, SHARED
 
 RENDER_DATA = REPO / "tests" / "data" / "render"
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CORPUS = SHARED / "corpus" / "azure-sentinel"
 
 

@@ -19,14 +19,13 @@ from framework.errors import DacError
 from framework.render import build, writer
 from framework.render.environment import environment
 
-from conftest import REPO
+from conftest import REPO, SHARED
 
 SEED = REPO / "detections" / "hunting" / "user-clicked-through-events.yaml"
 DATA = REPO / "tests" / "data" / "render"
 SCHEDULED = DATA / "scheduled-encoded-powershell.yaml"
 NRT = DATA / "nrt-inbox-forwarding.yaml"
 SHAPES = json.loads((DATA / "shapes.json").read_text(encoding="utf-8"))
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 SENTINEL_CORPUS = SHARED / "corpus" / "azure-sentinel"
 STUB = SENTINEL_CORPUS / "Detections" / "SigninLogs" / "MFARejectedbyUser.yaml"
 

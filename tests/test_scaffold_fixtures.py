@@ -26,7 +26,8 @@ from framework.testing.cases import convert_value
 from framework.testing.runner import run_tests
 from framework.validate import validate_paths
 
-REPO = Path(__file__).resolve().parents[1]
+from conftest import REPO
+
 NOW = datetime(2024, 5, 1, 12)
 KINDS = ("hunting", "scheduled", "nrt")
 PLATFORMS = ("Defender", "Sentinel")

@@ -18,8 +18,8 @@ from framework.rules.model import discover_rule_files
 from framework.validate import SchemaCheck, validate_paths
 from framework.validate.schedule import parse_timespan
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+from conftest import REPO, SHARED
+
 AZURE_SENTINEL = SHARED / "corpus" / "azure-sentinel"
 SEED_RULE = REPO / "detections" / "hunting" / "user-clicked-through-events.yaml"
 
