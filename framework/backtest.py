@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from framework import catalog
-from framework.errors import DacError, Location
+from framework.errors import DacError, Location, did_you_mean
 from framework.kql import values as V
 from framework.kql.streaming import RowSource
 from framework.kql.table import Table
@@ -140,7 +140,7 @@ class FileTable(RowSource):
             raise DacError(f"expected an object of column values, found {type(record).__name__}", where(None))
         if not record.keys() <= self._index.keys():
             unknown = sorted(k for k in record if k not in self._index)
-            raise DacError(f"column '{unknown[0]}' is not in {self.table}{_did_you_mean(unknown[0], list(self._index))}",
+            raise DacError(f"column '{unknown[0]}' is not in {self.table}{did_you_mean(unknown[0], list(self._index))}",
                            where(unknown[0]))
         get = record.get
         values = [get(name) for name in self._names]
@@ -221,7 +221,7 @@ class FileTable(RowSource):
         for column, name in enumerate(header):
             if name not in self._index:
                 offset = sum(len(h) + 1 for h in header[:column]) + 1
-                raise DacError(f"column '{name}' is not in {self.table}{_did_you_mean(name, list(self._index))}",
+                raise DacError(f"column '{name}' is not in {self.table}{did_you_mean(name, list(self._index))}",
                                Location(str(file.path), 1, offset))
         for fields in reader:
             if not fields:
@@ -293,13 +293,6 @@ def _csv_location(path: Path, number: int, header: list[str], fields: list[str],
     return Location(str(path), number, sum(len(f) + 1 for f in fields[:position]) + 1)
 
 
-def _did_you_mean(name: str, known: list[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
-    return f" (did you mean '{close[0]}'?)" if close else ""
-
-
 def file_tables(arguments: list[str], platform: str, chunk_rows: int = DEFAULT_CHUNK_ROWS,
                 progress: Progress | None = None) -> dict[str, FileTable]:
     """The ``--data`` arguments as tables typed by ``platform``'s catalog, files of one table in order."""
@@ -312,7 +305,7 @@ def file_tables(arguments: list[str], platform: str, chunk_rows: int = DEFAULT_C
     for table, files in by_table.items():
         columns = catalog.table_columns(platform, table)
         if columns is None:
-            hint = _did_you_mean(table, catalog.known_tables(platform))
+            hint = did_you_mean(table, catalog.known_tables(platform))
             raise DacError(f"table '{table}' is not in the {catalog.PLATFORMS[platform]} catalog{hint}; "
                            "name the file after its table or pass Table=path", Location(str(files[0].path)))
         tables[table] = FileTable(table, files, columns, chunk_rows, progress)

@@ -52,6 +52,18 @@ def _rebuild(kind: type[DacError], message: str, state: dict) -> DacError:
     return error
 
 
+def did_you_mean(name: str, candidates: list[str], cutoff: float = 0.75) -> str:
+    """`` (did you mean 'X'?)`` naming the closest candidate, or "" when none is close.
+
+    Every "unknown table / column / key" message ends with it, so a typo is fixed
+    without looking the name up.
+    """
+    import difflib
+
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=cutoff)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
 class DacWarning(DacError):
     """A finding worth a look that does not fail validation (metadata drift, style)."""
 

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from framework import catalog
-from framework.errors import DacError
+from framework.errors import DacError, did_you_mean
 from framework.testing.clock import DEFAULT_NOW
 
 FORMATS = ("yaml", "json", "jsonl")
@@ -423,12 +423,9 @@ def resolve_table(table: str, platform: str | None) -> tuple[str, tuple[tuple[st
         columns = catalog.table_columns(key, table)
         if columns is not None:
             return key, columns
-    from difflib import get_close_matches
-
     known = sorted({t for key in candidates for t in catalog.known_tables(key)})
-    close = get_close_matches(table, known, n=1)
     where = " on " + catalog.PLATFORMS[candidates[0]] if platform else ""
-    raise DacError(f"unknown table '{table}'{where}" + (f" (did you mean '{close[0]}'?)" if close else ""))
+    raise DacError(f"unknown table '{table}'{where}{did_you_mean(table, known, cutoff=0.6)}")
 
 
 def iter_rows(table: str, platform: str | None = None, rows: int = 10, seed: int = 0,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
+from framework.errors import did_you_mean
 from framework.kql import ast
 from framework.kql import values as V
 from framework.kql.aggregates import AGGREGATES, MULTI_COLUMN, TAKE_ANY, ArgExtreme, Percentiles, TakeAny
@@ -303,7 +304,7 @@ class Evaluator:
                 raise semantic(expr, f"'{expr.name}' is not a table")
             if expr.name in self.tables:
                 return self.table_named(expr.name)
-            raise semantic(expr, f"unknown table '{expr.name}'{_suggest(expr.name, list(self.tables))}")
+            raise semantic(expr, f"unknown table '{expr.name}'{did_you_mean(expr.name, list(self.tables))}")
         if isinstance(expr, ast.Tabular):
             return self.eval_pipeline(expr.query, scope)
         if isinstance(expr, ast.Call):
@@ -575,7 +576,7 @@ class Evaluator:
     def _match(self, node: ast.Node, table: Table, pattern: str) -> list[int]:
         matched = [i for i, (name, _) in enumerate(table.columns) if fnmatch.fnmatchcase(name, pattern)]
         if not matched and "*" not in pattern and not table.is_open:
-            raise semantic(node, f"unknown column '{pattern}'{_suggest(pattern, table.names)}")
+            raise semantic(node, f"unknown column '{pattern}'{did_you_mean(pattern, table.names)}")
         return matched
 
     def op_ProjectAway(self, node: ast.ProjectAway, table: Table, scope: Scope) -> Table:
@@ -603,7 +604,7 @@ class Evaluator:
             if old not in index and table.is_open:
                 continue
             if old not in index:
-                raise semantic(node, f"unknown column '{old}'{_suggest(old, table.names)}")
+                raise semantic(node, f"unknown column '{old}'{did_you_mean(old, table.names)}")
             columns[index[old]] = (new, columns[index[old]][1])
         return Table(columns, table.rows, table.ordered)
 
@@ -836,9 +837,9 @@ class Evaluator:
             if rname not in right_index and right.is_open:
                 rname = OPEN_COLUMN[0]
             if lname not in left_index:
-                raise semantic(key, f"unknown column '{lname}' on the left side of the join{_suggest(lname, left.names)}")
+                raise semantic(key, f"unknown column '{lname}' on the left side of the join{did_you_mean(lname, left.names)}")
             if rname not in right_index:
-                raise semantic(key, f"unknown column '{rname}' on the right side of the join{_suggest(rname, right.names)}")
+                raise semantic(key, f"unknown column '{rname}' on the right side of the join{did_you_mean(rname, right.names)}")
             left_keys.append(left_index[lname])
             right_keys.append(right_index[rname])
         return left_keys, right_keys
@@ -1667,11 +1668,6 @@ _PARSE_TYPE_PATTERNS = {
     "long": r"-?\d+", "int": r"-?\d+", "real": r"-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?", "decimal": r"-?\d+(?:\.\d*)?",
 }
 
-def _suggest(name: str, candidates: list[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.75)
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def _as_table(name: str, value: Any) -> Table | RowSource:

@@ -20,6 +20,7 @@ import re2
 from framework.kql import ast
 from framework.kql import values as V
 from framework.kql.aggregates import AGGREGATES, MULTI_COLUMN, TAKE_ANY
+from framework.errors import did_you_mean
 from framework.kql.errors import KqlRuntimeError, KqlSemanticError, KqlUnsupportedError
 from framework.kql.functions import FUNCTIONS, PARAMETER_TYPES, family
 from framework.kql.series import TUPLE_FUNCTIONS, TupleFunction
@@ -482,7 +483,7 @@ class ExpressionCompiler:
             return self.evaluator.scalar_binding(binding, expr)
         if "$open" in self.index:
             return constant(None, "dynamic")
-        suggestion = _did_you_mean(name, list(self.index))
+        suggestion = _column_hint(name, list(self.index))
         raise semantic(expr, f"unknown column or variable '{name}'{suggestion}")
 
     def c_Star(self, expr: ast.Star) -> Compiled:
@@ -956,9 +957,8 @@ def _list_get(values: list[Any], position: int) -> Any:
     return None
 
 
-def _did_you_mean(name: str, candidates: list[str]) -> str:
-    import difflib
-
+def _column_hint(name: str, candidates: list[str]) -> str:
+    """Timestamp/TimeGenerated names the other platform's column; a case slip is named first."""
     twins = {"Timestamp": "TimeGenerated", "TimeGenerated": "Timestamp"}
     if twins.get(name) in candidates:
         platform = "Sentinel (Log Analytics)" if name == "Timestamp" else "Defender advanced hunting"
@@ -966,5 +966,4 @@ def _did_you_mean(name: str, candidates: list[str]) -> str:
     lowered = {c.lower(): c for c in candidates}
     if name.lower() in lowered:
         return f" (did you mean '{lowered[name.lower()]}'?)"
-    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.75)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    return did_you_mean(name, candidates)

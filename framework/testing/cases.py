@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from framework import catalog
-from framework.errors import DacError, Location, RuleFileError
+from framework.errors import DacError, Location, RuleFileError, did_you_mean
 from framework.kql import values as V
 from framework.kql.geoip import GeoDatabase, GeoEntryError
 from framework.kql.table import INGESTION_TIME_KEY, IngestedRow, Table
@@ -74,10 +74,7 @@ def _table_schema(suite_doc: YamlDocument, platform: str, table: str, where: Loc
         return tuple(overrides.items())
     columns = catalog.table_columns(platform, table)
     if columns is None:
-        from difflib import get_close_matches
-
-        close = get_close_matches(table, catalog.known_tables(platform), n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        hint = did_you_mean(table, catalog.known_tables(platform), cutoff=0.6)
         raise DacError(
             f"no schema for table '{table}' on platform {catalog.PLATFORMS[platform]}{hint}; "
             "declare its columns under 'schemas:' in the test file",
@@ -99,10 +96,7 @@ def build_table(doc: YamlDocument, key: tuple, columns: tuple[tuple[str, str], .
                 ingested = convert_value(raw, "datetime", now, doc.location(row_key + (column,)))
                 continue
             if column not in types:
-                from difflib import get_close_matches
-
-                close = get_close_matches(str(column), list(types), n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                hint = did_you_mean(str(column), list(types), cutoff=0.6)
                 raise DacError(f"unknown column '{column}'{hint}", doc.key_location(row_key + (column,)))
             values[column] = convert_value(raw, types[column], now, doc.location(row_key + (column,)))
         cells = tuple(values[c] if c in values else V.default_value(t) for c, t in columns)

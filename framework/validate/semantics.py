@@ -16,20 +16,13 @@ import re
 from typing import Any
 
 from framework import catalog
-from framework.errors import DacError, DacWarning, Location
+from framework.errors import DacError, DacWarning, Location, did_you_mean
 from framework.kql import KqlSyntaxError
 from framework.kql import ast
 from framework.kql.binder import Binding, bind
 from framework.rules.model import Rule
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
-
-
-def _closest(name: str, columns: list[str]) -> str:
-    import difflib
-
-    match = difflib.get_close_matches(name, columns, n=1, cutoff=0.75)
-    return f" (did you mean '{match[0]}'?)" if match else ""
 
 
 class QueryBindingCheck:
@@ -71,7 +64,7 @@ class QueryBindingCheck:
         def need(column: Any, what: str, *key: Any) -> None:
             if isinstance(column, str) and column not in columns:
                 findings.append(DacError(
-                    f"{what} '{column}' is not a column of the query's result{_closest(column, columns)}",
+                    f"{what} '{column}' is not a column of the query's result{did_you_mean(column, columns)}",
                     rule.location(*key)))
 
         for i, mapping in enumerate(rule.data.get("entityMappings") or []):
