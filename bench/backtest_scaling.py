@@ -2,7 +2,7 @@
 """`dac run` of the seed rule over JSON-lines files of 10k, 100k and 1M rows, against DuckDB.
 
 Back-testing reads the file as part of the job, so both sides are timed from the file:
-ours streams it through the rule's filters chunk by chunk (framework.backtest), DuckDB
+ours streams it through the rule's filters chunk by chunk (dac.backtest), DuckDB
 runs the hand-written SQL of bench/seed_rule_scaling.py over read_json() of the same
 file. Each size runs in a fresh process so peak memory (max RSS) is that size's own;
 the rows both return are compared as sets.
@@ -30,8 +30,8 @@ from seed_rule_scaling import QUERY, SQL, rows  # noqa: E402
 
 
 def write_file(count: int, folder: Path) -> None:
-    from framework import catalog
-    from framework.kql import values as V
+    from dac import catalog
+    from dac.kql import values as V
 
     names = [name for name, _ in catalog.table_columns("defender", "UrlClickEvents")]
     path = folder / "UrlClickEvents.jsonl"
@@ -45,8 +45,8 @@ def _key(row: tuple) -> str:
 
 
 def ours(path: Path) -> dict:
-    from framework.backtest import file_tables
-    from framework.kql import evaluate
+    from dac.backtest import file_tables
+    from dac.kql import evaluate
 
     start = time.perf_counter()
     tables = file_tables([str(path)], "defender")

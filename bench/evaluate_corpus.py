@@ -26,11 +26,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from framework import catalog  # noqa: E402
-from framework.kql import KqlSemanticError, KqlUnsupportedError, evaluate, parse  # noqa: E402
-from framework.kql.binder import CatalogTables, bind, tables_read  # noqa: E402
-from framework.kql.errors import KqlError  # noqa: E402
-from framework.kql.table import Table  # noqa: E402
+from dac import catalog  # noqa: E402
+from dac.kql import KqlSemanticError, KqlUnsupportedError, evaluate, parse  # noqa: E402
+from dac.kql.binder import CatalogTables, bind, tables_read  # noqa: E402
+from dac.kql.errors import KqlError  # noqa: E402
+from dac.kql.table import Table  # noqa: E402
 
 NOW = datetime(2025, 1, 1)
 
@@ -61,8 +61,8 @@ def rows_for(platform: str, table: str, count: int, seed: int) -> Table:
 
 def external_rows(tree, count: int, seed: int) -> dict[str, Table]:
     """Rows for each externaldata URL of the query, typed by the schema it declares."""
-    from framework.kql import ast
-    from framework.kql.values import normal_type
+    from dac.kql import ast
+    from dac.kql.values import normal_type
 
     found = {}
     for node in tree.walk():

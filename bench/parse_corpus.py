@@ -15,8 +15,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from framework.kql import KqlSyntaxError, parse  # noqa: E402
-from framework.kql.formatter import format_query  # noqa: E402
+from dac.kql import KqlSyntaxError, parse  # noqa: E402
+from dac.kql.formatter import format_query  # noqa: E402
 
 
 def main() -> int:

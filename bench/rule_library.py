@@ -22,11 +22,11 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from framework import catalog  # noqa: E402
-from framework.parallel import default_jobs  # noqa: E402
-from framework.scaffold import scaffold  # noqa: E402
-from framework.testing.runner import run_tests  # noqa: E402
-from framework.validate import validate_paths  # noqa: E402
+from dac import catalog  # noqa: E402
+from dac.parallel import default_jobs  # noqa: E402
+from dac.scaffold import scaffold  # noqa: E402
+from dac.testing.runner import run_tests  # noqa: E402
+from dac.validate import validate_paths  # noqa: E402
 
 
 def generate(folder: Path, count: int, cases: int) -> None:

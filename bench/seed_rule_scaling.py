@@ -50,9 +50,9 @@ def rows(count: int, seed: int = 7) -> list[tuple]:
 
 
 def measure(count: int) -> dict:
-    from framework import catalog
-    from framework.kql import evaluate
-    from framework.kql.table import Table
+    from dac import catalog
+    from dac.kql import evaluate
+    from dac.kql.table import Table
 
     data = rows(count)
     columns = list(catalog.table_columns("defender", "UrlClickEvents"))

@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from framework.kql.binder import check_query  # noqa: E402
+from dac.kql.binder import check_query  # noqa: E402
 
 
 def shape(message: str) -> str:

@@ -26,11 +26,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
-from framework import catalog
-from framework.errors import DacError, Location, did_you_mean
-from framework.kql import values as V
-from framework.kql.streaming import RowSource
-from framework.kql.table import Table
+from dac import catalog
+from dac.errors import DacError, Location, did_you_mean
+from dac.kql import values as V
+from dac.kql.streaming import RowSource
+from dac.kql.table import Table
 
 DEFAULT_CHUNK_ROWS = 50_000
 _decode = json.JSONDecoder().decode

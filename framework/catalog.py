@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 
-from framework.errors import DacError
-from framework.paths import TABLES_DIR
+from dac.errors import DacError
+from dac import resources
 
 PLATFORMS = {"defender": "Defender", "sentinel": "Sentinel"}
 
@@ -27,7 +27,7 @@ def normalise_platform(name: str) -> str:
 
 @lru_cache(maxsize=None)
 def _tables(platform: str) -> dict[str, tuple[tuple[str, str], ...]]:
-    document = json.loads((TABLES_DIR / f"{platform}.json").read_text(encoding="utf-8"))
+    document = json.loads(resources.read_text(f"tables/{platform}.json"))
     return {name: tuple(entry["columns"].items()) for name, entry in document["tables"].items()}
 
 

@@ -15,7 +15,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from framework.errors import DacError, DacWarning, Location
+from dac.errors import DacError, DacWarning, Location
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -64,11 +64,11 @@ class _Progress:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from framework.validate import validate_paths
+    from dac.validate import validate_paths
 
     with _Progress("validating") as progress:
         if progress.enabled:  # validate_paths has no per-rule hook: one status line for the whole run
-            from framework.rules.model import discover_rule_files
+            from dac.rules.model import discover_rule_files
 
             progress.show(f"validating {len(discover_rule_files(args.paths))} rule file(s) ...")
         findings = validate_paths(args.paths, base=args.base, jobs=args.jobs)
@@ -94,7 +94,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_test(args: argparse.Namespace) -> int:
-    from framework.testing.runner import run_tests
+    from dac.testing.runner import run_tests
 
     with _Progress("testing") as progress:
         report = run_tests(args.paths, progress=progress, jobs=args.jobs)
@@ -111,7 +111,7 @@ def _cmd_test(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from framework.render import build
+    from dac.render import build
 
     written = build(args.paths, Path(args.out))
     if args.format == "json":
@@ -122,7 +122,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_pack(args: argparse.Namespace) -> int:
-    from framework.pack import build_pack
+    from dac.pack import build_pack
 
     path = build_pack(args.paths, Path(args.out), args.version, previous=args.previous, base=args.base)
     if args.format == "json":
@@ -138,7 +138,7 @@ def _cmd_pack(args: argparse.Namespace) -> int:
 
 
 def _cmd_deploy(args: argparse.Namespace) -> int:
-    from framework.deploy import build_requests, desired_rules, load_export, plan
+    from dac.deploy import build_requests, desired_rules, load_export, plan
 
     target = (args.subscription, args.resource_group, args.workspace)
     if not args.dry_run:
@@ -172,7 +172,7 @@ def _read_query(source: str, check: bool):
     With ``check`` a file that holds no query to lay out (a test file, a rule stub
     without a query) gives ``(None, None)``: pre-commit passes every changed YAML file.
     """
-    from framework.rules.model import is_test_file, load_rule
+    from dac.rules.model import is_test_file, load_rule
 
     if source == "-":
         return sys.stdin.read(), None
@@ -194,11 +194,11 @@ def _read_query(source: str, check: bool):
 def _cmd_run(args: argparse.Namespace) -> int:
     import time
 
-    from framework import backtest, catalog
-    from framework.kql import KqlError, evaluate, parse
-    from framework.kql.binder import bind
-    from framework.kql import values as V
-    from framework.testing.clock import clock_option
+    from dac import backtest, catalog
+    from dac.kql import KqlError, evaluate, parse
+    from dac.kql.binder import bind
+    from dac.kql import values as V
+    from dac.testing.clock import clock_option
 
     source = args.query
     is_text = source != "-" and not Path(source).is_file() and not source.endswith((".yaml", ".yml", ".kql", ".csl"))
@@ -206,7 +206,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     def located(error: KqlError) -> DacError:
         if rule is not None:
-            from framework.testing.runner import query_error
+            from dac.testing.runner import query_error
 
             return query_error(rule, error)
         return DacError(error.message, Location("<query>" if is_text else source, error.line, error.column))
@@ -254,7 +254,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _run_platform(named: str | None, rule, tables: list[str]) -> str:
     """--platform, else the rule's first platform, else the one platform whose catalog has every table."""
-    from framework import catalog
+    from dac import catalog
 
     if named:
         return catalog.normalise_platform(named)
@@ -268,8 +268,8 @@ def _run_platform(named: str | None, rule, tables: list[str]) -> str:
 
 
 def _cmd_fmt(args: argparse.Namespace) -> int:
-    from framework.kql import KqlSyntaxError
-    from framework.kql.formatter import format_text
+    from dac.kql import KqlSyntaxError
+    from dac.kql.formatter import format_text
 
     if len(args.sources) > 1 and not args.check:
         raise DacError("dac fmt prints one SOURCE; use --check to check several")
@@ -302,7 +302,7 @@ def _cmd_fmt(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from framework.importer import import_sources
+    from dac.importer import import_sources
 
     written = import_sources(args.sources, Path(args.out), force=args.force)
     if args.format == "json":
@@ -314,7 +314,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from framework.report import build_report
+    from dac.report import build_report
 
     written = build_report(args.paths, Path(args.out))
     if args.format == "json":
@@ -414,7 +414,7 @@ def make_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", required=True, help="output directory (replaced atomically)")
     report.set_defaults(func=_cmd_report)
 
-    from framework import fixtures, scaffold
+    from dac import fixtures, scaffold
 
     scaffold.register(sub)  # dac new
     fixtures.register(sub)  # dac fixtures

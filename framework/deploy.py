@@ -63,15 +63,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from framework.errors import DacError, Location
-from framework.render import render_rule
-from framework.render.deployment import PackRule, arm_unescape, collect
-from framework.render.sentinel import (
+from dac.errors import DacError, Location
+from dac.render import render_rule
+from dac.render.deployment import PackRule, arm_unescape, collect
+from dac.render.sentinel import (
     ALERT_RULE_API_VERSION,
     HUNTING_CATEGORY,
     SAVED_SEARCH_API_VERSION,
 )
-from framework.rules.model import discover_rule_files, load_rule
+from dac.rules.model import discover_rule_files, load_rule
 
 ARM_ENDPOINT = "https://management.azure.com"
 ALERT_RULES = "alertRules"

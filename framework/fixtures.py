@@ -32,9 +32,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from framework import catalog
-from framework.errors import DacError, did_you_mean
-from framework.testing.clock import DEFAULT_NOW
+from dac import catalog
+from dac.errors import DacError, did_you_mean
+from dac.testing.clock import DEFAULT_NOW
 
 FORMATS = ("yaml", "json", "jsonl")
 
@@ -521,7 +521,7 @@ __all__ = ["COLUMN_FACTS", "FORMATS", "TABLE_FACTS", "column_generator", "iter_r
 
 
 def _command(args) -> int:
-    from framework.testing.clock import clock_option
+    from dac.testing.clock import clock_option
 
     now = clock_option(args.now)
     count = write_fixtures(args.table, args.platform, args.rows, args.seed, now, args.rows_format, args.out)

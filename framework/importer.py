@@ -1,6 +1,6 @@
 """``dac import``: bring rules from ARM templates or Azure-Sentinel YAML into our format.
 
-:func:`import_arm` inverts :mod:`framework.render.sentinel`: an alertRules
+:func:`import_arm` inverts :mod:`dac.render.sentinel`: an alertRules
 resource (Scheduled, NRT) or a savedSearches resource (hunting query) becomes
 one rule mapping in the Azure-Sentinel YAML format. It reads both the
 templates ``dac build`` writes and the ones Sentinel's "Export" button
@@ -40,12 +40,12 @@ from typing import Any
 
 import yaml
 
-from framework.errors import DacError, Location
-from framework.render import sentinel
-from framework.render.environment import is_arm_expression
-from framework.rules.model import load_rule
-from framework.rules.timespans import is_iso_duration, parse_rule_timespan
-from framework.rules.yamlfile import parse_yaml
+from dac.errors import DacError, Location
+from dac.render import sentinel
+from dac.render.environment import is_arm_expression
+from dac.rules.model import load_rule
+from dac.rules.timespans import is_iso_duration, parse_rule_timespan
+from dac.rules.yamlfile import parse_yaml
 
 GUID_IN_TEXT = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
 _SINGLE_UNIT_ISO = re.compile(r"^P(?:([0-9]+)D|T([0-9]+)([HM]))$")

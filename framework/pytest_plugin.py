@@ -5,7 +5,7 @@ folder, with the node id ``<rule file>::<case name>`` (for example
 ``detections/hunting/user-clicked-through-events.yaml::has matches whole terms only``),
 so ``-k``, ``--lf``, ``-x``, pytest-xdist's ``-n`` and a node id pasted back on the
 command line all work as usual. Each item runs the case through
-:mod:`framework.testing.runner`, the code ``dac test`` uses, and a failing item
+:mod:`dac.testing.runner`, the code ``dac test`` uses, and a failing item
 prints the same lines ``dac test`` prints: the case's location and the unified
 diff of expected against returned rows.
 
@@ -81,7 +81,7 @@ class RuleFile(pytest.File):
     """A rule file; its items are the cases of its test file."""
 
     def collect(self):
-        from framework.testing.runner import prepare_rule
+        from dac.testing.runner import prepare_rule
 
         # locations read as in `dac test`: relative to where pytest was started, when under it
         try:

@@ -36,9 +36,9 @@ from typing import Any
 from jinja2.exceptions import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from framework.errors import DacError, DacWarning, Location
-from framework.render.environment import sandbox
-from framework.render.writer import staged_output
+from dac.errors import DacError, DacWarning, Location
+from dac.render.environment import sandbox
+from dac.render.writer import staged_output
 
 LAYER_NAME = "attack-navigator-layer.json"
 HTML_NAME = "index.html"
@@ -120,8 +120,8 @@ def _tactics(data: dict[str, Any]) -> list[str]:
 
 
 def _tables_read(query: str | None, platforms: list[str]) -> list[str]:
-    from framework.kql import KqlError, parse
-    from framework.kql.binder import CatalogTables, tables_read
+    from dac.kql import KqlError, parse
+    from dac.kql.binder import CatalogTables, tables_read
 
     if query is None:
         return []
@@ -144,9 +144,9 @@ def _key(path: str | Path) -> str:
 
 def collect(paths: Sequence[str | Path]) -> list[RuleRow]:
     """Load, validate and test every rule under ``paths``; one row per rule file, in path order."""
-    from framework.rules.model import discover_rule_files, load_rule, test_file_for
-    from framework.testing.runner import run_rule
-    from framework.validate import validate_paths
+    from dac.rules.model import discover_rule_files, load_rule, test_file_for
+    from dac.testing.runner import run_rule
+    from dac.validate import validate_paths
 
     files = discover_rule_files(list(paths))
     findings = validate_paths(list(paths))

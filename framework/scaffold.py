@@ -2,7 +2,7 @@
 
 The rule reads one table of the catalog with a query built from that table's
 real columns: a filter on an enumeration column (``ActionType`` and the like,
-with a value the table really carries, see :mod:`framework.fixtures`) and a
+with a value the table really carries, see :mod:`dac.fixtures`) and a
 ``project`` of the time column and the columns an analyst needs (account, host,
 IP address, URL). Analytics rules (Scheduled, NRT) map an entity to one of the
 projected columns. The test file holds one case the query must report (a
@@ -22,15 +22,15 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from framework import catalog
-from framework.errors import DacError, Location
-from framework.fixtures import iter_rows, resolve_table, table_values
-from framework.importer import slug
+from dac import catalog
+from dac.errors import DacError, Location
+from dac.fixtures import iter_rows, resolve_table, table_values
+from dac.importer import slug
 
 KINDS = {"hunting": None, "scheduled": "Scheduled", "nrt": "NRT"}
 DEFAULT_DIRS = {"hunting": "detections/hunting", "scheduled": "detections/analytics", "nrt": "detections/analytics"}
 
-# Columns worth filtering on, best first; a value list for them comes from framework.fixtures.
+# Columns worth filtering on, best first; a value list for them comes from dac.fixtures.
 FILTER_COLUMNS = ("ActionType", "DeliveryAction", "ResultType", "OperationName", "EventType", "Activity",
                   "Category", "Operation")
 # Entity types in order of preference for the entity mapping: (type, ((column, identifier), ...)).
@@ -253,7 +253,7 @@ __all__ = ["KINDS", "Plan", "plan_query", "rule_text", "scaffold", "tests_text"]
 
 
 def _command(args) -> int:
-    from framework.testing.clock import clock_option
+    from dac.testing.clock import clock_option
 
     now = clock_option(args.now)
     written = scaffold(args.kind, args.name, args.table, args.platform, args.dir, now=now)

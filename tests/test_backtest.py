@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from framework import catalog
-from framework.backtest import FileTable, data_file, file_tables
-from framework.cli import main
-from framework.errors import DacError
-from framework.kql import evaluate, parse
-from framework.kql import values as V
-from framework.kql.table import Table
-from framework.rules.model import load_rule
+from dac import catalog
+from dac.backtest import FileTable, data_file, file_tables
+from dac.cli import main
+from dac.errors import DacError
+from dac.kql import evaluate, parse
+from dac.kql import values as V
+from dac.kql.table import Table
+from dac.rules.model import load_rule
 
 from conftest import REPO
 

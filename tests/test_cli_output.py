@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from framework.cli import main
-from framework.kql.formatter import format_text
+from dac.cli import main
+from dac.kql.formatter import format_text
 
 from conftest import REPO
 
@@ -239,7 +239,7 @@ def test_every_command_speaks_json(tmp_path, capsys) -> None:
     """--format json on the commands added later too: new, import, report, fmt (each one JSON document)."""
     import json as _json
 
-    from framework.cli import main as dac
+    from dac.cli import main as dac
 
     seed = "detections/hunting/user-clicked-through-events.yaml"
     assert dac(["new", "--kind", "hunting", "--name", "Json Rule", "--table", "UrlClickEvents",

@@ -41,10 +41,10 @@ from typing import Any
 import pytest
 import yaml
 
-from framework.kql import KqlError, KqlSemanticError, KqlSyntaxError, KqlUnsupportedError, evaluate
-from framework.kql import values as V
-from framework.kql.streaming import RowSource, slices
-from framework.kql.table import Table
+from dac.kql import KqlError, KqlSemanticError, KqlSyntaxError, KqlUnsupportedError, evaluate
+from dac.kql import values as V
+from dac.kql.streaming import RowSource, slices
+from dac.kql.table import Table
 
 SUITE = Path(__file__).resolve().parent / "conformance"
 DEFAULT_NOW = "2024-05-01T12:00:00Z"

@@ -20,11 +20,11 @@ import pytest
 import yaml
 from conftest import REPO
 
-from framework.cli import main
-from framework.deploy import build_requests, desired_rules, parse_export, plan
-from framework.errors import DacError
-from framework.render import render_rule
-from framework.render.deployment import (
+from dac.cli import main
+from dac.deploy import build_requests, desired_rules, parse_export, plan
+from dac.errors import DacError
+from dac.render import render_rule
+from dac.render.deployment import (
     BICEP_NAME,
     JSON_NAME,
     arm_unescape,
@@ -33,7 +33,7 @@ from framework.render.deployment import (
     collect,
     pack_files,
 )
-from framework.rules.model import load_rule
+from dac.rules.model import load_rule
 
 SEED = REPO / "detections" / "hunting" / "user-clicked-through-events.yaml"
 DATA = REPO / "tests" / "data" / "render"

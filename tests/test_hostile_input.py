@@ -16,12 +16,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from framework.errors import DacError, RuleFileError
-from framework.render import build
-from framework.rules.model import load_rule
-from framework.rules.yamlfile import parse_yaml
-from framework.testing.runner import run_tests
-from framework.validate import validate_paths
+from dac.errors import DacError, RuleFileError
+from dac.render import build
+from dac.rules.model import load_rule
+from dac.rules.yamlfile import parse_yaml
+from dac.testing.runner import run_tests
+from dac.validate import validate_paths
 
 from conftest import REPO
 
@@ -152,7 +152,7 @@ def test_fuzzed_fixtures_fail_cleanly(tmp_path_factory: pytest.TempPathFactory, 
 
 
 def test_very_long_query_parses_in_bounded_time() -> None:
-    from framework.kql import parse
+    from dac.kql import parse
 
     query = "T\n" + "".join(f'| where Col{i % 50} == "value {i}"\n' for i in range(20_000))
     start = time.perf_counter()
@@ -162,8 +162,8 @@ def test_very_long_query_parses_in_bounded_time() -> None:
 
 
 def test_string_blowup_is_a_clean_error() -> None:
-    from framework.kql import evaluate
-    from framework.kql.errors import KqlRuntimeError
+    from dac.kql import evaluate
+    from dac.kql.errors import KqlRuntimeError
 
     with pytest.raises(KqlRuntimeError, match="longer than 1048576 characters"):
         evaluate('print strrep("abc", 1000000000)', {})

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from framework.cli import main
-from framework.errors import DacError, DacWarning
-from framework.importer import (
+from dac.cli import main
+from dac.errors import DacError, DacWarning
+from dac.importer import (
     import_arm,
     import_yaml,
     kusto_duration,
@@ -24,10 +24,10 @@ from framework.importer import (
     rule_yaml_text,
     write_rule_yaml,
 )
-from framework.render import render_rule
-from framework.rules.model import discover_rule_files, load_rule
-from framework.rules.timespans import parse_rule_timespan
-from framework.validate import validate_rules
+from dac.render import render_rule
+from dac.rules.model import discover_rule_files, load_rule
+from dac.rules.timespans import parse_rule_timespan
+from dac.validate import validate_rules
 
 from conftest import REPO, SHARED
 

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from framework.kql import KqlRuntimeError, KqlSemanticError, KqlUnsupportedError, evaluate
-from framework.kql.table import Table
+from dac.kql import KqlRuntimeError, KqlSemanticError, KqlUnsupportedError, evaluate
+from dac.kql.table import Table
 
 NOW = datetime(2024, 5, 1, 12, 0, 0)
 STRING_OPS = "https://learn.microsoft.com/kusto/query/datatypes-string-operators"
@@ -270,7 +270,7 @@ def test_ingestion_time_from_dict_rows() -> None:
 
 
 def test_platform_function_binds_with_its_columns() -> None:
-    from framework.kql.binder import bind
+    from dac.kql.binder import bind
 
     binding = bind("AssignedIPAddresses('pc1', ago(1d)) | project IPAddress, IPType, Timestamp", "defender")
     assert binding.errors == [] and binding.columns == [("IPAddress", "string"), ("IPType", "string"), ("Timestamp", "datetime")]
@@ -336,7 +336,7 @@ def test_wrong_arity_is_reported() -> None:
 
 
 def test_row_limit_stops_runaway_joins() -> None:
-    from framework.kql.errors import KqlRuntimeError
+    from dac.kql.errors import KqlRuntimeError
 
     many = Table.from_dicts([{"k": 1}] * 200)
     with pytest.raises(KqlRuntimeError, match="more than 1000 rows"):
@@ -405,7 +405,7 @@ def test_single_equals_in_where_is_the_right_side_value() -> None:
 
 
 def test_timestamp_hint_on_sentinel_tables() -> None:
-    from framework.kql.binder import check_query
+    from dac.kql.binder import check_query
 
     (error,) = check_query("UrlClickEvents | where Timestamp > ago(1d)", "Sentinel")
     assert error.message == "unknown column or variable 'Timestamp' (Sentinel (Log Analytics) tables have 'TimeGenerated')"
@@ -505,7 +505,7 @@ def test_series_tuple_results_are_computed_per_row() -> None:
 
 def test_series_tuple_results_bind_as_typed_columns() -> None:
     # Check mode (no rows): every value of a multi-value series function is its own column.
-    from framework.kql.binder import bind
+    from dac.kql.binder import bind
 
     binding = bind("SigninLogs | make-series n = count() on TimeGenerated from ago(1d) to now() step 1h "
                    "| extend (anomalies, score, baseline) = series_decompose_anomalies(n, 1.5, -1, 'linefit') "

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from framework.cli import main
-from framework.kql import parse
-from framework.kql.formatter import format_query, format_text
+from dac.cli import main
+from dac.kql import parse
+from dac.kql.formatter import format_query, format_text
 
 
 @pytest.mark.parametrize(

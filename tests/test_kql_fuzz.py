@@ -11,8 +11,8 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from framework.kql import KqlSyntaxError, parse
-from framework.kql.formatter import format_query
+from dac.kql import KqlSyntaxError, parse
+from dac.kql.formatter import format_query
 
 from conftest import CORPUS
 

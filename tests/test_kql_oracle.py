@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from framework.kql import KqlSyntaxError, parse
+from dac.kql import KqlSyntaxError, parse
 
 from conftest import SHARED
 

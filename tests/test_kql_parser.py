@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from framework.kql import KqlSyntaxError, ast, parse
+from dac.kql import KqlSyntaxError, ast, parse
 
 
 def only_expr(text: str) -> ast.Expr:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from framework.cli import main
-from framework.validate import validate_paths
+from dac.cli import main
+from dac.validate import validate_paths
 
 from conftest import REPO
 

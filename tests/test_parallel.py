@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from framework.errors import DacError, DacWarning, Location, RuleFileError
-from framework.kql.errors import KqlSyntaxError
-from framework.parallel import MIN_PARALLEL_ITEMS, ordered_map
-from framework.testing.runner import run_tests
-from framework.validate import validate_paths
+from dac.errors import DacError, DacWarning, Location, RuleFileError
+from dac.kql.errors import KqlSyntaxError
+from dac.parallel import MIN_PARALLEL_ITEMS, ordered_map
+from dac.testing.runner import run_tests
+from dac.validate import validate_paths
 
 from conftest import REPO
 

@@ -14,10 +14,10 @@ import pytest
 import yaml
 from jinja2.exceptions import TemplateError
 
-from framework.cli import main
-from framework.errors import DacError
-from framework.render import build, writer
-from framework.render.environment import environment
+from dac.cli import main
+from dac.errors import DacError
+from dac.render import build, writer
+from dac.render.environment import environment
 
 from conftest import REPO, SHARED
 
@@ -505,7 +505,7 @@ def test_failed_write_leaves_previous_output(tmp_path: Path, monkeypatch: pytest
             raise OSError(28, "No space left on device")
         real(path, document)
 
-    monkeypatch.setattr("framework.render.write_json", failing)
+    monkeypatch.setattr("dac.render.write_json", failing)
     with pytest.raises(OSError):
         run_build(out, SCHEDULED, NRT)
     assert len(calls) == 3

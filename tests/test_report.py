@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from framework import report
-from framework.cli import main
-from framework.errors import DacError
+from dac import report
+from dac.cli import main
+from dac.errors import DacError
 
 from conftest import REPO
 

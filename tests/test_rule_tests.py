@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from framework.cli import main
-from framework.testing.clock import parse_time
-from framework.testing.runner import run_tests
+from dac.cli import main
+from dac.testing.clock import parse_time
+from dac.testing.runner import run_tests
 
 from conftest import REPO
 
@@ -127,7 +127,7 @@ def test_unknown_fixture_table_is_located(rule_copy: Path) -> None:
 
 
 def test_catalog_covers_both_platforms() -> None:
-    from framework import catalog
+    from dac import catalog
 
     defender = dict(catalog.table_columns("Defender", "DeviceProcessEvents"))
     sentinel = dict(catalog.table_columns("sentinel", "DeviceProcessEvents"))
@@ -196,9 +196,9 @@ def test_geo_ip_and_ingestion_time_from_a_tests_file(geo_rule: Path) -> None:
 
 
 def test_ingestion_time_is_no_fixture_column(geo_rule: Path) -> None:
-    from framework.kql import evaluate
-    from framework.rules.model import load_rule
-    from framework.testing.cases import load_test_suite
+    from dac.kql import evaluate
+    from dac.rules.model import load_rule
+    from dac.testing.cases import load_test_suite
 
     suite = load_test_suite(load_rule(geo_rule / "rule.yaml"))
     tables = suite.cases[0].tables

@@ -1,4 +1,4 @@
-"""``dac new`` (framework.scaffold) and ``dac fixtures`` (framework.fixtures)."""
+"""``dac new`` (dac.scaffold) and ``dac fixtures`` (dac.fixtures)."""
 
 from __future__ import annotations
 
@@ -14,17 +14,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from framework import catalog
-from framework.cli import main
-from framework.errors import DacError, Location
-from framework.fixtures import TABLE_FACTS, iter_rows, write_fixtures
-from framework.kql import evaluate
-from framework.kql.table import Table
-from framework.rules.model import load_rule
-from framework.scaffold import scaffold
-from framework.testing.cases import convert_value
-from framework.testing.runner import run_tests
-from framework.validate import validate_paths
+from dac import catalog
+from dac.cli import main
+from dac.errors import DacError, Location
+from dac.fixtures import TABLE_FACTS, iter_rows, write_fixtures
+from dac.kql import evaluate
+from dac.kql.table import Table
+from dac.rules.model import load_rule
+from dac.scaffold import scaffold
+from dac.testing.cases import convert_value
+from dac.testing.runner import run_tests
+from dac.validate import validate_paths
 
 from conftest import REPO
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from framework.cli import main
-from framework.errors import RuleFileError
-from framework.rules.model import discover_rule_files
-from framework.validate import SchemaCheck, validate_paths
-from framework.validate.schedule import parse_timespan
+from dac.cli import main
+from dac.errors import RuleFileError
+from dac.rules.model import discover_rule_files
+from dac.validate import SchemaCheck, validate_paths
+from dac.validate.schedule import parse_timespan
 
 from conftest import REPO, SHARED
 

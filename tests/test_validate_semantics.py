@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from framework.cli import main
-from framework.errors import DacWarning
-from framework.validate import validate_paths
+from dac.cli import main
+from dac.errors import DacWarning
+from dac.validate import validate_paths
 
 HEADER = """id: 5d1d2a52-7b0e-4a3e-9a54-8d3f3b6c1a10
 name: Test rule

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from framework.errors import RuleFileError
-from framework.rules import yamlfile
-from framework.rules.yamlfile import YamlDocument, _walk
+from dac.errors import RuleFileError
+from dac.rules import yamlfile
+from dac.rules.yamlfile import YamlDocument, _walk
 
 from conftest import REPO, SHARED
 

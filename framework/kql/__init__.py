@@ -5,14 +5,14 @@ column; ``evaluate(query, tables, now=...)`` runs a query over in-memory tables
 and returns the result rows as dicts, in result order.
 """
 
-from framework.kql.errors import (
+from dac.kql.errors import (
     KqlError,
     KqlRuntimeError,
     KqlSemanticError,
     KqlSyntaxError,
     KqlUnsupportedError,
 )
-from framework.kql.parser import parse
+from dac.kql.parser import parse
 
 __all__ = [
     "parse",
@@ -26,6 +26,6 @@ __all__ = [
 
 
 def evaluate(query, tables, now=None, **options):  # noqa: ANN001 - re-exported with full signature below
-    from framework.kql.evaluator import evaluate as _evaluate
+    from dac.kql.evaluator import evaluate as _evaluate
 
     return _evaluate(query, tables, now=now, **options)

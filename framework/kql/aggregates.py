@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from framework.kql import values as V
+from dac.kql import values as V
 
 DEFAULT_SET_LIMIT = 1_048_576
 

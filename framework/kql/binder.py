@@ -13,12 +13,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from framework import catalog
-from framework.kql import ast
-from framework.kql.errors import KqlError
-from framework.kql.evaluator import evaluate
-from framework.kql.parser import parse
-from framework.kql.table import Table
+from dac import catalog
+from dac.kql import ast
+from dac.kql.errors import KqlError
+from dac.kql.evaluator import evaluate
+from dac.kql.parser import parse
+from dac.kql.table import Table
 
 _CHECK_CLOCK = datetime(2025, 1, 1)
 

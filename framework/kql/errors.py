@@ -6,7 +6,7 @@ query in a file (a YAML rule) translate them to file positions.
 
 from __future__ import annotations
 
-from framework.errors import DacError, Location
+from dac.errors import DacError, Location
 
 
 class KqlError(DacError):

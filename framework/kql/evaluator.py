@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
-from framework.errors import did_you_mean
-from framework.kql import ast
-from framework.kql import values as V
-from framework.kql.aggregates import AGGREGATES, MULTI_COLUMN, TAKE_ANY, ArgExtreme, Percentiles, TakeAny
-from framework.kql.errors import KqlRuntimeError, KqlSemanticError
-from framework.kql.functions import bin_value
-from framework.kql.expressions import (
+from dac.errors import did_you_mean
+from dac.kql import ast
+from dac.kql import values as V
+from dac.kql.aggregates import AGGREGATES, MULTI_COLUMN, TAKE_ANY, ArgExtreme, Percentiles, TakeAny
+from dac.kql.errors import KqlRuntimeError, KqlSemanticError
+from dac.kql.functions import bin_value
+from dac.kql.expressions import (
     KNOWN_TYPES,
     Compiled,
     ExpressionCompiler,
@@ -32,10 +32,10 @@ from framework.kql.expressions import (
     semantic,
     unsupported,
 )
-from framework.kql.geoip import GeoDatabase, GeoEntryError
-from framework.kql.parser import parse
-from framework.kql.streaming import RowSource, concatenate, row_local_head, slices
-from framework.kql.table import OPEN_COLUMN, IngestedRow, Table, carry_ingestion, keep_ingestion
+from dac.kql.geoip import GeoDatabase, GeoEntryError
+from dac.kql.parser import parse
+from dac.kql.streaming import RowSource, concatenate, row_local_head, slices
+from dac.kql.table import OPEN_COLUMN, IngestedRow, Table, carry_ingestion, keep_ingestion
 
 DEFAULT_MAX_ROWS = 1_000_000
 
@@ -1689,10 +1689,10 @@ def evaluate(query: str | ast.QueryBody, tables: Mapping[str, Any], now: datetim
     reserved key ``$IngestionTime`` (a datetime), which ``ingestion_time()``
     returns for it. ``geo_ip`` is the database ``geo_info_from_ip_address()``
     consults: entries ``{network, country, state, city, latitude, longitude}``
-    (see ``framework.kql.geoip``); without it every lookup gives null. Returns
+    (see ``dac.kql.geoip``); without it every lookup gives null. Returns
     the result rows as dicts in result order, or the ``Table`` itself with
     ``as_table=True``. A RowSource table is read chunk by chunk where the plan
-    allows (see ``framework.kql.streaming``); ``chunk_rows`` makes every
+    allows (see ``dac.kql.streaming``); ``chunk_rows`` makes every
     pipeline run that way, over chunks of that many rows.
     """
     body = parse(query) if isinstance(query, str) else query

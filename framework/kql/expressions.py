@@ -17,17 +17,17 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import re2
 
-from framework.kql import ast
-from framework.kql import values as V
-from framework.kql.aggregates import AGGREGATES, MULTI_COLUMN, TAKE_ANY
-from framework.errors import did_you_mean
-from framework.kql.errors import KqlRuntimeError, KqlSemanticError, KqlUnsupportedError
-from framework.kql.functions import FUNCTIONS, PARAMETER_TYPES, family
-from framework.kql.series import TUPLE_FUNCTIONS, TupleFunction
-from framework.kql.table import ingestion_time_of
+from dac.kql import ast
+from dac.kql import values as V
+from dac.kql.aggregates import AGGREGATES, MULTI_COLUMN, TAKE_ANY
+from dac.errors import did_you_mean
+from dac.kql.errors import KqlRuntimeError, KqlSemanticError, KqlUnsupportedError
+from dac.kql.functions import FUNCTIONS, PARAMETER_TYPES, family
+from dac.kql.series import TUPLE_FUNCTIONS, TupleFunction
+from dac.kql.table import ingestion_time_of
 
 if TYPE_CHECKING:
-    from framework.kql.evaluator import Scope
+    from dac.kql.evaluator import Scope
 
 Row = tuple
 
@@ -893,7 +893,7 @@ class ExpressionCompiler:
 
     def f_bin_at(self, expr: ast.Call) -> Compiled:
         value, size, anchor = (self.compile(a) for a in expr.args)
-        from framework.kql.functions import bin_value
+        from dac.kql.functions import bin_value
 
         def run(row: Row) -> Any:
             v, s, a = value.fn(row), size.fn(row), anchor.fn(row)
@@ -940,9 +940,9 @@ class ExpressionCompiler:
 
 @lru_cache(maxsize=1)
 def _kusto_functions() -> frozenset[str]:
-    from framework.paths import SCHEMAS_DIR
+    from dac import resources
 
-    catalog = json.loads((SCHEMAS_DIR / "kusto_functions.json").read_text(encoding="utf-8"))
+    catalog = json.loads(resources.read_text("kusto_functions.json"))
     return frozenset(catalog["scalar"]) | frozenset(catalog["aggregate"]) | frozenset(catalog["plugin"])
 
 

@@ -14,8 +14,8 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from framework.kql import ast
-from framework.kql import values as V
+from dac.kql import ast
+from dac.kql import values as V
 
 INDENT = "    "
 _BARE = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*$")
@@ -485,6 +485,6 @@ def format_query(tree: ast.QueryBody) -> str:
 
 
 def format_text(text: str) -> str:
-    from framework.kql.parser import parse
+    from dac.kql.parser import parse
 
     return format_query(parse(text))

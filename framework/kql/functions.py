@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import re2
 
-from framework.kql import values as V
+from dac.kql import values as V
 
 TypeRule = Callable[[list[str]], str]
 
@@ -287,7 +287,7 @@ def _strrep(value: Any, count: Any, delimiter: Any = "") -> str:
     times = max(V.to_long(count) or 0, 0)
     text, separator = _str(value), _str(delimiter)
     if times and (len(text) + len(separator)) * times > MAX_STRING:
-        from framework.kql.errors import KqlRuntimeError
+        from dac.kql.errors import KqlRuntimeError
 
         raise KqlRuntimeError(f"strrep() would build a string longer than {MAX_STRING} characters")
     return separator.join([text] * times)
@@ -530,7 +530,7 @@ def _parse_csv(value: Any) -> list[str]:
 @scalar("hash", returns="long", args=(1, 2))
 def _hash(value: Any, modulo: Any = None) -> Any:
     """XXH64 of the value's UTF-8 text as a signed long; with a modulo, the (non-negative) remainder."""
-    from framework.kql.xxhash import xxh64
+    from dac.kql.xxhash import xxh64
 
     digest = xxh64(_str(value).encode("utf-8"))
     if modulo is not None:
@@ -1293,8 +1293,8 @@ def _parse_ipv4(value: Any) -> Any:
 # ------------------------------------------------------------------ series analysis
 
 # The tuple-returning series functions (series_decompose, ...) are compiled by the
-# expression compiler from framework.kql.series.TUPLE_FUNCTIONS.
-from framework.kql.series import kql_series_outliers  # noqa: E402
+# expression compiler from dac.kql.series.TUPLE_FUNCTIONS.
+from dac.kql.series import kql_series_outliers  # noqa: E402
 
 scalar("series_outliers", returns="dynamic", args=(1, 6))(kql_series_outliers)
 PARAMETER_TYPES["series_outliers"] = {0: frozenset(), 1: frozenset({"string"}), 2: frozenset({"number"}),

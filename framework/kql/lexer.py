@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from framework.kql.errors import KqlSyntaxError
+from dac.kql.errors import KqlSyntaxError
 
 
 class T(Enum):

@@ -157,7 +157,7 @@ def typed_literal(type_name: str, body: Any) -> Any:
 
 def dynamic_from_text(text: str) -> Any:
     """Value of ``dynamic(text)``: JSON extended with KQL literals (single quotes, datetime(...))."""
-    from framework.kql.lexer import T, tokenize  # local: lexer imports nothing from here
+    from dac.kql.lexer import T, tokenize  # local: lexer imports nothing from here
 
     tokens = tokenize(text)
     pos = 0

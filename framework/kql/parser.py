@@ -1,4 +1,4 @@
-"""Recursive-descent KQL parser producing ``framework.kql.ast`` trees.
+"""Recursive-descent KQL parser producing ``dac.kql.ast`` trees.
 
 Operator precedence follows Kusto (lowest first): ``or``; ``and``; comparison
 and string operators (``==``, ``has``, ``in``, ``between``, ...); ``+ -``;
@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from framework.kql import ast
-from framework.kql.errors import KqlSyntaxError
-from framework.kql.lexer import T, Token, tokenize
-from framework.kql.literals import dynamic_from_text, typed_literal
+from dac.kql import ast
+from dac.kql.errors import KqlSyntaxError
+from dac.kql.lexer import T, Token, tokenize
+from dac.kql.literals import dynamic_from_text, typed_literal
 
 MAX_DEPTH = 100
 

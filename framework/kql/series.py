@@ -63,7 +63,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from framework.kql.errors import KqlRuntimeError
+from dac.kql.errors import KqlRuntimeError
 
 Series = list[float | None]
 

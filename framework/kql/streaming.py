@@ -18,8 +18,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 
-from framework.kql import ast
-from framework.kql.table import Table
+from dac.kql import ast
+from dac.kql.table import Table
 
 # Operators whose output for a row depends only on that row (and constants).
 ROW_LOCAL = (ast.Where, ast.Extend, ast.Project, ast.ProjectAway, ast.ProjectKeep, ast.ProjectRename,

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import timezone
 from typing import Any, Iterable, Mapping
 
-from framework.kql import values as V
+from dac.kql import values as V
 
 
 # In check mode (static validation) the output of an operator the evaluator does not

@@ -14,7 +14,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from framework.kql.literals import parse_datetime, parse_timespan
+from dac.kql.literals import parse_datetime, parse_timespan
 
 SCALAR_TYPES = ("bool", "int", "long", "real", "decimal", "datetime", "timespan", "guid", "string", "dynamic")
 NUMERIC = ("int", "long", "real", "decimal")

@@ -1,5 +1,5 @@
 """Versioned rule packs: rendered artifacts, a manifest, a changelog and checksums in one zip."""
 
-from framework.pack.build import build_pack
+from dac.pack.build import build_pack
 
 __all__ = ["build_pack"]

@@ -18,13 +18,13 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from framework.errors import DacError, Location
-from framework.pack.changelog import compare, render_markdown
-from framework.pack.manifest import rule_entry
-from framework.render import deployment, render_rule
-from framework.render.writer import serialise
-from framework.rules.history import rules_at
-from framework.rules.model import discover_rule_files, load_rule
+from dac.errors import DacError, Location
+from dac.pack.changelog import compare, render_markdown
+from dac.pack.manifest import rule_entry
+from dac.render import deployment, render_rule
+from dac.render.writer import serialise
+from dac.rules.history import rules_at
+from dac.rules.model import discover_rule_files, load_rule
 
 SEMVER = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$")
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)

@@ -10,8 +10,8 @@ import hashlib
 import json
 from typing import Any
 
-from framework.rules.history import is_deprecated
-from framework.rules.model import Rule
+from dac.rules.history import is_deprecated
+from dac.rules.model import Rule
 
 
 def content_hash(rule: Rule, *, ignore: tuple[str, ...] = ()) -> str:

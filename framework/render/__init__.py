@@ -1,6 +1,6 @@
 """``dac build``: render every rule into deployable JSON.
 
-Output layout (``out`` is replaced as a whole, see :mod:`framework.render.writer`)::
+Output layout (``out`` is replaced as a whole, see :mod:`dac.render.writer`)::
 
     out/index.json                  every rule: id, name, kind, version, artifacts, notes
     out/sentinel/<file stem>.json   ARM deployment template (hunting query or analytics rule)
@@ -16,10 +16,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from framework.errors import DacError, Location
-from framework.render import defender, sentinel
-from framework.render.writer import GENERATOR, INDEX_NAME, staged_output, write_json
-from framework.rules.model import Rule, discover_rule_files, load_rule
+from dac.errors import DacError, Location
+from dac.render import defender, sentinel
+from dac.render.writer import GENERATOR, INDEX_NAME, staged_output, write_json
+from dac.rules.model import Rule, discover_rule_files, load_rule
 
 SENTINEL_DIR = "sentinel"
 DEFENDER_DIR = "defender"

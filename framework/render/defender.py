@@ -23,9 +23,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from framework.render import fields
-from framework.render.environment import render_json
-from framework.rules.model import Rule
+from dac.render import fields
+from dac.render.environment import render_json
+from dac.rules.model import Rule
 
 API_URL = "https://graph.microsoft.com/beta/security/rules/detectionRules"
 

@@ -5,7 +5,7 @@
 * ``deployment/sentinel.json`` - an ARM deployment template whose ``resources``
   are exactly the resources of the per-rule templates (``sentinel/<stem>.json``),
   one per rule, sorted by rule name then id. Nothing is re-derived: the pack
-  template is assembled from what :func:`framework.render.render_rule` produced.
+  template is assembled from what :func:`dac.render.render_rule` produced.
 * ``deployment/sentinel.bicep`` - the same resources in Bicep: ``param workspace
   string``, the workspace as an ``existing`` resource, and per rule either a
   ``Microsoft.OperationalInsights/workspaces/savedSearches`` child of it
@@ -50,15 +50,15 @@ from jinja2 import Undefined
 from jinja2.exceptions import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from framework.errors import DacError, Location
-from framework.render import fields
-from framework.render.environment import (
+from dac.errors import DacError, Location
+from dac.render import fields
+from dac.render.environment import (
     RenderError,
     is_arm_expression,
     render_json,
     sandbox,
 )
-from framework.render.sentinel import (
+from dac.render.sentinel import (
     ALERT_RULE_API_VERSION,
     ALERT_RULE_TYPE,
     CONTENT_VERSION,
@@ -67,8 +67,8 @@ from framework.render.sentinel import (
     SAVED_SEARCH_TYPE,
     resource_names,
 )
-from framework.render.writer import serialise
-from framework.rules.model import Rule
+from dac.render.writer import serialise
+from dac.rules.model import Rule
 
 JSON_NAME = "deployment/sentinel.json"
 BICEP_NAME = "deployment/sentinel.bicep"

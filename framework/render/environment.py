@@ -17,7 +17,7 @@ then plain ASCII whatever the rule contains, so no character of a value
 (control characters, U+2028, a byte-order mark) can end a string early or
 confuse a later tool. The text is only an intermediate form: it is parsed back
 with ``json.loads`` (a template bug becomes a DacError instead of a broken
-file) and written out by :mod:`framework.render.writer` as UTF-8.
+file) and written out by :mod:`dac.render.writer` as UTF-8.
 
 ARM evaluates a string that starts with ``[`` and ends with ``]`` as a template
 expression. The ``arm`` filter escapes such strings, in values and in object
@@ -33,17 +33,13 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 from typing import Any
 
-from jinja2 import FileSystemLoader, StrictUndefined, Undefined
+from jinja2 import PackageLoader, StrictUndefined, Undefined
 from jinja2.exceptions import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from framework.errors import DacError, Location
-
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-
+from dac.errors import DacError, Location
 
 class JsonLiteral(str):
     """Text that is one complete JSON value, as produced by the output filters."""
@@ -144,7 +140,7 @@ def sandbox(*, finalize: Any = None, autoescape: bool = False) -> ImmutableSandb
     errors, whitespace kept as written. ``finalize`` is each output format's guard that every
     value went through its escaping filter; HTML escapes instead (``autoescape``)."""
     return ImmutableSandboxedEnvironment(
-        loader=FileSystemLoader(str(TEMPLATES_DIR)),
+        loader=PackageLoader("dac.render", "templates"),  # importlib-based: works from a wheel or a zip
         autoescape=autoescape,
         undefined=StrictUndefined,
         finalize=finalize,

@@ -14,9 +14,9 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from framework.errors import DacError
-from framework.rules.model import Rule
-from framework.rules.timespans import UNIT_TIMESPAN, is_iso_duration, parse_rule_timespan
+from dac.errors import DacError
+from dac.rules.model import Rule
+from dac.rules.timespans import UNIT_TIMESPAN, is_iso_duration, parse_rule_timespan
 
 GUID = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")
 TECHNIQUE = re.compile(r"^T[0-9]{4}(\.[0-9]{3})?$")

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from framework.render import fields
-from framework.render.environment import ArmExpression, RenderError, is_arm_expression, render_json
-from framework.rules.model import Rule
+from dac.render import fields
+from dac.render.environment import ArmExpression, RenderError, is_arm_expression, render_json
+from dac.rules.model import Rule
 
 DEPLOYMENT_SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
 CONTENT_VERSION = "1.0.0.0"

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from framework.errors import DacError, Location
+from dac.errors import DacError, Location
 
 INDEX_NAME = "index.json"
 GENERATOR = "dac build"

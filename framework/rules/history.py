@@ -10,9 +10,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from framework.errors import DacError, Location
-from framework.rules.model import RULE_SUFFIXES, TEST_SUFFIXES, Rule
-from framework.rules.yamlfile import parse_yaml
+from dac.errors import DacError, Location
+from dac.rules.model import RULE_SUFFIXES, TEST_SUFFIXES, Rule
+from dac.rules.yamlfile import parse_yaml
 
 
 def _git(args: list[str], cwd: Path) -> str:

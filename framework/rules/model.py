@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from framework.errors import Location, RuleFileError
-from framework.rules.yamlfile import PathKey, YamlDocument, load_yaml
+from dac.errors import Location, RuleFileError
+from dac.rules.yamlfile import PathKey, YamlDocument, load_yaml
 
 TEST_SUFFIXES = (".tests.yaml", ".tests.yml")
 RULE_SUFFIXES = (".yaml", ".yml")
@@ -75,7 +75,7 @@ class Rule:
         which nothing mutates.
         """
         if self._tree is None:
-            from framework.kql import parse  # the rule model is usable without the KQL package loaded
+            from dac.kql import parse  # the rule model is usable without the KQL package loaded
 
             query = self.query
             if query is None:

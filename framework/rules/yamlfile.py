@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from yaml.cyaml import CParser
 
-from framework.errors import Location, RuleFileError
+from dac.errors import Location, RuleFileError
 
 PathKey = tuple[Any, ...]
 

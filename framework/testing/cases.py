@@ -14,15 +14,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from framework import catalog
-from framework.errors import DacError, Location, RuleFileError, did_you_mean
-from framework.kql import values as V
-from framework.kql.geoip import GeoDatabase, GeoEntryError
-from framework.kql.table import INGESTION_TIME_KEY, IngestedRow, Table
-from framework.rules.model import Rule, test_file_for
-from framework.rules.yamlfile import YamlDocument, load_yaml
-from framework.validate.schema import TESTS_SCHEMA, SchemaCheck
-from framework.testing.clock import DEFAULT_NOW, parse_clock, parse_time
+from dac import catalog
+from dac.errors import DacError, Location, RuleFileError, did_you_mean
+from dac.kql import values as V
+from dac.kql.geoip import GeoDatabase, GeoEntryError
+from dac.kql.table import INGESTION_TIME_KEY, IngestedRow, Table
+from dac.rules.model import Rule, test_file_for
+from dac.rules.yamlfile import YamlDocument, load_yaml
+from dac.validate.schema import TESTS_SCHEMA, SchemaCheck
+from dac.testing.clock import DEFAULT_NOW, parse_clock, parse_time
 
 
 @dataclass

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from framework.errors import DacError
-from framework.kql.literals import parse_datetime, parse_timespan
+from dac.errors import DacError
+from dac.kql.literals import parse_datetime, parse_timespan
 
 DEFAULT_NOW = datetime(2025, 1, 1)
 _RELATIVE = re.compile(r"^\s*now\s*(?:([+-])\s*(.+?))?\s*$", re.IGNORECASE)

@@ -14,11 +14,11 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from framework.errors import DacError
-from framework.kql import values as V
-from framework.kql.table import Table
-from framework.rules.yamlfile import YamlDocument
-from framework.testing.cases import convert_value
+from dac.errors import DacError
+from dac.kql import values as V
+from dac.kql.table import Table
+from dac.rules.yamlfile import YamlDocument
+from dac.testing.cases import convert_value
 
 
 def render_value(value: Any) -> str:

@@ -10,12 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from framework.errors import DacError, Location
-from framework.kql import KqlError, evaluate
-from framework.parallel import ordered_map
-from framework.rules.model import Rule, discover_rule_files, load_rule
-from framework.testing.cases import TestCase, TestSuite, load_test_suite
-from framework.testing.compare import diff_rows, expected_rows
+from dac.errors import DacError, Location
+from dac.kql import KqlError, evaluate
+from dac.parallel import ordered_map
+from dac.rules.model import Rule, discover_rule_files, load_rule
+from dac.testing.cases import TestCase, TestSuite, load_test_suite
+from dac.testing.compare import diff_rows, expected_rows
 
 
 @dataclass
@@ -139,8 +139,8 @@ def run_rule(path: Path) -> list[CaseResult]:
 
 def _warm() -> None:
     """Load the test-file schema and both catalogs once, before workers fork."""
-    from framework import catalog
-    from framework.validate.schema import TESTS_SCHEMA, SchemaCheck
+    from dac import catalog
+    from dac.validate.schema import TESTS_SCHEMA, SchemaCheck
 
     SchemaCheck(TESTS_SCHEMA)
     for platform in catalog.PLATFORMS:

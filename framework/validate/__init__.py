@@ -3,21 +3,21 @@
 Each check answers one question, so a finding says exactly what is wrong and
 where (``file:line:col: message``):
 
-* :class:`~framework.validate.schema.SchemaCheck` - does the file have the
+* :class:`~dac.validate.schema.SchemaCheck` - does the file have the
   Azure-Sentinel rule shape (``schemas/rule.schema.json``)?
-* :class:`~framework.validate.schedule.ScheduleCheck` - are a Scheduled rule's
+* :class:`~dac.validate.schedule.ScheduleCheck` - are a Scheduled rule's
   frequency and look-back period ones Sentinel accepts?
-* :class:`~framework.validate.query.QuerySyntaxCheck` - does the query parse as KQL?
-* :class:`~framework.validate.semantics.QueryBindingCheck` - does the query bind on the
+* :class:`~dac.validate.query.QuerySyntaxCheck` - does the query parse as KQL?
+* :class:`~dac.validate.semantics.QueryBindingCheck` - does the query bind on the
   rule's platforms (tables, columns, types), and do the rule's entity mappings, custom
   details and data types match what the query reads and returns?
-* :class:`~framework.validate.semantics.NrtRestrictionsCheck` - does an NRT rule avoid
+* :class:`~dac.validate.semantics.NrtRestrictionsCheck` - does an NRT rule avoid
   what Sentinel refuses in near-real-time queries?
-* :class:`~framework.validate.approximations.ApproximationCheck` - does the query call a
+* :class:`~dac.validate.approximations.ApproximationCheck` - does the query call a
   function whose result the evaluator can only approximate (a warning)?
-* :class:`~framework.validate.testfile.TestFileCheck` - does the rule's test file load,
+* :class:`~dac.validate.testfile.TestFileCheck` - does the rule's test file load,
   with every fixture value typed by the table catalog?
-* :class:`~framework.validate.uniqueness.UniqueIdCheck` - is every rule id used once?
+* :class:`~dac.validate.uniqueness.UniqueIdCheck` - is every rule id used once?
 
 A file that cannot be loaded at all (YAML syntax, duplicate key, not a
 mapping) is itself a finding; the other files are still checked, so one broken
@@ -31,16 +31,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
-from framework.errors import DacError, RuleFileError
-from framework.parallel import ordered_map
-from framework.rules.model import Rule, discover_rule_files, load_rule
-from framework.validate.approximations import ApproximationCheck
-from framework.validate.query import QuerySyntaxCheck
-from framework.validate.schedule import ScheduleCheck
-from framework.validate.schema import SchemaCheck
-from framework.validate.semantics import NrtRestrictionsCheck, QueryBindingCheck
-from framework.validate.testfile import TestFileCheck
-from framework.validate.uniqueness import RuleIdentity, UniqueIdCheck
+from dac.errors import DacError, RuleFileError
+from dac.parallel import ordered_map
+from dac.rules.model import Rule, discover_rule_files, load_rule
+from dac.validate.approximations import ApproximationCheck
+from dac.validate.query import QuerySyntaxCheck
+from dac.validate.schedule import ScheduleCheck
+from dac.validate.schema import SchemaCheck
+from dac.validate.semantics import NrtRestrictionsCheck, QueryBindingCheck
+from dac.validate.testfile import TestFileCheck
+from dac.validate.uniqueness import RuleIdentity, UniqueIdCheck
 
 
 class RuleCheck(Protocol):
@@ -97,7 +97,7 @@ def validate_paths(paths: Sequence[str | Path], base: str | None = None, jobs: i
     """
     files = discover_rule_files(list(paths))
     if base is not None:
-        from framework.validate.versions import VersionCheck  # needs git: only when asked
+        from dac.validate.versions import VersionCheck  # needs git: only when asked
 
         findings: list[DacError] = []
         rules: list[Rule] = []
@@ -133,7 +133,7 @@ def _check_file(path: Path) -> tuple[list[DacError], RuleIdentity | None]:
 
 def _warm() -> None:
     """Load the checks and both catalogs once, before workers fork."""
-    from framework import catalog
+    from dac import catalog
 
     _per_file_checks()
     for platform in catalog.PLATFORMS:

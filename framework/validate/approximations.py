@@ -9,11 +9,11 @@ threshold differently. The engineer should know that before trusting the test.
 
 from __future__ import annotations
 
-from framework.errors import DacError, DacWarning
-from framework.kql import KqlSyntaxError
-from framework.kql import ast
-from framework.kql.series import APPROXIMATED, AUTODETECTING
-from framework.rules.model import Rule
+from dac.errors import DacError, DacWarning
+from dac.kql import KqlSyntaxError
+from dac.kql import ast
+from dac.kql.series import APPROXIMATED, AUTODETECTING
+from dac.rules.model import Rule
 
 
 class ApproximationCheck:

@@ -6,9 +6,9 @@ text, so an editor jumps straight to the offending token.
 
 from __future__ import annotations
 
-from framework.errors import DacError
-from framework.kql import KqlSyntaxError
-from framework.rules.model import Rule
+from dac.errors import DacError
+from dac.kql import KqlSyntaxError
+from dac.rules.model import Rule
 
 
 class QuerySyntaxCheck:

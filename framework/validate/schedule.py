@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from framework.errors import DacError
-from framework.rules.model import Rule
-from framework.rules.timespans import parse_rule_timespan as parse_timespan
+from dac.errors import DacError
+from dac.rules.model import Rule
+from dac.rules.timespans import parse_rule_timespan as parse_timespan
 
 MINIMUM = timedelta(minutes=5)
 MAXIMUM = timedelta(days=14)

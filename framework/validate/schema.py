@@ -20,10 +20,10 @@ from typing import Any
 
 import jsonschema
 
-from framework.errors import DacError, Location
-from framework.paths import SCHEMAS_DIR
-from framework.rules.model import Rule
-from framework.rules.yamlfile import PathKey, YamlDocument
+from dac.errors import DacError, Location
+from dac import resources
+from dac.rules.model import Rule
+from dac.rules.yamlfile import PathKey, YamlDocument
 
 RULE_SCHEMA = "rule.schema.json"
 TESTS_SCHEMA = "tests.schema.json"
@@ -32,7 +32,7 @@ TESTS_SCHEMA = "tests.schema.json"
 @lru_cache(maxsize=None)
 def load_schema(name: str) -> dict[str, Any]:
     """A JSON schema from ``schemas/`` by file name."""
-    return json.loads((SCHEMAS_DIR / name).read_text(encoding="utf-8"))
+    return json.loads(resources.read_text(name))
 
 _TYPE_WORDS = {
     "object": "a mapping",

@@ -1,7 +1,7 @@
 """The query must make sense on the rule's platforms, and the rule must fit its query.
 
 The query is bound against each target platform's table catalog (see
-``framework.kql.binder``): unknown tables and columns (``Timestamp`` on a
+``dac.kql.binder``): unknown tables and columns (``Timestamp`` on a
 Sentinel table), wrong arities and operand types Kusto rejects are reported
 where they are in the query. With the result schema known, the rule's own
 references are checked against it: entity mappings, custom details and alert
@@ -15,12 +15,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from framework import catalog
-from framework.errors import DacError, DacWarning, Location, did_you_mean
-from framework.kql import KqlSyntaxError
-from framework.kql import ast
-from framework.kql.binder import Binding, bind
-from framework.rules.model import Rule
+from dac import catalog
+from dac.errors import DacError, DacWarning, Location, did_you_mean
+from dac.kql import KqlSyntaxError
+from dac.kql import ast
+from dac.kql.binder import Binding, bind
+from dac.rules.model import Rule
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 

@@ -7,8 +7,8 @@ table catalog, so a misspelt column or a malformed time is reported by
 
 from __future__ import annotations
 
-from framework.errors import DacError
-from framework.rules.model import Rule
+from dac.errors import DacError
+from dac.rules.model import Rule
 
 
 class TestFileCheck:
@@ -17,7 +17,7 @@ class TestFileCheck:
     __test__ = False  # not a pytest test class despite the name
 
     def check(self, rule: Rule) -> list[DacError]:
-        from framework.testing.cases import load_test_suite  # testing builds on validate: import late
+        from dac.testing.cases import load_test_suite  # testing builds on validate: import late
 
         try:
             load_test_suite(rule)

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from framework.errors import DacError, Location
-from framework.rules.model import Rule
+from dac.errors import DacError, Location
+from dac.rules.model import Rule
 
 
 @dataclass(frozen=True)

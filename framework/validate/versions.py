@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from framework.errors import DacError, Location
-from framework.pack.manifest import content_hash
-from framework.rules.history import is_deprecated, rules_at
-from framework.rules.model import Rule
+from dac.errors import DacError, Location
+from dac.pack.manifest import content_hash
+from dac.rules.history import is_deprecated, rules_at
+from dac.rules.model import Rule
 
 
 def parse_version(text: object) -> tuple[int, ...] | None:
