@@ -30,11 +30,14 @@ class Location:
 class DacError(Exception):
     """Base of every error the framework reports to a user."""
 
-    def __init__(self, message: str, location: Location | None = None, detail: str = "") -> None:
+    def __init__(self, message: str, location: Location | None = None, detail: str = "", check: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.location = location or Location()
         self.detail = detail  # extra lines for terminals, e.g. the source line with a caret
+        # The id of the kind of check that found it (``kql-binding``, ``unique-id``...): the SARIF
+        # ruleId, and the name a configuration switches off or a rule suppresses.
+        self.check = check
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message}"

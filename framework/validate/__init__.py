@@ -44,7 +44,10 @@ from dac.validate.uniqueness import RuleIdentity, UniqueIdCheck
 
 
 class RuleCheck(Protocol):
-    """A check that looks at one rule on its own."""
+    """A check that looks at one rule on its own; ``id`` names it in findings and settings."""
+
+    id: str
+    summary: str
 
     def check(self, rule: Rule) -> Iterable[DacError]: ...
 
@@ -52,7 +55,36 @@ class RuleCheck(Protocol):
 class CollectionCheck(Protocol):
     """A check that needs every rule at once (e.g. uniqueness across files)."""
 
+    id: str
+    summary: str
+
     def check_all(self, rules: Sequence[Rule]) -> Iterable[DacError]: ...
+
+
+# Kinds of finding no check class stands for: a file that does not load, and the connector
+# warnings the binding check gives beside its own findings.
+RULE_FILE = "rule-file"
+_OTHER_KINDS = {
+    RULE_FILE: "the rule file reads as YAML and is a mapping",
+    "data-connectors": "requiredDataConnectors provide the tables the query reads (warning)",
+}
+
+
+def check_kinds() -> dict[str, str]:
+    """Every check id a finding can carry, with a one-line summary (SARIF rules, settings)."""
+    from dac.validate.versions import VersionCheck
+
+    kinds = {check.id: check.summary for check in (*default_rule_checks(), *default_collection_checks())}
+    kinds[VersionCheck.id] = VersionCheck.summary
+    return {**kinds, **_OTHER_KINDS}
+
+
+def _tagged(check_id: str, findings: Iterable[DacError]) -> list[DacError]:
+    """Findings with their check's id, unless the check named a finer kind itself."""
+    tagged = list(findings)
+    for finding in tagged:
+        finding.check = finding.check or check_id
+    return tagged
 
 
 def default_rule_checks() -> tuple[RuleCheck, ...]:
@@ -78,9 +110,9 @@ def validate_rules(
     findings: list[DacError] = []
     for check in default_rule_checks() if rule_checks is None else rule_checks:
         for rule in rules:
-            findings.extend(check.check(rule))
+            findings.extend(_tagged(check.id, check.check(rule)))
     for collection_check in default_collection_checks() if collection_checks is None else collection_checks:
-        findings.extend(collection_check.check_all(rules))
+        findings.extend(_tagged(collection_check.id, collection_check.check_all(rules)))
     return sorted(findings, key=_order)
 
 
@@ -105,7 +137,7 @@ def validate_paths(paths: Sequence[str | Path], base: str | None = None, jobs: i
             try:
                 rules.append(load_rule(path))
             except RuleFileError as exc:
-                findings.append(exc)
+                findings.extend(_tagged(RULE_FILE, [exc]))
         collection = [*default_collection_checks(), VersionCheck(base, [str(p) for p in paths])]
         findings.extend(validate_rules(rules, collection_checks=collection))
         return sorted(findings, key=_order)
@@ -115,7 +147,7 @@ def validate_paths(paths: Sequence[str | Path], base: str | None = None, jobs: i
         findings.extend(file_findings)
         if identity is not None:
             identities.append(identity)
-    findings.extend(UniqueIdCheck().check_identities(identities))
+    findings.extend(_tagged(UniqueIdCheck.id, UniqueIdCheck().check_identities(identities)))
     return sorted(findings, key=_order)
 
 
@@ -124,10 +156,10 @@ def _check_file(path: Path) -> tuple[list[DacError], RuleIdentity | None]:
     try:
         rule = load_rule(path)
     except RuleFileError as exc:
-        return [exc], None
+        return _tagged(RULE_FILE, [exc]), None
     findings: list[DacError] = []
     for check in _per_file_checks():
-        findings.extend(check.check(rule))
+        findings.extend(_tagged(check.id, check.check(rule)))
     return findings, RuleIdentity.of(rule)
 
 
@@ -153,6 +185,7 @@ __all__ = [
     "QuerySyntaxCheck",
     "RuleCheck",
     "ScheduleCheck",
+    "check_kinds",
     "SchemaCheck",
     "TestFileCheck",
     "UniqueIdCheck",

@@ -19,6 +19,9 @@ from dac.rules.model import Rule
 class ApproximationCheck:
     """One warning per call of a function whose result the evaluator approximates."""
 
+    id = "approximation"
+    summary = "a function whose result the evaluator can only approximate (warning)"
+
     def check(self, rule: Rule) -> list[DacError]:
         if rule.query is None:
             return []

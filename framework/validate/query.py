@@ -14,6 +14,9 @@ from dac.rules.model import Rule
 class QuerySyntaxCheck:
     """Parses ``query``; a rule without a string query is the schema check's concern."""
 
+    id = "kql-syntax"
+    summary = "the query parses as KQL"
+
     def check(self, rule: Rule) -> list[DacError]:
         query = rule.query
         if query is None:

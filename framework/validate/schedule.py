@@ -24,6 +24,9 @@ LONG_PERIOD_MINIMUM_FREQUENCY = timedelta(hours=1)
 class ScheduleCheck:
     """Range and consistency of ``queryFrequency`` and ``queryPeriod`` of Scheduled rules."""
 
+    id = "schedule"
+    summary = "a Scheduled rule's frequency and period are ones Sentinel accepts"
+
     def check(self, rule: Rule) -> list[DacError]:
         if rule.kind != "Scheduled":
             return []

@@ -102,6 +102,9 @@ class SchemaCheck:
     file get the same located, readable findings.
     """
 
+    id = "schema"
+    summary = "the file has the Azure-Sentinel rule shape"
+
     def __init__(self, schema: Mapping[str, Any] | str | None = None) -> None:
         if schema is None or isinstance(schema, str):
             self._validator = _named_validator(schema or RULE_SCHEMA)

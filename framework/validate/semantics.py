@@ -28,6 +28,9 @@ _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 class QueryBindingCheck:
     """Binds the query on each platform and checks the rule's column and table references."""
 
+    id = "kql-binding"
+    summary = "the query binds on the rule's platforms and the rule's mappings match its result"
+
     def check(self, rule: Rule) -> list[DacError]:
         query = rule.query
         if query is None:
@@ -101,13 +104,14 @@ class QueryBindingCheck:
         everything = set().union(*(names for names, _ in provided)) if provided else set()
         findings: list[DacError] = [
             DacWarning(f"the query reads table '{table}', which no requiredDataConnectors entry provides",
-                       rule.location("requiredDataConnectors"))
+                       rule.location("requiredDataConnectors"), check="data-connectors")
             for table in sorted(tables - everything)
         ]
         for names, declared in provided:
             if names & tables:
                 continue  # the connector is needed for some table the query reads
-            findings.extend(DacWarning(f"dataTypes lists '{name}', but the query reads no table of this connector", where)
+            findings.extend(DacWarning(f"dataTypes lists '{name}', but the query reads no table of this connector", where,
+                                       check="data-connectors")
                             for name, where in declared)
         return findings
 
@@ -131,6 +135,9 @@ class NrtRestrictionsCheck:
     (union *, table wildcards, search/find across tables); see
     https://learn.microsoft.com/azure/sentinel/near-real-time-rules#considerations
     """
+
+    id = "nrt-restrictions"
+    summary = "an NRT rule avoids what Sentinel refuses in near-real-time queries"
 
     def check(self, rule: Rule) -> list[DacError]:
         if rule.kind != "NRT" or rule.query is None:

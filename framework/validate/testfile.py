@@ -14,6 +14,9 @@ from dac.rules.model import Rule
 class TestFileCheck:
     """Loads the test suite beside a rule; its first problem is the finding."""
 
+    id = "test-file"
+    summary = "the rule's test file loads and its fixtures fit the table catalog"
+
     __test__ = False  # not a pytest test class despite the name
 
     def check(self, rule: Rule) -> list[DacError]:

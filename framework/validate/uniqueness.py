@@ -34,6 +34,9 @@ class UniqueIdCheck:
     left to the schema check.
     """
 
+    id = "unique-id"
+    summary = "every rule id is used once in the rules folders"
+
     def check_all(self, rules: Sequence[Rule]) -> list[DacError]:
         return self.check_identities([RuleIdentity.of(rule) for rule in rules])
 

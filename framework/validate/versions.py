@@ -25,6 +25,9 @@ def parse_version(text: object) -> tuple[int, ...] | None:
 class VersionCheck:
     """Compares every rule with the same rule (by id, else by file) at ``base``."""
 
+    id = "version-discipline"
+    summary = "a changed rule has a higher version; rules are deprecated before removal"
+
     def __init__(self, base: str, paths: Sequence[str]) -> None:
         self.base = base
         self.paths = list(paths)
