@@ -38,6 +38,8 @@ class DacError(Exception):
         # The id of the kind of check that found it (``kql-binding``, ``unique-id``...): the SARIF
         # ruleId, and the name a configuration switches off or a rule suppresses.
         self.check = check
+        # The reason a rule's ``suppressions:`` entry gives for waiving it; "" when it counts.
+        self.suppressed = ""
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message}"
@@ -65,6 +67,23 @@ def did_you_mean(name: str, candidates: list[str], cutoff: float = 0.75) -> str:
 
     close = difflib.get_close_matches(name, candidates, n=1, cutoff=cutoff)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+class InternalError(Exception):
+    """An exception dac did not expect while working on one input: a bug in dac, not in the input.
+
+    It names the input (a rule file, a test file) so that the one-line report the
+    command line prints says what to attach to a bug report. The cause is kept as
+    text so the error crosses process boundaries whatever the original was.
+    """
+
+    def __init__(self, input_name: str, cause: str) -> None:
+        super().__init__(input_name, cause)
+        self.input_name = input_name
+        self.cause = cause
+
+    def __str__(self) -> str:
+        return f"{self.cause} (while working on {self.input_name})"
 
 
 class DacWarning(DacError):

@@ -533,7 +533,7 @@ def _command(args) -> int:
 def register(sub) -> None:
     """Add ``dac fixtures`` to the command line's subparsers."""
     command = sub.add_parser("fixtures", help="synthetic, seeded rows for a catalog table (yaml, json or jsonl)")
-    command.add_argument("table", metavar="TABLE")
+    command.add_argument("table", metavar="TABLE", help="a table of the platform's catalog, e.g. UrlClickEvents")
     command.add_argument("--platform", help="Defender or Sentinel (default: Defender if it has the table)")
     command.add_argument("--rows", type=int, default=10, help="how many rows (default 10; streams any number)")
     command.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same bytes")

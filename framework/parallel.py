@@ -9,11 +9,14 @@ Small runs stay in-process: starting workers costs more than it saves.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
+
+from dac.errors import DacError, InternalError
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -40,6 +43,7 @@ def ordered_map(work: Callable[[Item], Result], items: Sequence[Item], jobs: int
     inherit what it loads (catalogs, compiled schemas) instead of loading it again.
     """
     jobs = default_jobs() if jobs is None else max(1, jobs)
+    work = functools.partial(_guarded, work)
     if jobs == 1 or len(items) < min_items:
         yield from map(work, items)
         return
@@ -56,3 +60,19 @@ def ordered_map(work: Callable[[Item], Result], items: Sequence[Item], jobs: int
         return
     with pool:
         yield from pool.imap(work, items, chunksize=chunk)
+
+
+def _guarded(work: Callable[[Item], Result], item: Item) -> Result:
+    """``work(item)``; an unexpected exception becomes an InternalError naming the item.
+
+    Without this a bug met in a worker surfaces as a bare ``KeyError`` with no hint of
+    which of a thousand files triggered it.
+    """
+    try:
+        return work(item)
+    except (DacError, InternalError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - reported as a bug in dac, with the input named
+        if os.environ.get("DAC_DEBUG"):
+            raise
+        raise InternalError(str(item), f"{type(exc).__name__}: {exc}") from None

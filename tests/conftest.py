@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -30,3 +33,36 @@ def invalid_queries() -> list[dict]:
     if not path.is_file():
         pytest.skip("../shared/corpus/queries_invalid.jsonl is not available")
     return load_jsonl(path)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings():
+    """Each test discovers the rules repository's settings ([tool.dac]) from its own current folder."""
+    from dac import config
+
+    config.use(None)
+    yield
+    config.use(None)
+
+
+def debian_tool(binary: str, package: str) -> str:
+    """The path of ``binary``, installing Debian's ``package`` with apt-get when it is missing.
+
+    Installs only in CI or when DAC_INSTALL_TOOLS=1 (a developer's machine is not changed
+    behind their back); otherwise, or when apt-get cannot provide it, the test skips with
+    the reason.
+    """
+    found = shutil.which(binary)
+    wanted = bool(os.environ.get("CI")) or os.environ.get("DAC_INSTALL_TOOLS") == "1"
+    if found is None and wanted:
+        if shutil.which("apt-get") is None or os.geteuid() != 0:
+            pytest.skip(f"{binary} is missing and cannot be installed here (needs apt-get as root)")
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        subprocess.run(["sh", "-c", f"apt-get update && apt-get install -y {package}"], env=env,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=1200, check=False)
+        found = shutil.which(binary)
+    if found is None:
+        reason = f"apt-get install {package} did not provide it" if wanted else \
+            f"set CI or DAC_INSTALL_TOOLS=1 to install it ({package}) with apt-get"
+        pytest.skip(f"{binary} not found; {reason}")
+    return found

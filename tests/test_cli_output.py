@@ -46,7 +46,7 @@ def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]
 def test_validate_json_clean(rules: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, doc = run_json(capsys, "validate", str(rules))
     assert code == 0
-    assert doc == {"command": "validate", "ok": True, "errors": 0, "warnings": 0, "findings": []}
+    assert doc == {"command": "validate", "ok": True, "errors": 0, "warnings": 0, "suppressed": 0, "findings": []}
 
 
 def test_validate_json_findings_are_located(rules: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -59,7 +59,8 @@ def test_validate_json_findings_are_located(rules: Path, capsys: pytest.CaptureF
     unknown = next(f for f in errors if "severty" in f["message"])
     assert unknown["file"] == str(rules / "rule.yaml")
     assert isinstance(unknown["line"], int) and isinstance(unknown["column"], int)
-    assert set(unknown) == {"file", "line", "column", "message", "severity", "detail"}
+    assert set(unknown) == {"file", "line", "column", "message", "check", "severity", "detail"}
+    assert unknown["check"] == "schema"
     warning = next(f for f in doc["findings"] if f["severity"] == "warning")
     assert "EmailEvents" in warning["message"] or "UrlClickEvents" in warning["message"]
 
@@ -145,6 +146,7 @@ def canonical(rules: Path) -> Path:
 
 
 def test_fmt_check_names_files_out_of_layout(rules: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    edit(rules / "rule.yaml", 'IsClickedThrough != "0"', 'IsClickedThrough !="0"')  # the seed is canonical
     code = main(["fmt", "--check", str(rules / "rule.yaml"), str(rules / "rule.tests.yaml")])
     out = capsys.readouterr().out
     assert code == 1
@@ -215,8 +217,9 @@ def test_progress_on_a_terminal_is_one_erased_line(rules: Path, command: str, sh
 
 def test_pre_commit_hooks_run_dac() -> None:
     hooks = {hook["id"]: hook for hook in yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())}
-    assert set(hooks) == {"dac-validate", "dac-fmt-check", "dac-test"}
+    assert set(hooks) == {"dac-validate", "dac-fmt-check", "dac-fmt", "dac-test"}
     assert hooks["dac-fmt-check"]["entry"] == "dac fmt --check"
+    assert hooks["dac-fmt"]["entry"] == "dac fmt --write"
     for hook in hooks.values():
         assert hook["language"] == "python" and hook["entry"].startswith("dac ")
         assert hook["files"] == r"\.ya?ml$"

@@ -9,13 +9,12 @@ out by hand from those files.
 The browser test opens index.html in headless Chromium (Debian's package) and
 reads the DOM Chromium built, so it checks what a reader is shown, not the
 bytes. Chromium is installed by the session fixture when missing and CI is set
-(or DAC_INSTALL_CHROMIUM=1); otherwise the test is skipped with the reason.
+(or DAC_INSTALL_TOOLS=1); otherwise the test is skipped with the reason.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -27,13 +26,12 @@ from dac import report
 from dac.cli import main
 from dac.errors import DacError
 
-from conftest import REPO
+from conftest import debian_tool, REPO
 
 SEED_DIR = REPO / "detections" / "hunting"
 SEED_NAME = "User clicked through events"
 HOSTILE_NAME = "Encoded PowerShell <script>alert(1)</script> \"onload=alert(2) x=' {{ 7*7 }}"
 BROKEN_NAME = "Sign-ins from a column that does not exist"
-CHROMIUM = Path("/usr/bin/chromium")
 
 HOSTILE_RULE = """\
 id: 0d6c3a51-7f1e-4c8a-9b57-2f4e8d1a6c30
@@ -237,19 +235,8 @@ def test_failed_report_leaves_previous_output(rules_dir: Path, tmp_path: Path, m
 
 @pytest.fixture(scope="session")
 def chromium() -> Path:
-    """Debian's Chromium; installed with apt-get when missing and CI (or DAC_INSTALL_CHROMIUM=1) is set."""
-    wanted = bool(os.environ.get("CI")) or os.environ.get("DAC_INSTALL_CHROMIUM") == "1"
-    if not CHROMIUM.exists() and wanted:
-        if shutil.which("apt-get") is None or os.geteuid() != 0:
-            pytest.skip("chromium is missing and cannot be installed here (needs apt-get as root)")
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        subprocess.run(["sh", "-c", "apt-get update && apt-get install -y chromium"], env=env,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=1200, check=False)
-    if not CHROMIUM.exists():
-        reason = "apt-get install chromium did not provide it" if wanted else \
-            "set CI or DAC_INSTALL_CHROMIUM=1 to install it with apt-get"
-        pytest.skip(f"{CHROMIUM} not found; {reason}")
-    return CHROMIUM
+    """Debian's Chromium; installed with apt-get when missing and CI (or DAC_INSTALL_TOOLS=1) is set."""
+    return Path(debian_tool("chromium", "chromium"))
 
 
 def _run_chromium(binary: Path, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -358,7 +358,7 @@ def test_cli_reports_findings_and_exits_1(tmp_path: Path, capsys: pytest.Capture
     path = broken(tmp_path, "severity: Medium", "severity: Critical")
     assert main(["validate", path]) == 1
     err = capsys.readouterr().err.splitlines()
-    assert f"{path}:4:11: severity: 'Critical' is not one of Informational, Low, Medium, High" in err
+    assert f"{path}:4:11: severity: 'Critical' is not one of Informational, Low, Medium, High [schema]" in err
 
 
 def test_cli_exits_0_when_clean(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -156,7 +156,8 @@ def _check_expressions(value: Any, allowed: set[str], rule: Rule, where: str = "
 
 # Rule fields no ARM property holds; they ride in the template's free-form ``metadata``
 # (ignored by ARM) so that ``dac import`` gives back exactly the rule it came from.
-NOT_IN_ARM = ("requiredDataConnectors", "version", "status", "tags", "description-detailed", "metadata", "platforms")
+NOT_IN_ARM = ("requiredDataConnectors", "version", "status", "tags", "description-detailed", "metadata", "platforms",
+              "suppressions")
 NOT_IN_SAVED_SEARCH = NOT_IN_ARM + ("severity",)
 METADATA_KEY = "dac"
 

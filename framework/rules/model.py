@@ -51,12 +51,17 @@ class Rule:
         """Platforms whose schemas the query is checked against (``defender``/``sentinel``).
 
         Our extension ``platforms: [Sentinel, Defender]`` names them; a rule without
-        it (every Azure-Sentinel file) targets Defender advanced hunting when its data
-        connector is MicrosoftThreatProtection, else Sentinel.
+        it (every Azure-Sentinel file) takes the repository's ``[tool.dac] platforms``,
+        else targets Defender advanced hunting when its data connector is
+        MicrosoftThreatProtection, else Sentinel.
         """
+        from dac import config
+
         named = self.data.get("platforms")
         if isinstance(named, list) and named:
             return [str(p).strip().lower() for p in named]
+        if config.current().platforms:
+            return [p.lower() for p in config.current().platforms]
         connectors = self.data.get("requiredDataConnectors") or []
         if any(isinstance(c, dict) and c.get("connectorId") == "MicrosoftThreatProtection" for c in connectors):
             return ["defender"]

@@ -40,6 +40,9 @@ from dac.validate.schedule import ScheduleCheck
 from dac.validate.schema import SchemaCheck
 from dac.validate.semantics import NrtRestrictionsCheck, QueryBindingCheck
 from dac.validate.testfile import TestFileCheck
+from dac.validate.suppressions import CHECK_ID as SUPPRESSIONS
+from dac.validate.suppressions import Suppression
+from dac.validate.suppressions import apply as suppressions_apply
 from dac.validate.uniqueness import RuleIdentity, UniqueIdCheck
 
 
@@ -76,6 +79,7 @@ def check_kinds() -> dict[str, str]:
 
     kinds = {check.id: check.summary for check in (*default_rule_checks(), *default_collection_checks())}
     kinds[VersionCheck.id] = VersionCheck.summary
+    kinds[SUPPRESSIONS] = "a rule's suppressions name known checks and still match a finding"
     return {**kinds, **_OTHER_KINDS}
 
 
@@ -116,51 +120,93 @@ def validate_rules(
     return sorted(findings, key=_order)
 
 
-def validate_paths(paths: Sequence[str | Path], base: str | None = None, jobs: int | None = None) -> list[DacError]:
-    """Discover, load and check every rule file under ``paths``.
+def validate_paths(paths: Sequence[str | Path] | None = None, base: str | None = None,
+                   jobs: int | None = None) -> list[DacError]:
+    """Discover, load and check every rule file under ``paths`` (default: the rules folders).
 
     Returns the findings sorted by file, line and column; an empty list means
     every rule is valid. A path that does not exist raises RuleFileError (bad
     input, not a finding), so a mistyped path cannot make validation pass.
     Files are checked on ``jobs`` processes (default: every core) when there
     are many; the checks that need every rule at once then run on each rule's
-    identity. Version discipline (``base``) needs the whole rules and runs in
-    one process.
+    identity. Ids are unique across the repository's rules folders
+    (``[tool.dac] rules``) even when only some files are named, as pre-commit
+    names only the changed ones. Version discipline (``base``) needs the whole
+    rules and runs in one process. Checks the settings switch off are dropped;
+    findings a rule suppresses are kept, marked with the reason.
     """
-    files = discover_rule_files(list(paths))
+    from dac import config
+
+    settings = config.current()
+    paths = list(paths) if paths else settings.default_paths()
+    files = discover_rule_files(paths)
+    findings: list[DacError] = []
+    suppressions: list[Suppression] = []
     if base is not None:
         from dac.validate.versions import VersionCheck  # needs git: only when asked
 
-        findings: list[DacError] = []
         rules: list[Rule] = []
         for path in files:
             try:
                 rules.append(load_rule(path))
             except RuleFileError as exc:
                 findings.extend(_tagged(RULE_FILE, [exc]))
-        collection = [*default_collection_checks(), VersionCheck(base, [str(p) for p in paths])]
-        findings.extend(validate_rules(rules, collection_checks=collection))
-        return sorted(findings, key=_order)
-    findings = []
-    identities: list[RuleIdentity] = []
-    for file_findings, identity in ordered_map(_check_file, files, jobs, warm=_warm):
-        findings.extend(file_findings)
-        if identity is not None:
-            identities.append(identity)
-    findings.extend(_tagged(UniqueIdCheck.id, UniqueIdCheck().check_identities(identities)))
+        for rule in rules:
+            suppressions.extend(Suppression.all_of(rule))
+        findings.extend(validate_rules(rules, collection_checks=[VersionCheck(base, [str(p) for p in paths])]))
+        identities = [RuleIdentity.of(rule) for rule in rules]
+    else:
+        identities = []
+        for file_findings, identity, file_suppressions in ordered_map(_check_file, files, jobs, warm=_warm):
+            findings.extend(file_findings)
+            suppressions.extend(file_suppressions)
+            if identity is not None:
+                identities.append(identity)
+    findings.extend(_unique_ids(identities, files, settings))
+    findings = suppressions_apply(findings, suppressions, settings.disable, list(check_kinds()))
     return sorted(findings, key=_order)
 
 
-def _check_file(path: Path) -> tuple[list[DacError], RuleIdentity | None]:
-    """The per-rule checks of one file, and the identity the collection checks need."""
+def _unique_ids(identities: list[RuleIdentity], files: list[Path], settings) -> list[DacError]:
+    """Duplicate ids among the named files, and between them and the rest of the rules folders.
+
+    The other rules of the folders come first, so a newly added file is the later use
+    and the finding lands on it; findings are reported only on the named files.
+    """
+    named = {str(path) for path in files}
+    inside = [path for path in files if _within(path, settings.root)]
+    others: list[RuleIdentity] = []
+    if inside:
+        known = {path.resolve() for path in files}
+        for path in discover_rule_files(settings.rule_folders()):
+            if path.resolve() in known:
+                continue
+            try:
+                others.append(RuleIdentity.of(load_rule(path)))
+            except RuleFileError:
+                continue  # that file's own problems are reported when it is validated
+    duplicates = UniqueIdCheck().check_identities([*others, *identities])
+    return [finding for finding in _tagged(UniqueIdCheck.id, duplicates) if finding.location.path in named]
+
+
+def _within(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_file(path: Path) -> tuple[list[DacError], RuleIdentity | None, list[Suppression]]:
+    """The per-rule checks of one file, the identity the collection checks need, its suppressions."""
     try:
         rule = load_rule(path)
     except RuleFileError as exc:
-        return _tagged(RULE_FILE, [exc]), None
+        return _tagged(RULE_FILE, [exc]), None, []
     findings: list[DacError] = []
     for check in _per_file_checks():
         findings.extend(_tagged(check.id, check.check(rule)))
-    return findings, RuleIdentity.of(rule)
+    return findings, RuleIdentity.of(rule), Suppression.all_of(rule)
 
 
 def _warm() -> None:

@@ -1,0 +1,167 @@
+"""Settings of a rules repository: ``[tool.dac]`` in ``pyproject.toml``, or ``dac.toml``.
+
+A detection team configures dac once, in the repository that holds its rules,
+instead of repeating flags in every pre-commit hook and pipeline step::
+
+    [tool.dac]                      # in dac.toml the same keys stand at the top level
+    rules = ["detections"]          # rules folders: the default PATHs, and the scope of id uniqueness
+    platforms = ["Sentinel"]        # for rules that name no `platforms:` of their own
+    disable = ["data-connectors"]   # check ids whose findings are switched off
+
+The file is found from the current folder upwards: the first folder holding a
+``dac.toml``, or a ``pyproject.toml`` with a ``[tool.dac]`` table, wins. The walk
+stops at a repository boundary (a folder with ``.git``) so that settings of an
+enclosing project never leak into a rules repository without any. Paths in the
+file are relative to the folder that holds it. A key or check id the file
+misspells is an error naming the file and line, never silently ignored.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dac.errors import DacError, Location, did_you_mean
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+DEFAULT_RULES = ("detections",)
+KEYS = ("rules", "platforms", "disable")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a rules repository configured; the defaults when it configured nothing."""
+
+    source: str = ""  # the file read, "" for the defaults
+    root: Path = field(default_factory=Path.cwd)  # the folder paths are relative to
+    rules: tuple[str, ...] = DEFAULT_RULES
+    platforms: tuple[str, ...] = ()
+    disable: frozenset[str] = frozenset()
+
+    def rule_folders(self) -> list[Path]:
+        """The configured rules folders that exist, as absolute paths."""
+        return [path for path in (self.root / name for name in self.rules) if path.is_dir()]
+
+    def default_paths(self) -> list[str]:
+        """The PATHs a command checks when none is given: the rules folders, relative to the cwd."""
+        paths = []
+        for name in self.rules:
+            path = self.root / name
+            try:
+                paths.append(str(path.relative_to(Path.cwd())))
+            except ValueError:
+                paths.append(str(path))
+        return paths
+
+
+def find_config(start: Path) -> Path | None:
+    """The settings file that governs ``start``, or None."""
+    for folder in (start, *start.parents):
+        candidate = folder / "dac.toml"
+        if candidate.is_file():
+            return candidate
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file() and _has_tool_dac(candidate):
+            return candidate
+        if (folder / ".git").exists():
+            return None
+    return None
+
+
+def _has_tool_dac(path: Path) -> bool:
+    return re.search(r"^\s*\[\s*tool\s*\.\s*dac\s*[\].]", _read(path), re.MULTILINE) is not None
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DacError(f"cannot read settings: {exc}", Location(str(path))) from None
+
+
+def load_settings(path: Path) -> Settings:
+    """Read and check one settings file."""
+    text = _read(path)
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line, column = _toml_position(str(exc), text)
+        raise DacError(f"TOML error: {exc}", Location(str(path), line, column)) from None
+    table = document if path.name == "dac.toml" else document.get("tool", {}).get("dac", {})
+    section = "" if path.name == "dac.toml" else "[tool.dac] "
+
+    def where(key: str) -> Location:
+        match = re.search(rf"^\s*{re.escape(key)}\s*=", text, re.MULTILINE)
+        return Location(str(path), text.count("\n", 0, match.start()) + 1 if match else 0, 1 if match else 0)
+
+    for key in table:
+        if key not in KEYS:
+            raise DacError(f"{section}unknown key {key!r}{did_you_mean(key, list(KEYS))}", where(key))
+    values: dict[str, Any] = {}
+    for key in KEYS:
+        if key in table:
+            value = table[key]
+            if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
+                raise DacError(f"{section}{key}: expected a list of names, found {value!r}", where(key))
+            values[key] = value
+    platforms = _platforms(values.get("platforms", []), section, where("platforms"))
+    disable = frozenset(_check_ids(values.get("disable", []), section, where("disable")))
+    return Settings(source=str(path), root=path.parent.resolve(),
+                    rules=tuple(values.get("rules", DEFAULT_RULES)), platforms=platforms, disable=disable)
+
+
+def _platforms(names: list[str], section: str, where: Location) -> tuple[str, ...]:
+    from dac import catalog
+
+    known = {value.lower(): value for value in catalog.PLATFORMS.values()}
+    for name in names:
+        if name.lower() not in known:
+            raise DacError(f"{section}platforms: unknown platform {name!r} (expected one of: "
+                           f"{', '.join(known.values())})", where)
+    return tuple(known[name.lower()] for name in names)
+
+
+def _check_ids(names: list[str], section: str, where: Location) -> list[str]:
+    from dac.validate import check_kinds
+
+    kinds = check_kinds()
+    for name in names:
+        if name not in kinds:
+            raise DacError(f"{section}disable: unknown check {name!r}{did_you_mean(name, list(kinds), 0.6)} "
+                           f"(checks: {', '.join(sorted(kinds))})", where)
+    return names
+
+
+def _toml_position(message: str, text: str) -> tuple[int, int]:
+    """Line and column of a tomllib error, which says them in its message (or "at end of document")."""
+    match = re.search(r"line (\d+), column (\d+)", message)
+    if match:
+        return int(match.group(1)), int(match.group(2))
+    if "end of document" in message:
+        return text.count("\n") + 1, len(text.rsplit("\n", 1)[-1]) + 1
+    return 0, 0
+
+
+_current: Settings | None = None
+
+
+def current() -> Settings:
+    """The settings of the repository around the current folder (read once per process)."""
+    global _current
+    if _current is None:
+        path = find_config(Path.cwd())
+        _current = load_settings(path) if path is not None else Settings()
+    return _current
+
+
+def use(settings: Settings | None) -> None:
+    """Make ``settings`` the current ones (None: discover them again on next use)."""
+    global _current
+    _current = settings
