@@ -178,7 +178,8 @@ def _unique_ids(identities: list[RuleIdentity], files: list[Path], settings) -> 
     others: list[RuleIdentity] = []
     if inside:
         known = {path.resolve() for path in files}
-        for path in discover_rule_files(settings.rule_folders()):
+        # the folders as the cwd names them, so the finding names the other file as a user would
+        for path in discover_rule_files([folder for folder in settings.default_paths() if Path(folder).is_dir()]):
             if path.resolve() in known:
                 continue
             try:
