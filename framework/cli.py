@@ -1,9 +1,9 @@
-"""The ``dac`` command line: validate, test and build rules.
+"""The dac command line: validate, test and build detection rules.
 
 Each subcommand is a thin shell around a library function so the same work can
 be driven from tests and from other tools; this module only parses arguments,
 prints results and chooses the exit code (0 success, 1 findings or failures,
-2 usage or input errors).
+2 usage or input errors, 3 an internal error: a bug in dac).
 """
 
 from __future__ import annotations
@@ -14,12 +14,14 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from dac.errors import DacError, DacWarning, Location
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
+EXIT_INTERNAL = 3
 
 
 def _emit_json(payload: dict) -> None:
@@ -72,24 +74,39 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
             progress.show(f"validating {len(discover_rule_files(args.paths))} rule file(s) ...")
         findings = validate_paths(args.paths, base=args.base, jobs=args.jobs)
-    errors = [f for f in findings if not isinstance(f, DacWarning)]
+    suppressed = [f for f in findings if f.suppressed]
+    counted = [f for f in findings if not f.suppressed]
+    errors = [f for f in counted if not isinstance(f, DacWarning)]
+    warnings = len(counted) - len(errors)
     if args.format == "json":
-        _emit_json({"command": "validate", "ok": not errors, "errors": len(errors),
-                    "warnings": len(findings) - len(errors),
-                    "findings": [{**_where(f.location), "message": f.message,
+        _emit_json({"command": "validate", "ok": not errors, "errors": len(errors), "warnings": warnings,
+                    "suppressed": len(suppressed),
+                    "findings": [{**_where(f.location), "message": f.message, "check": f.check,
                                   "severity": "warning" if isinstance(f, DacWarning) else "error",
+                                  **({"suppressed": f.suppressed} if f.suppressed else {}),
                                   "detail": getattr(f, "detail", "").splitlines()} for f in findings]})
         return EXIT_FINDINGS if errors else EXIT_OK
-    for finding in findings:
+    if args.format == "sarif":
+        from dac.output.sarif import write_log
+
+        write_log(sys.stdout, findings, EXIT_FINDINGS if errors else EXIT_OK)
+        return EXIT_FINDINGS if errors else EXIT_OK
+    if args.format == "github":  # annotations replace the finding lines; stdout holds nothing else
+        from dac.output.github import write_annotations
+
+        write_annotations(sys.stdout, findings)
+    for finding in findings if args.format == "text" else ():
         label = "warning: " if isinstance(finding, DacWarning) else ""
-        print(f"{finding.location}: {label}{finding.message}", file=sys.stderr)
+        if finding.suppressed:
+            label = f"suppressed ({finding.suppressed}): "
+        print(f"{finding.location}: {label}{finding.message} [{finding.check}]", file=sys.stderr)
         for line in getattr(finding, "detail", "").splitlines():
             print(f"    {line}", file=sys.stderr)
-    warnings = len(findings) - len(errors)
+    tail = "".join([f", {warnings} warning(s)" if warnings else "", f", {len(suppressed)} suppressed" if suppressed else ""])
     if errors:
-        print(f"{len(errors)} problem(s) found" + (f", {warnings} warning(s)" if warnings else ""), file=sys.stderr)
+        print(f"{len(errors)} problem(s) found{tail}", file=sys.stderr)
         return EXIT_FINDINGS
-    print("all rules valid" + (f" ({warnings} warning(s))" if warnings else ""))
+    print("all rules valid" + (f" ({tail[2:]})" if tail else ""), file=sys.stderr if args.format == "github" else sys.stdout)
     return EXIT_OK
 
 
@@ -98,6 +115,10 @@ def _cmd_test(args: argparse.Namespace) -> int:
 
     with _Progress("testing") as progress:
         report = run_tests(args.paths, progress=progress, jobs=args.jobs)
+    if args.junit:  # before any output: an unwritable FILE is exit 2 with only the error on stdout
+        from dac.testing.junit import write_junit
+
+        write_junit(report, args.junit)
     if args.format == "json":
         counts = report.counts()
         _emit_json({"command": "test", "ok": report.ok, "passed": counts["PASS"], "failed": counts["FAIL"],
@@ -271,8 +292,12 @@ def _cmd_fmt(args: argparse.Namespace) -> int:
     from dac.kql import KqlSyntaxError
     from dac.kql.formatter import format_text
 
+    if args.write and args.check:
+        raise DacError("--write and --check cannot be used together: --check only reports, --write rewrites")
+    if args.write:
+        return _fmt_write(args)
     if len(args.sources) > 1 and not args.check:
-        raise DacError("dac fmt prints one SOURCE; use --check to check several")
+        raise DacError("dac fmt prints one SOURCE; use --check to check several (or --write to rewrite them)")
     status, unformatted = EXIT_OK, []
     for source in args.sources:
         text, origin = _read_query(source, args.check)
@@ -301,6 +326,24 @@ def _cmd_fmt(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if unformatted else status
 
 
+def _fmt_write(args: argparse.Namespace) -> int:
+    """``dac fmt --write``: rewrite the files in place; exit 1 when a file was left unchanged for an error."""
+    from dac.rules.rewrite import format_files
+
+    report = format_files(args.sources)
+    if args.format == "json":
+        _emit_json({"command": "fmt", "ok": not report.errors, "reformatted": report.reformatted,
+                    "findings": [{**_where(e.location), "message": e.message} for e in report.errors]})
+        return EXIT_FINDINGS if report.errors else EXIT_OK
+    for error in report.errors:
+        print(f"{error.location}: {error.message}" + (f"\n{error.detail}" if error.detail else ""), file=sys.stderr)
+    for source in report.reformatted:
+        print(f"reformatted {source}")
+    print(f"{len(report.reformatted)} file(s) reformatted"
+          + (f", {len(report.errors)} left unchanged for errors" if report.errors else ""))
+    return EXIT_FINDINGS if report.errors else EXIT_OK
+
+
 def _cmd_import(args: argparse.Namespace) -> int:
     from dac.importer import import_sources
 
@@ -324,6 +367,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+_PATHS_HELP = ("rule files, their test files or folders of them (default: the rules folders of [tool.dac] "
+               "rules, else detections/)")
+
+
 def _format_option(command: argparse.ArgumentParser) -> None:
     command.add_argument("--format", choices=("text", "json"), default="text",
                          help="json: one JSON document on stdout for machines (exit codes unchanged)")
@@ -334,31 +381,57 @@ def _jobs_option(command: argparse.ArgumentParser) -> None:
                          help="worker processes for large rule sets (default: one per core; 1 runs in-process)")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse that suggests the closest subcommand or choice for a mistyped one."""
+
+    def error(self, message: str) -> NoReturn:
+        import re
+
+        from dac.errors import did_you_mean
+
+        match = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if match:
+            choices = re.findall(r"'([^']*)'", match.group(2)) or [c.strip() for c in match.group(2).split(",")]
+            message += did_you_mean(match.group(1), choices, 0.6)
+        super().error(message)
+
+
+_EPILOG = ("exit codes: 0 ok (warnings allowed), 1 findings or failed test cases, 2 bad input or usage, "
+           "3 internal error (a bug in dac)")
+
+
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dac", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    from dac import __version__
+
+    parser = _Parser(prog="dac", description="Detection as code for Microsoft Sentinel and Defender XDR: "
+                                             "validate, test, build and pack KQL rules.", epilog=_EPILOG)
+    parser.add_argument("--version", action="version", version=f"dac {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     validate = sub.add_parser("validate", help="check rule files: schema, ids, KQL syntax")
-    validate.add_argument("paths", nargs="*", default=["detections"])
+    validate.add_argument("paths", nargs="*", metavar="PATH", help=_PATHS_HELP)
     validate.add_argument("--base", help="git revision to check version discipline against (e.g. origin/main)")
     _jobs_option(validate)
     validate.set_defaults(func=_cmd_validate)
-    _format_option(validate)
+    validate.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text",
+                          help="json: one JSON document on stdout; sarif: a SARIF 2.1.0 log on stdout (code "
+                               "scanning); github: GitHub Actions annotations on stdout (exit codes unchanged)")
 
     test = sub.add_parser("test", help="run every rule's test cases over their fixtures")
-    test.add_argument("paths", nargs="*", default=["detections"])
+    test.add_argument("paths", nargs="*", metavar="PATH", help=_PATHS_HELP)
     test.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
     _jobs_option(test)
     test.set_defaults(func=_cmd_test)
     _format_option(test)
+    test.add_argument("--junit", metavar="FILE", help="also write the results as JUnit XML to FILE (atomically)")
 
     build_cmd = sub.add_parser("build", help="render deployable artifacts")
-    build_cmd.add_argument("paths", nargs="*", default=["detections"])
+    build_cmd.add_argument("paths", nargs="*", metavar="PATH", help=_PATHS_HELP)
     build_cmd.add_argument("--out", required=True, help="output directory (replaced atomically)")
     build_cmd.set_defaults(func=_cmd_build)
     _format_option(build_cmd)
     pack = sub.add_parser("pack", help="build a versioned, reproducible rule pack (zip)")
-    pack.add_argument("paths", nargs="*", default=["detections"])
+    pack.add_argument("paths", nargs="*", metavar="PATH", help=_PATHS_HELP)
     pack.add_argument("--out", required=True, help="the .zip to write (replaced atomically)")
     pack.add_argument("--version", required=True, help="the pack's semantic version, e.g. 1.4.0")
     pack.add_argument("--previous", help="the previous pack (.zip) to compute the changelog against")
@@ -368,7 +441,7 @@ def make_parser() -> argparse.ArgumentParser:
 
     deploy = sub.add_parser("deploy", help="compare the rules with a workspace export (drift report); never sends")
     _format_option(deploy)
-    deploy.add_argument("paths", nargs="*", default=["detections"])
+    deploy.add_argument("paths", nargs="*", metavar="PATH", help=_PATHS_HELP)
     deploy.add_argument("--dry-run", action="store_true", help="report the drift only (required)")
     deploy.add_argument("--current", help="EXPORT.json: the workspace's alertRules and/or savedSearches list response")
     deploy.add_argument("--prune", action="store_true",
@@ -385,11 +458,14 @@ def make_parser() -> argparse.ArgumentParser:
                      help="a .kql file, a rule .yaml (its query) or - for standard input")
     fmt.add_argument("--check", action="store_true",
                      help="print nothing but the files whose query is not in the canonical layout; exit 1 if any")
+    fmt.add_argument("--write", action="store_true",
+                     help="rewrite each file's query in place in the canonical layout, keeping every other byte")
     fmt.set_defaults(func=_cmd_fmt)
 
     import_cmd = sub.add_parser("import", help="turn ARM templates (.json) or Azure-Sentinel files (.yaml) into rule files")
     _format_option(import_cmd)
-    import_cmd.add_argument("sources", nargs="+", metavar="SOURCE")
+    import_cmd.add_argument("sources", nargs="+", metavar="SOURCE",
+                            help="ARM templates (.json) or Azure-Sentinel rule files (.yaml) to import")
     import_cmd.add_argument("--out", required=True, help="directory to write <slug of rule name>.yaml files into")
     import_cmd.add_argument("--force", action="store_true", help="replace rule files that already exist")
     import_cmd.set_defaults(func=_cmd_import)
@@ -410,7 +486,7 @@ def make_parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="write an ATT&CK Navigator layer and a static HTML report of the rules")
     _format_option(report)
-    report.add_argument("paths", nargs="*", default=["detections"])
+    report.add_argument("paths", nargs="*", metavar="PATH", help=_PATHS_HELP)
     report.add_argument("--out", required=True, help="output directory (replaced atomically)")
     report.set_defaults(func=_cmd_report)
 
@@ -418,20 +494,98 @@ def make_parser() -> argparse.ArgumentParser:
 
     scaffold.register(sub)  # dac new
     fixtures.register(sub)  # dac fixtures
+
+    completion = sub.add_parser("completion", help="print a shell completion script (bash or zsh)",
+                                description='Print a completion script; load it with eval "$(dac completion bash)" '
+                                            "in ~/.bashrc (or zsh in ~/.zshrc).")
+    completion.add_argument("shell", choices=("bash", "zsh"), help="the shell to complete in")
+    completion.set_defaults(func=_cmd_completion)
     return parser
 
 
+def _cmd_completion(args: argparse.Namespace) -> int:
+    from dac.completion import SHELLS
+
+    sys.stdout.write(SHELLS[args.shell](make_parser()))
+    return EXIT_OK
+
+
+def _inputs(args: argparse.Namespace) -> str:
+    """The positional inputs of a command, for the one-line report of an internal error."""
+    named = [*(getattr(args, "paths", None) or []), *(getattr(args, "sources", None) or [])]
+    for single in ("query", "table"):
+        if isinstance(getattr(args, single, None), str):
+            named.append(getattr(args, single))
+    return " ".join(named) or "(no input)"
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = make_parser().parse_args(argv)
+    """Run one command; the exit code is 0 ok, 1 findings, 2 bad input or usage, 3 a bug in dac.
+
+    No Python traceback reaches the user: an exception dac did not expect is one
+    line naming the command, the input and "this is a bug in dac" (``DAC_DEBUG=1``
+    shows the traceback for a bug report). A reader that closes the pipe early
+    (``dac fixtures ... | head``) ends the command quietly.
+    """
+    from dac.output.sarif import log_on_usage_error
+
+    with log_on_usage_error(sys.argv[1:] if argv is None else argv):
+        args = make_parser().parse_args(argv)
     try:
+        if hasattr(args, "paths") and not args.paths:
+            from dac import config
+
+            args.paths = config.current().default_paths()
         return args.func(args)
     except DacError as exc:
         print(f"error: {exc}", file=sys.stderr)
         if getattr(args, "format", "text") == "json":
             _emit_json({"command": args.command, "ok": False,
                         "error": {**_where(exc.location), "message": exc.message}})
+        elif getattr(args, "format", "text") == "sarif":
+            from dac.output.sarif import write_log
+
+            write_log(sys.stdout, [], EXIT_USAGE, failure=exc)
+        elif getattr(args, "format", "text") == "github":
+            from dac.output.github import annotation
+
+            print(annotation(exc))
         return EXIT_USAGE
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_OK
+    except KeyboardInterrupt:
+        print(f"dac {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - every unexpected exception is reported as a bug, in one line
+        if os.environ.get("DAC_DEBUG"):
+            raise
+        from dac.errors import InternalError
+
+        where = "" if isinstance(exc, InternalError) else f" (input: {_inputs(args)})"
+        cause = str(exc) if isinstance(exc, InternalError) else f"{type(exc).__name__}: {exc}"
+        print(f"dac {args.command}: internal error: {cause}{where}; this is a bug in dac, please report it "
+              "(DAC_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail on the closed pipe."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def run() -> None:
+    """The ``dac`` console script."""
+    code = main()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+    sys.exit(code)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -124,9 +124,17 @@ class _RuleItem(pytest.Item):
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self):
+        """The case's own file and line: the test file and its ``name:`` line, as ``dac test --junit`` gives them.
+
+        The node id keeps the rule file (it is what selects the item), but the
+        report's ``location`` - which ``--junitxml`` writes as ``file``/``line`` -
+        points where the case is written. The line is the 1-based one dac prints
+        everywhere: pytest's 0-based convention exists to be shifted back for Python
+        tracebacks, which these items never show, and junitxml writes it unshifted.
+        """
         where = self.case.location if self.case is not None else self.prepared.problem.location
-        line = where.line - 1 if where.line else None
-        return self.path, line, f"{self.prepared.label} :: {self.name}"
+        path = self.config.invocation_params.dir / where.path if where.path else self.path
+        return path, where.line or None, f"{self.prepared.label} :: {self.name}"
 
 
 class RuleCase(_RuleItem):

@@ -23,8 +23,9 @@ class CaseResult:
     rule: str
     case: str
     status: str  # PASS, FAIL, ERROR
-    location: Location
+    location: Location  # the case's `name` line in the test file, or where a rule that cannot run fails
     details: list[str] = field(default_factory=list)
+    rule_file: str = ""  # groups results per rule in reports (JUnit) even when two rules share a name
 
     def render(self) -> list[str]:
         """The lines ``dac test`` prints for this case: status, location, names, then the diff."""
@@ -63,21 +64,22 @@ def query_error(rule: Rule, error: KqlError) -> DacError:
 
 
 def run_case(rule: Rule, suite: TestSuite, case: TestCase, tree) -> CaseResult:
+    """Run one case; the result is located at the case, a located error inside it goes into the details."""
     label = rule.name or Path(rule.path).stem
     try:
         result = evaluate(tree, case.tables, now=case.now, as_table=True, geo_ip=case.geo_ip)
     except KqlError as exc:
         error = query_error(rule, exc)
-        return CaseResult(label, case.name, "ERROR", case.location, [f"{error.location}: {error.message}"])
+        return CaseResult(label, case.name, "ERROR", case.location, [f"{error.location}: {error.message}"], rule.path)
     try:
         expected = expected_rows(suite.doc, case.expect_key, case.expect, result, case.now)
     except DacError as exc:
-        return CaseResult(label, case.name, "ERROR", exc.location, [exc.message])
+        return CaseResult(label, case.name, "ERROR", case.location, [f"{exc.location}: {exc.message}"], rule.path)
     diff = diff_rows(result.names, expected, result.rows, case.ordered)
     if diff:
         header = f"{len(expected)} row(s) expected, {len(result.rows)} returned" + (" (in order)" if case.ordered else "")
-        return CaseResult(label, case.name, "FAIL", case.location, [header] + diff)
-    return CaseResult(label, case.name, "PASS", case.location)
+        return CaseResult(label, case.name, "FAIL", case.location, [header] + diff, rule.path)
+    return CaseResult(label, case.name, "PASS", case.location, rule_file=rule.path)
 
 
 @dataclass
@@ -109,24 +111,26 @@ def prepare_rule(path: Path) -> PreparedRule:
     try:
         rule = load_rule(path)
     except DacError as exc:
-        return PreparedRule(str(path), problem=CaseResult(str(path), "(load rule)", "ERROR", exc.location, [exc.message]))
+        return PreparedRule(str(path), problem=CaseResult(str(path), "(load rule)", "ERROR", exc.location, [exc.message],
+                                                          str(path)))
     label = rule.name or path.stem
     if rule.query is None:
         return PreparedRule(label, rule)  # a migration stub: nothing to run, validation reports it if it is not one
     try:
         suite = load_test_suite(rule)
     except DacError as exc:
-        return PreparedRule(label, rule, problem=CaseResult(label, "(load tests)", "ERROR", exc.location, [exc.message]))
+        return PreparedRule(label, rule, problem=CaseResult(label, "(load tests)", "ERROR", exc.location, [exc.message],
+                                                            rule.path))
     if suite is None:
         expected = path.with_name(path.name.rsplit(".", 1)[0] + ".tests.yaml")
         return PreparedRule(label, rule, problem=CaseResult(label, "(no tests)", "FAIL", Location(str(path), 1, 1),
-                                                            [f"rule has no test file; expected {expected}"]))
+                                                            [f"rule has no test file; expected {expected}"], rule.path))
     try:
         tree = rule.syntax_tree()
     except KqlError as exc:
         error = query_error(rule, exc)
         return PreparedRule(label, rule, suite,
-                            problem=CaseResult(label, "(parse query)", "ERROR", error.location, [error.message]))
+                            problem=CaseResult(label, "(parse query)", "ERROR", error.location, [error.message], rule.path))
     return PreparedRule(label, rule, suite, tree)
 
 
