@@ -10,24 +10,45 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from dac.errors import DacError, Location
+from dac.errors import DacError
 from dac.rules.model import RULE_SUFFIXES, TEST_SUFFIXES, Rule
 from dac.rules.yamlfile import parse_yaml
 
 
-def _git(args: list[str], cwd: Path) -> str:
+def _run_git(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     try:
-        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False, timeout=60)
+        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise DacError(f"cannot run git: {exc}") from None
+
+
+def _git(args: list[str], cwd: Path) -> str:
+    done = _run_git(args, cwd)
     if done.returncode != 0:
         raise DacError(f"git {' '.join(args)}: {done.stderr.strip() or 'failed'}")
     return done.stdout
 
 
+def _require_revision(ref: str, top: Path) -> None:
+    """Fail with the likely cause when ``ref`` names no commit in this clone.
+
+    CI checks out a single commit by default (``actions/checkout`` fetches with
+    depth 1), so the target branch or the previous tag is simply not there; git
+    alone would only say "not a valid object name", which sends people looking
+    for a typo instead of at the checkout step.
+    """
+    if _run_git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"], top).returncode == 0:
+        return
+    if _git(["rev-parse", "--is-shallow-repository"], top).strip() == "true":
+        raise DacError(f"git revision '{ref}' is missing because this clone is shallow (only part of the history "
+                       "was fetched): use fetch-depth: 0 in actions/checkout (or run git fetch --unshallow)")
+    raise DacError(f"git revision '{ref}' not found: no branch, tag or commit of that name in this repository")
+
+
 def rules_at(ref: str, paths: list[str]) -> dict[str, Rule]:
     """Rule files under ``paths`` as committed at ``ref``, keyed by repository-relative path."""
     top = Path(_git(["rev-parse", "--show-toplevel"], Path.cwd()).strip())
+    _require_revision(ref, top)
     relative = [str(Path(p).resolve().relative_to(top)) if Path(p).exists() else p for p in paths]
     listing = _git(["ls-tree", "-r", "--name-only", ref, "--", *relative], top).splitlines()
     rules: dict[str, Rule] = {}
@@ -44,7 +65,3 @@ def rules_at(ref: str, paths: list[str]) -> dict[str, Rule]:
 def is_deprecated(rule: Rule) -> bool:
     """Azure-Sentinel marks retired content with status Deprecated or a "[Deprecated]" name."""
     return str(rule.data.get("status", "")).lower() == "deprecated" or rule.name.lower().startswith("[deprecated]")
-
-
-def location_of(path: str) -> Location:
-    return Location(path, 1, 1)
