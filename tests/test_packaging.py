@@ -99,6 +99,7 @@ def test_every_command_works_from_an_installed_wheel(installed: Path, rules_repo
     ok = lambda *command: _ok(run(installed, rules_repo, *command))  # noqa: E731
 
     assert ok("dac", "--version").stdout.strip() == f"dac {dac.__version__}"
+    assert ok("python", "-m", "dac", "--version").stdout.strip() == f"dac {dac.__version__}"
     where = ok("python", "-c", "import dac, dac.resources; print(dac.__file__)").stdout.strip()
     assert Path(where).is_relative_to(installed.parent), where  # the wheel's copy, not this checkout
     assert "all rules valid" in ok("dac", "validate").stdout  # default PATH: detections/
