@@ -522,3 +522,32 @@ def test_series_tuple_results_bind_as_typed_columns() -> None:
                                 "| project-away y, a, b", "sentinel").columns]
     assert names[0] == "series_fit_line_y_slope" and names[5] == "series_fit_line_y_slope1" and len(names) == 10
     assert bind("print y = dynamic([1]) | extend z = array_length(series_decompose(y))", "sentinel").errors
+
+
+# ------------------------------------------------------------------ found on the Azure-Sentinel corpus
+
+def test_bool_literals_in_every_spelling_kusto_lexes() -> None:
+    # BOOLEANLITERAL of grammar/KqlTokens.g4 (microsoft/Kusto-Query-Language): true, True, TRUE, false...
+    assert run("print a = True, b = TRUE, c = true, d = False, e = FALSE, f = false") == [
+        {"a": True, "b": True, "c": True, "d": False, "e": False, "f": False}]
+
+
+def test_pivot_names_an_unknown_group_column() -> None:
+    # https://learn.microsoft.com/kusto/query/pivot-plugin: the group columns are columns of the input.
+    with pytest.raises(KqlSemanticError, match="unknown column 'Nme' \\(did you mean 'Name'\\?\\)"):
+        run("datatable(Key:string, Name:string)['a', 'x'] | evaluate pivot(Key, count(), Nme)")
+    assert run("datatable(Key:string, Name:string)['a', 'x', 'a', 'x'] | evaluate pivot(Key, count(), Name)") == [
+        {"Name": "x", "a": 2}]
+
+
+def test_bag_unpack_takes_its_prefix_by_name_and_refuses_what_it_cannot_evaluate() -> None:
+    # https://learn.microsoft.com/kusto/query/bag-unpack-plugin: OutputColumnPrefix, columnsConflict, ignoredProperties
+    def unpack(argument: str) -> str:
+        return "print d = dynamic({'a': 1}) | evaluate bag_unpack(d, " + argument + ")"
+
+    assert run(unpack("OutputColumnPrefix='p_'")) == run(unpack("'p_'")) == [{"p_a": 1}]
+    with pytest.raises(KqlUnsupportedError, match="only the column and OutputColumnPrefix"):
+        run(unpack("columnsConflict='keep_source'"))
+    from dac.kql.binder import bind
+
+    assert not bind(unpack("columnsConflict='keep_source'") + " | where a == 1", "sentinel").errors

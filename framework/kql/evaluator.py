@@ -1402,15 +1402,23 @@ class Evaluator:
         return plugin(node.call, table, scope)
 
     def plugin_bag_unpack(self, call: ast.Call, table: Table, scope: Scope) -> Table:
-        if not call.args or not isinstance(call.args[0], ast.Name):
+        positional = [a for a in call.args if not (isinstance(a, ast.Call) and a.name == "$named")]
+        named = {str(a.args[0].value): a.args[1] for a in call.args if isinstance(a, ast.Call) and a.name == "$named"}
+        if not positional or not isinstance(positional[0], ast.Name):
             raise semantic(call, "bag_unpack() takes the dynamic column to unpack")
-        column = call.args[0].name
-        prefix = ""
-        if len(call.args) > 1:
-            prefix = V.to_string(ExpressionCompiler(self, [], scope).compile(call.args[1]).fn(()))
+        column = positional[0].name
         index = table.index()
         if column not in index:
-            raise semantic(call.args[0], f"unknown column '{column}'")
+            raise semantic(positional[0], f"unknown column '{column}'")
+        prefix_arg = named.pop("OutputColumnPrefix", positional[1] if len(positional) > 1 else None)
+        if len(positional) > 2 or named:  # columnsConflict, ignoredProperties
+            if self.check:
+                return table.opened()
+            raise unsupported(call, "bag_unpack(): only the column and OutputColumnPrefix arguments are "
+                                    "supported by the evaluator")
+        prefix = ""
+        if prefix_arg is not None:
+            prefix = V.to_string(ExpressionCompiler(self, [], scope).compile(prefix_arg).fn(()))
         position = index[column]
         keys: list[str] = []
         for row in table.rows:
@@ -1437,11 +1445,17 @@ class Evaluator:
         if not call.args or not isinstance(call.args[0], ast.Name):
             raise semantic(call, "pivot() takes the pivot column first")
         pivot_name = call.args[0].name
+        if table.is_open:
+            return Table([OPEN_COLUMN])  # check mode after an operator with unknown output: so is this one's
         index = table.index()
         if pivot_name not in index:
             raise semantic(call.args[0], f"unknown column '{pivot_name}'")
         aggregate = call.args[1] if len(call.args) > 1 else ast.Call("count", [], line=call.line, column=call.column)
-        group_names = [a.name for a in call.args[2:] if isinstance(a, ast.Name)]
+        group_args = [a for a in call.args[2:] if isinstance(a, ast.Name)]
+        for arg in group_args:
+            if arg.name not in index:
+                raise semantic(arg, f"unknown column '{arg.name}'{did_you_mean(arg.name, table.names)}")
+        group_names = [a.name for a in group_args]
         if len(call.args) == 1:
             group_names = [n for n in table.names if n != pivot_name]
         pivot_position = index[pivot_name]

@@ -29,6 +29,8 @@ SCALAR_TYPES = {
     "bool", "boolean", "int", "long", "real", "double", "decimal", "string", "datetime", "date",
     "timespan", "time", "guid", "uuid", "uniqueid", "dynamic",
 }
+# The spellings of Kusto's BOOLEANLITERAL token (grammar/KqlTokens.g4 of microsoft/Kusto-Query-Language).
+_BOOL_WORDS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 SOURCE_KEYWORDS = {"datatable", "print", "range", "union", "externaldata", "external_data", "evaluate", "find", "search"}
 
 
@@ -998,8 +1000,8 @@ class Parser:
     def identifier_expression(self) -> ast.Expr:
         token = self.advance()
         word = token.text
-        if word in ("true", "false") :
-            return self.at(ast.Literal(word == "true", "bool"), token)
+        if word in _BOOL_WORDS:
+            return self.at(ast.Literal(_BOOL_WORDS[word], "bool"), token)
         if word == "null":
             return self.at(ast.Literal(None, "dynamic"), token)
         if not self.tok.is_op("("):

@@ -80,13 +80,127 @@ class _StrictConstructor(yaml.constructor.SafeConstructor):
         return super().construct_mapping(node, deep=deep)
 
 
-class _StrictLoader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, _StrictComposer,
+_BREAKS = "\r\n\x85\u2028\u2029"  # what both readers count as line breaks (YAML 1.1's set)
+_LINE_BREAKS = tuple(_BREAKS)
+
+
+class _TabScanner(yaml.scanner.Scanner):
+    """PyYAML's scanner taking tabs where YAML 1.2 takes them as separation white space.
+
+    PyYAML refuses every tab outside quoted and block scalars, so a file Azure-Sentinel
+    ships with a tab after a value (``url<TAB>``), before a comment or inside a flow
+    collection does not load, while YAML 1.2 readers (libyaml, Sentinel's tooling) read
+    it. Here a tab separates tokens in flow context, after a value on its line (where no
+    simple key may start: libyaml's rule), and on a line holding only white space or a
+    comment; inside plain scalars it is white space, as in ``nb-ns-plain-in-line``. A tab
+    that would indent a line or start a node (``- <TAB>key: v``) is still refused; like
+    libyaml, so is one right after ``-``, ``?`` or an explicit ``:`` (YAML 1.2 would take
+    ``-<TAB>x``, never ``-<TAB>x: y``).
+    """
+
+    def scan_to_next_token(self) -> None:
+        if self.index == 0 and self.peek() == "\uFEFF":
+            self.forward()
+        while True:
+            while self.peek() == " " or (self.peek() == "\t" and self._tab_separates()):
+                self.forward()
+            if self.peek() == "#":
+                while self.peek() not in "\0" + _BREAKS:
+                    self.forward()
+            if not self.scan_line_break():
+                return
+            if not self.flow_level:
+                self.allow_simple_key = True
+
+    def _tab_separates(self) -> bool:
+        """True when the tab here is separation, not indentation or the start of a node."""
+        if self.flow_level or not self.allow_simple_key:
+            return True
+        ahead = 0
+        while self.peek(ahead) in " \t":
+            ahead += 1
+        return self.peek(ahead) in "#\0" + _BREAKS
+
+    def scan_plain_spaces(self, indent: int, start_mark: yaml.Mark) -> list[str] | None:
+        """PyYAML's version with tabs as white space within a line and after a continuation
+        line's indentation (``s-flow-line-prefix``); a tab left of ``indent`` ends the scalar."""
+        chunks: list[str] = []
+        length = 0
+        while self.peek(length) in " \t":
+            length += 1
+        whitespaces = self.prefix(length)
+        self.forward(length)
+        if self.peek() not in _BREAKS:
+            return [whitespaces] if whitespaces else chunks
+        line_break = self.scan_line_break()
+        self.allow_simple_key = True
+        if self._document_marker():
+            return None
+        breaks = []
+        while True:
+            ch = self.peek()
+            if ch == " " or (ch == "\t" and (self.flow_level or self.column >= indent)):
+                self.forward()
+            elif ch in _BREAKS:
+                breaks.append(self.scan_line_break())
+                if self._document_marker():
+                    return None
+            else:
+                break
+        if line_break != "\n":
+            chunks.append(line_break)
+        elif not breaks:
+            chunks.append(" ")
+        chunks.extend(breaks)
+        return chunks
+
+    def _document_marker(self) -> bool:
+        return self.prefix(3) in ("---", "...") and self.peek(3) in "\0 \t" + _BREAKS
+
+    def scan_block_scalar_indicators(self, start_mark: yaml.Mark) -> tuple[bool | None, int | None]:
+        """PyYAML's version that lets a tab follow the indicators (``|<TAB># note``)."""
+        chomping: bool | None = None
+        increment: int | None = None
+        for _ in range(2):
+            ch = self.peek()
+            if ch in "+-" and chomping is None:
+                chomping = ch == "+"
+            elif ch in "123456789" and increment is None:
+                increment = int(ch)
+            elif ch == "0" and increment is None:
+                raise yaml.scanner.ScannerError("while scanning a block scalar", start_mark,
+                                                "expected indentation indicator in the range 1-9, but found 0",
+                                                self.get_mark())
+            else:
+                break
+            self.forward()
+        if self.peek() not in "\0 \t" + _BREAKS:
+            raise yaml.scanner.ScannerError("while scanning a block scalar", start_mark,
+                                            f"expected chomping or indentation indicators, but found {self.peek()!r}",
+                                            self.get_mark())
+        return chomping, increment
+
+    def scan_block_scalar_ignored_line(self, start_mark: yaml.Mark) -> None:
+        """The rest of a ``|``/``>`` header line: white space (tabs too) and a comment."""
+        while self.peek() in " \t":
+            self.forward()
+        if self.peek() == "#":
+            while self.peek() not in "\0" + _BREAKS:
+                self.forward()
+        if self.peek() not in "\0" + _BREAKS:
+            raise yaml.scanner.ScannerError("while scanning a block scalar", start_mark,
+                                            f"expected a comment or a line break, but found {self.peek()!r}",
+                                            self.get_mark())
+        self.scan_line_break()
+
+
+class _StrictLoader(yaml.reader.Reader, _TabScanner, yaml.parser.Parser, _StrictComposer,
                     _StrictConstructor, yaml.resolver.Resolver):
     """The pure-Python strict loader: its error messages are the ones users see."""
 
     def __init__(self, stream: str) -> None:
         yaml.reader.Reader.__init__(self, stream)
-        yaml.scanner.Scanner.__init__(self)
+        _TabScanner.__init__(self)
         yaml.parser.Parser.__init__(self)
         _StrictComposer.__init__(self)
         _StrictConstructor.__init__(self)
@@ -195,15 +309,19 @@ def _parse_fast(text: str) -> tuple[yaml.Node | None, Any] | None:
     """Node and data through libyaml, or None when the strict path must decide.
 
     None covers every text with a problem (the strict loader then names it) and
-    every text that might hold an anchor, alias, deep nesting or a tab.
+    every text that might hold an anchor, alias, deep nesting, a tab or a byte order mark.
     """
-    if "\t" in text or _MAYBE_ANCHOR.search(text):
-        return None  # PyYAML's scanner refuses tabs libyaml takes (inside plain scalars)
+    if "\t" in text or "\uFEFF" in text or _MAYBE_ANCHOR.search(text):
+        # The scanners take tabs in different places and count a BOM's column differently:
+        # the strict one's reading stands.
+        return None
     loader = _FastStrictLoader(text)
     try:
         node = loader.get_single_node()
         if node is not None and not _plain_tree(node):
             return None
+        if node is not None and not text.endswith(_LINE_BREAKS):
+            _end_at_text_end(node, text)
         return node, loader.construct_document(node) if node is not None else None
     except (yaml.YAMLError, ValueError, TypeError):
         return None
@@ -230,6 +348,26 @@ def _plain_tree(root: yaml.Node) -> bool:
         elif isinstance(node, yaml.SequenceNode):
             stack.extend((item, depth + 1) for item in node.value)
     return True
+
+
+def _end_at_text_end(root: yaml.Node, text: str) -> None:
+    """Give nodes that end where the text ends the strict loader's end mark.
+
+    When the last line has no line break, libyaml ends the stream at the start of
+    a line of its own, so every collection the end of the file closes would end a
+    line after the strict loader's (and the text's) last line.
+    """
+    column = len(text) - (max(text.rfind(ch) for ch in _BREAKS) + 1)
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        mark = node.end_mark
+        if mark.index == len(text) and mark.column == 0:  # a scalar's own end is right
+            node.end_mark = yaml.Mark(mark.name, mark.index, mark.line - 1, column, None, None)
+        if isinstance(node, yaml.MappingNode):
+            stack.extend(part for pair in node.value for part in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
 
 
 def _parse_strict(text: str, path: str) -> tuple[yaml.Node | None, Any]:
