@@ -4,17 +4,22 @@ Two files are written into the output folder:
 
 * ``attack-navigator-layer.json`` - an ATT&CK Navigator layer (layer format 4.5)
   with one entry per technique or sub-technique named in the rules'
-  ``relevantTechniques``. Its score is the number of rules naming it and its
-  comment lists those rules. Entries carry no ``tactic``, so Navigator shows
-  them under every tactic the technique belongs to. A sub-technique is its own
-  entry; it does not raise its parent's score.
+  ``relevantTechniques`` or ``subTechniques`` and per tactic it is placed under
+  (``tactic``, Navigator's short name such as ``initial-access``). Its score is
+  the number of rules placing it there, its comment lists those rules and its
+  metadata carries the technique's name. A sub-technique is its own entry; it
+  does not raise its parent's score.
 * ``index.html`` - a static page without scripts or external assets: summary
   counts, one table row per rule (kind, platforms, tables read, validation and
-  test outcome) and a matrix of the rules' ATT&CK tactics in kill-chain order
-  with the techniques the rules name under each.
+  test outcome) and a matrix of the ATT&CK tactics in kill-chain order with the
+  techniques (id and name) the rules place under each.
 
-The matrix follows what the rules declare: a technique is listed under each
-tactic of a rule that names it, as no ATT&CK catalogue ships with the project.
+Placement follows the ATT&CK Enterprise catalog (:mod:`dac.validate.attack`): a
+technique goes under each of the rule's tactics it belongs to. When it belongs to
+none of them (``dac validate`` warns), it goes under its own ATT&CK tactics, which
+is where Navigator would show it; a technique the catalog does not have (an ICS
+id, a typo) goes under the rule's tactics as declared, and has no ``tactic`` in
+the layer. The layer's ATT&CK version is the catalog's.
 
 Rule text is untrusted. The page is rendered in a sandboxed Jinja environment
 with HTML autoescaping on, rule data is only ever passed as values, and the
@@ -39,41 +44,27 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from dac.errors import DacError, DacWarning, Location
 from dac.render.environment import sandbox
 from dac.render.writer import staged_output
+from dac.validate.attack import AttackCatalog, attack_catalog
 
 LAYER_NAME = "attack-navigator-layer.json"
 HTML_NAME = "index.html"
 TEMPLATE = "report.html.j2"
 GENERATOR = "dac report"
 
-# Navigator layer format 4.5; the version triple follows the format's own example
-# (mitre-attack/attack-navigator, layers/spec/v4.5/layerformat.md).
-LAYER_VERSIONS = {"attack": "18", "navigator": "5.2.0", "layer": "4.5"}
+# Navigator layer format 4.5 (mitre-attack/attack-navigator, layers/spec/v4.5/layerformat.md);
+# the ATT&CK version is the catalog's (layer_versions).
+NAVIGATOR_VERSION = "5.2.0"
+LAYER_FORMAT = "4.5"
 GRADIENT_COLORS = ["#ffffff", "#66b1ff"]
 
 TECHNIQUE_ID = re.compile(r"^T[0-9]{4}(\.[0-9]{3})?$")
-
-# Sentinel's tactic names in kill-chain order, with ATT&CK's display names.
-# PreAttack (retired) comes first; the two ICS-only tactics Sentinel accepts last.
-TACTICS: tuple[tuple[str, str], ...] = (
-    ("PreAttack", "Pre-Attack"),
-    ("Reconnaissance", "Reconnaissance"),
-    ("ResourceDevelopment", "Resource Development"),
-    ("InitialAccess", "Initial Access"),
-    ("Execution", "Execution"),
-    ("Persistence", "Persistence"),
-    ("PrivilegeEscalation", "Privilege Escalation"),
-    ("DefenseEvasion", "Defense Evasion"),
-    ("CredentialAccess", "Credential Access"),
-    ("Discovery", "Discovery"),
-    ("LateralMovement", "Lateral Movement"),
-    ("Collection", "Collection"),
-    ("CommandAndControl", "Command and Control"),
-    ("Exfiltration", "Exfiltration"),
-    ("Impact", "Impact"),
-    ("ImpairProcessControl", "Impair Process Control"),
-    ("InhibitResponseFunction", "Inhibit Response Function"),
-)
+TECHNIQUE_KEYS = ("relevantTechniques", "subTechniques")
 NO_TACTIC = "(no tactic)"
+
+
+def layer_versions() -> dict[str, str]:
+    """The layer's ``versions``: Navigator names the ATT&CK version by its major number."""
+    return {"attack": attack_catalog().major_version, "navigator": NAVIGATOR_VERSION, "layer": LAYER_FORMAT}
 
 
 @dataclass
@@ -104,19 +95,35 @@ class RuleRow:
 
 
 def _techniques(data: dict[str, Any]) -> list[str]:
-    raw = data.get("relevantTechniques")
-    if not isinstance(raw, list):
-        return []
-    return sorted({str(t).strip() for t in raw if TECHNIQUE_ID.match(str(t).strip())})
+    found: set[str] = set()
+    for key in TECHNIQUE_KEYS:
+        raw = data.get(key)
+        if isinstance(raw, list):
+            found |= {str(t).strip() for t in raw if TECHNIQUE_ID.match(str(t).strip())}
+    return sorted(found)
 
 
 def _tactics(data: dict[str, Any]) -> list[str]:
+    """The rule's tactics Sentinel knows, as Sentinel spells them (``Defense evasion`` too), kill-chain order."""
     raw = data.get("tactics")
-    known = dict(TACTICS)
     if not isinstance(raw, list):
         return []
-    order = [name for name, _ in TACTICS]
-    return sorted({str(t).strip() for t in raw if str(t).strip() in known}, key=order.index)
+    catalog = attack_catalog()
+    order = [tactic.name for tactic in catalog.tactics]
+    named = {tactic.name for tactic in map(catalog.tactic, raw) if tactic is not None}
+    return sorted(named, key=order.index)
+
+
+def placement(row: RuleRow, catalog: AttackCatalog) -> dict[str, list[str]]:
+    """technique id -> the tactics the rule's technique is shown under (see the module's docstring)."""
+    placed: dict[str, list[str]] = {}
+    for ident in row.techniques:
+        technique = catalog.techniques.get(ident)
+        if technique is None:
+            placed[ident] = list(row.tactics) or [NO_TACTIC]
+        else:
+            placed[ident] = [t for t in row.tactics if t in technique.tactics] or list(technique.tactics)
+    return placed
 
 
 def _tables_read(query: str | None, platforms: list[str]) -> list[str]:
@@ -182,33 +189,48 @@ def collect(paths: Sequence[str | Path]) -> list[RuleRow]:
     return rows
 
 
-def _coverage(rows: Sequence[RuleRow]) -> dict[str, list[str]]:
-    """technique id -> sorted names of the rules naming it (one per rule file)."""
-    covered: dict[str, list[str]] = {}
-    for row in rows:  # one entry per rule file: two rules with the same name both count
-        for technique in row.techniques:
-            covered.setdefault(technique, []).append(row.name)
-    return {technique: sorted(covered[technique]) for technique in sorted(covered)}
+def _cells(rows: Sequence[RuleRow], catalog: AttackCatalog) -> dict[str, dict[str, set[int]]]:
+    """tactic -> technique id -> the rules (indexes into ``rows``) placing the technique there.
+
+    Rules are counted by file, not by name: two files with the same name both count.
+    """
+    cells: dict[str, dict[str, set[int]]] = {}
+    for index, row in enumerate(rows):
+        for technique, tactics in placement(row, catalog).items():
+            for tactic in tactics:
+                cells.setdefault(tactic, {}).setdefault(technique, set()).add(index)
+    return cells
 
 
 def navigator_layer(rows: Sequence[RuleRow]) -> dict[str, Any]:
-    """The ATT&CK Navigator layer: one scored entry per technique the rules name."""
-    coverage = _coverage(rows)
-    top = max((len(names) for names in coverage.values()), default=0)
-    techniques = [
-        {
-            "techniqueID": technique,
-            "score": len(names),
-            "comment": "; ".join(names),
-            "enabled": True,
-        }
-        for technique, names in coverage.items()
-    ]
+    """The ATT&CK Navigator layer: one scored entry per technique and tactic the rules place it under."""
+    catalog = attack_catalog()
+    shortnames = {tactic.name: tactic.shortname for tactic in catalog.tactics if tactic.shortname}
+    entries: dict[tuple[str, str], set[int]] = {}
+    for tactic, found in _cells(rows, catalog).items():
+        for technique, indexes in found.items():
+            # placement puts a catalog technique under Enterprise tactics only; one the catalog
+            # lacks gets a single entry without a tactic, as Navigator has no tactic for it
+            key = (technique, shortnames[tactic] if technique in catalog.techniques else "")
+            entries.setdefault(key, set()).update(indexes)
+    top = max((len(indexes) for indexes in entries.values()), default=0)
+    order = {shortname: index for index, shortname in enumerate(shortnames.values())}
+    techniques = []
+    for (technique, tactic), indexes in sorted(entries.items(), key=lambda kv: (kv[0][0], order.get(kv[0][1], -1))):
+        entry: dict[str, Any] = {"techniqueID": technique}
+        if tactic:
+            entry["tactic"] = tactic
+        names = sorted(rows[index].name for index in indexes)
+        entry.update({"score": len(names), "comment": "; ".join(names), "enabled": True})
+        if technique in catalog.techniques:
+            entry["metadata"] = [{"name": "technique", "value": catalog.techniques[technique].name}]
+        techniques.append(entry)
     return {
         "name": "dac detection coverage",
-        "versions": dict(LAYER_VERSIONS),
+        "versions": layer_versions(),
         "domain": "enterprise-attack",
-        "description": f"Techniques named by {len(rows)} rule(s); score = number of rules naming the technique.",
+        "description": f"Techniques named by {len(rows)} rule(s), under the tactics the rules place them; "
+                       "score = number of rules placing the technique there.",
         "sorting": 3,
         "layout": {"layout": "side", "showID": True, "showName": True, "expandedSubtechniques": "annotated"},
         "hideDisabled": False,
@@ -223,20 +245,19 @@ def navigator_layer(rows: Sequence[RuleRow]) -> dict[str, Any]:
 
 
 def tactic_matrix(rows: Sequence[RuleRow]) -> list[dict[str, Any]]:
-    """Rows of the coverage matrix: each tactic (kill-chain order) with its techniques and rule counts."""
-    cells: dict[str, dict[str, set[str]]] = {}
-    for row in rows:
-        for tactic in row.tactics or ([NO_TACTIC] if row.techniques else []):
-            for technique in row.techniques:
-                cells.setdefault(tactic, {}).setdefault(technique, set()).add(row.path)
+    """Rows of the coverage matrix: each tactic (kill-chain order) with its techniques, names and rule counts."""
+    catalog = attack_catalog()
+    cells = _cells(rows, catalog)
     matrix = []
-    for name, label in TACTICS + ((NO_TACTIC, NO_TACTIC),):
+    for tactic in (*catalog.tactics, None):
+        name, label = (tactic.name, tactic.label) if tactic else (NO_TACTIC, NO_TACTIC)
         found = cells.get(name, {})
-        if name in (NO_TACTIC, "PreAttack", "ImpairProcessControl", "InhibitResponseFunction") and not found:
-            continue  # only shown when a rule uses them
+        if (tactic is None or tactic.shortname is None) and not found:
+            continue  # PreAttack, the ICS tactics and "no tactic" only when a rule uses them
         matrix.append({
             "tactic": label,
-            "techniques": [{"id": t, "rules": len(found[t])} for t in sorted(found)],
+            "techniques": [{"id": t, "name": catalog.techniques[t].name if t in catalog.techniques else "",
+                            "rules": len(found[t])} for t in sorted(found)],
         })
     return matrix
 
@@ -247,8 +268,8 @@ def summary(rows: Sequence[RuleRow]) -> dict[str, int]:
         "hunting": sum(1 for r in rows if r.kind == "Hunting"),
         "scheduled": sum(1 for r in rows if r.kind == "Scheduled"),
         "nrt": sum(1 for r in rows if r.kind == "NRT"),
-        "techniques": len(_coverage(rows)),
-        "tactics": len({t for r in rows if r.techniques for t in r.tactics}),
+        "techniques": len({technique for row in rows for technique in row.techniques}),
+        "tactics": len(set(_cells(rows, attack_catalog())) - {NO_TACTIC}),
         "clean": sum(1 for r in rows if r.loaded and not r.errors),
         "findings": sum(r.errors for r in rows),
         "passed": sum(r.passed for r in rows),
@@ -309,4 +330,5 @@ def build_report(paths: Sequence[str | Path], out: str | Path) -> list[Path]:
     return [Path(out) / name for name in files]
 
 
-__all__ = ["RuleRow", "build_report", "collect", "navigator_layer", "render_html", "summary", "tactic_matrix"]
+__all__ = ["RuleRow", "build_report", "collect", "layer_versions", "navigator_layer", "placement", "render_html",
+           "summary", "tactic_matrix"]

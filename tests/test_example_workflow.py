@@ -385,9 +385,13 @@ def edit(path: Path, old: str, new: str) -> None:
 
 
 def new_rule(repo: Path) -> None:
-    """A second rule as ``dac new`` writes it: canonical layout, tests that pass."""
+    """A second rule as ``dac new`` writes it (canonical layout, tests that pass), its TODOs done as an
+    author does before the pull request: validate warns on them (the attack check)."""
     dac(repo, "new", "--kind", "scheduled", "--name", "Sign-ins from anywhere", "--table", "SigninLogs",
         "--platform", "Sentinel", "--now", "2024-05-01T00:00:00Z")
+    rule = repo / "detections" / "analytics" / "sign-ins-from-anywhere.yaml"
+    edit(rule, "TODO: say what this rule finds in SigninLogs and why it matters.", "Sign-ins from any location.")
+    edit(rule, "# TODO: replace the placeholder ATT&CK classification\n", "")
 
 
 @pytest.fixture()

@@ -122,7 +122,9 @@ def test_seed_rule_layer(tmp_path: Path) -> None:
     layer = _layer(out)
     assert layer["versions"] == {"attack": "18", "navigator": "5.2.0", "layer": "4.5"}
     assert layer["domain"] == "enterprise-attack"
-    assert layer["techniques"] == [{"techniqueID": "T1566", "score": 1, "comment": SEED_NAME, "enabled": True}]
+    assert layer["techniques"] == [{"techniqueID": "T1566", "tactic": "initial-access", "score": 1,
+                                    "comment": SEED_NAME, "enabled": True,
+                                    "metadata": [{"name": "technique", "value": "Phishing"}]}]
     assert layer["gradient"]["minValue"] == 0 and layer["gradient"]["maxValue"] == 1
 
 
@@ -136,7 +138,11 @@ def test_layer_scores_and_comments(built: Path) -> None:
     assert techniques["T1566"]["comment"] == f"{HOSTILE_NAME}; {SEED_NAME}"  # the JSON keeps the name as written
     assert techniques["T1059.001"]["score"] == 1 and techniques["T1059.001"]["comment"] == HOSTILE_NAME
     assert techniques["T1110"]["score"] == 1 and techniques["T1110"]["comment"] == BROKEN_NAME
-    assert all("tactic" not in t for t in layer["techniques"])  # shown under every tactic of the technique
+    # each under the rule's tactic it belongs to: T1566 is not Execution, T1059.001 not Initial Access
+    assert [(t["techniqueID"], t["tactic"]) for t in layer["techniques"]] == [
+        ("T1059.001", "execution"), ("T1110", "credential-access"), ("T1566", "initial-access")]
+    assert [t["metadata"] for t in layer["techniques"]] == [
+        [{"name": "technique", "value": name}] for name in ("PowerShell", "Brute Force", "Phishing")]
     gradient = layer["gradient"]
     assert len(gradient["colors"]) >= 2 and gradient["maxValue"] == 2 > gradient["minValue"]
     assert all(set(item) == {"label", "color"} for item in layer["legendItems"])
@@ -149,8 +155,9 @@ def test_same_name_in_two_files_counts_twice(rules_dir: Path, tmp_path: Path) ->
         text = BROKEN_RULE.replace("7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", f"7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4{index}")
         (folder / f"r{index}.yaml").write_text(text, encoding="utf-8")
     layer = report.navigator_layer(report.collect([folder]))
-    assert layer["techniques"] == [{"techniqueID": "T1110", "score": 2, "comment": f"{BROKEN_NAME}; {BROKEN_NAME}",
-                                    "enabled": True}]
+    assert layer["techniques"] == [{"techniqueID": "T1110", "tactic": "credential-access", "score": 2,
+                                    "comment": f"{BROKEN_NAME}; {BROKEN_NAME}", "enabled": True,
+                                    "metadata": [{"name": "technique", "value": "Brute Force"}]}]
 
 
 # --- the HTML page -------------------------------------------------------------------------------
@@ -174,9 +181,9 @@ def test_tactic_matrix_in_kill_chain_order(rules_dir: Path) -> None:
     assert tactics[:4] == ["Reconnaissance", "Resource Development", "Initial Access", "Execution"]
     assert tactics.index("Credential Access") < tactics.index("Lateral Movement") < tactics.index("Impact")
     cells = {row["tactic"]: row["techniques"] for row in matrix}
-    assert cells["Initial Access"] == [{"id": "T1059.001", "rules": 1}, {"id": "T1566", "rules": 2}]
-    assert cells["Execution"] == [{"id": "T1059.001", "rules": 1}, {"id": "T1566", "rules": 1}]
-    assert cells["Credential Access"] == [{"id": "T1110", "rules": 1}]
+    assert cells["Initial Access"] == [{"id": "T1566", "name": "Phishing", "rules": 2}]
+    assert cells["Execution"] == [{"id": "T1059.001", "name": "PowerShell", "rules": 1}]
+    assert cells["Credential Access"] == [{"id": "T1110", "name": "Brute Force", "rules": 1}]
     assert cells["Impact"] == []
 
 
@@ -296,7 +303,7 @@ def test_browser_shows_rules_and_counts(chromium: Path, built: Path, tmp_path: P
     assert dom.text_of("count-failed") == "2"
     rules_text = dom.text_of("rules")
     assert "1 finding" in rules_text and "DeviceNetworkEvents, DeviceProcessEvents" in rules_text
-    assert "T1566 (2)" in dom.text_of("coverage")
+    assert "T1566 Phishing (2)" in dom.text_of("coverage")
 
     shot = tmp_path / "report.png"
     taken = _run_chromium(chromium, tmp_path / "profile2", f"--screenshot={shot}", "--window-size=1280,1400",

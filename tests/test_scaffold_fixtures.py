@@ -16,7 +16,7 @@ import yaml
 
 from dac import catalog
 from dac.cli import main
-from dac.errors import DacError, Location
+from dac.errors import DacError, DacWarning, Location
 from dac.fixtures import TABLE_FACTS, iter_rows, write_fixtures
 from dac.kql import evaluate
 from dac.kql.table import Table
@@ -31,6 +31,12 @@ from conftest import REPO
 NOW = datetime(2024, 5, 1, 12)
 KINDS = ("hunting", "scheduled", "nrt")
 PLATFORMS = ("Defender", "Sentinel")
+
+
+def _beyond_todo_reminders(findings: list[DacError]) -> list[str]:
+    """The findings other than the attack check's reminders of dac new's TODOs (tests/test_attack.py)."""
+    return [f"{f.location}: {f.message}" for f in findings
+            if not (f.check == "attack" and isinstance(f, DacWarning) and "TODO" in f.message)]
 
 
 # --- dac new ------------------------------------------------------------------------------
@@ -49,7 +55,7 @@ def test_scaffold_validates_and_passes_its_own_tests(tmp_path, capsys, kind, pla
     assert rule_path.is_file() and tests_path.is_file()
 
     findings = validate_paths([folder])
-    assert [f"{f.location}: {f.message}" for f in findings] == []  # not even a warning
+    assert _beyond_todo_reminders(findings) == []  # not even a warning
     report = run_tests([folder])
     assert [(r.case, r.status) for r in report.results] == [
         ("ActionType ClickAllowed is reported", "PASS"), ("ActionType ClickBlocked is not reported", "PASS")]
@@ -92,7 +98,7 @@ def test_scaffolded_negative_case_can_fail(tmp_path):
                                              ("Sentinel", "Syslog"), ("Defender", "DeviceNetworkEvents")])
 def test_scaffold_other_tables(tmp_path, kind, platform, table):
     scaffold(kind, f"{table} rule", table, platform, tmp_path, now=NOW)
-    assert [f"{f.location}: {f.message}" for f in validate_paths([tmp_path])] == []
+    assert _beyond_todo_reminders(validate_paths([tmp_path])) == []
     report = run_tests([tmp_path])
     assert report.ok and len(report.results) == 2
 
@@ -122,7 +128,7 @@ def test_scaffold_ids_are_fresh(tmp_path):
     first, _ = scaffold("hunting", "One", "UrlClickEvents", "Defender", tmp_path, now=NOW)
     second, _ = scaffold("hunting", "Two", "UrlClickEvents", "Defender", tmp_path, now=NOW)
     assert load_rule(first).data["id"] != load_rule(second).data["id"]
-    assert validate_paths([tmp_path]) == []  # unique ids
+    assert _beyond_todo_reminders(validate_paths([tmp_path])) == []  # unique ids
 
 
 def test_new_bad_input_exit_codes(tmp_path, capsys):
