@@ -132,29 +132,53 @@ def _cmd_test(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from dac.render import build
+    from dac.render import BuildFailed, build
 
-    written = build(args.paths, Path(args.out))
+    try:
+        built = build(args.paths, Path(args.out))
+    except BuildFailed as exc:  # every bad file, one located error each; nothing was written
+        for error in exc.errors:
+            print(f"error: {error}", file=sys.stderr)
+        print(f"{exc.summary}; {args.out} is unchanged", file=sys.stderr)
+        if args.format == "json":
+            _emit_json({"command": "build", "ok": False, "error": {**_where(exc.location), "message": exc.message},
+                        "errors": [{**_where(e.location), "message": e.message} for e in exc.errors]})
+        return EXIT_USAGE
+    for note in built.notes:
+        print(note, file=sys.stderr)
     if args.format == "json":
-        _emit_json({"command": "build", "ok": True, "out": args.out, "artifacts": [str(p) for p in written]})
+        _emit_json({"command": "build", "ok": True, "out": args.out, "artifacts": [str(p) for p in built.artifacts],
+                    "notes": [{**_where(n.location), "message": n.message} for n in built.notes]})
         return EXIT_OK
-    print(f"wrote {len(written)} artifact(s) to {args.out}")
+    print(f"wrote {len(built.artifacts)} artifact(s) to {args.out}")
     return EXIT_OK
 
 
 def _cmd_pack(args: argparse.Namespace) -> int:
     from dac.pack import build_pack
+    from dac.render import BuildFailed
 
-    path = build_pack(args.paths, Path(args.out), args.version, previous=args.previous, base=args.base)
+    try:
+        packed = build_pack(args.paths, Path(args.out), args.version, previous=args.previous, base=args.base)
+    except BuildFailed as exc:  # every bad file, one located error each; nothing was written
+        for error in exc.errors:
+            print(f"error: {error}", file=sys.stderr)
+        print(f"{exc.summary}; {args.out} is unchanged", file=sys.stderr)
+        if args.format == "json":
+            _emit_json({"command": "pack", "ok": False, "error": {**_where(exc.location), "message": exc.message},
+                        "errors": [{**_where(e.location), "message": e.message} for e in exc.errors]})
+        return EXIT_USAGE
+    for note in packed.notes:
+        print(note, file=sys.stderr)
     if args.format == "json":
         import zipfile
 
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(packed.path) as archive:
             members = archive.namelist()
-        _emit_json({"command": "pack", "ok": True, "version": args.version, "artifacts": [str(path)],
-                    "members": members})
+        _emit_json({"command": "pack", "ok": True, "version": args.version, "artifacts": [str(packed.path)],
+                    "members": members, "notes": [{**_where(n.location), "message": n.message} for n in packed.notes]})
         return EXIT_OK
-    print(f"wrote rule pack {args.version} to {path}")
+    print(f"wrote rule pack {args.version} to {packed.path}")
     return EXIT_OK
 
 

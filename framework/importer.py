@@ -18,11 +18,15 @@ produces. The conversions are the renderer's, backwards:
   configuration, empty lists and nulls), so a rendered rule imports to the
   file it came from.
 
-What no ARM property holds (requiredDataConnectors, version, status, tags,
-description-detailed, metadata, platforms; severity of a hunting query) travels
-in the template's free-form ``metadata`` under ``dac.rules.<guid>`` when ``dac
-build`` wrote the template, and comes back from there; a template exported from
-Sentinel has none of it (its ``templateVersion`` is taken as ``version``).
+What the resource has no property for (requiredDataConnectors, version, status,
+tags, description-detailed, metadata, platforms; a hunting query's severity and
+entityMappings; an NRT rule's schedule; keys outside the Azure-Sentinel format)
+travels in the template's free-form ``metadata`` under ``dac.rules.<guid>`` when
+``dac build`` wrote the template, and comes back from there
+(:mod:`dac.render.carriage`); so does a rule's own spelling of its techniques
+when it lists ``subTechniques``, which then replaces the merged
+``relevantTechniques``. A template exported from Sentinel has none of it (its
+``templateVersion`` is taken as ``version``).
 
 :func:`write_rule_yaml` writes a rule mapping with a fixed key order and the
 query and description as ``|`` block scalars, atomically.
@@ -295,6 +299,9 @@ def import_arm(document: dict, source: str) -> list[dict]:
             continue
         extra = carried.get(guid.lower())
         if isinstance(extra, dict):
+            if "subTechniques" in extra:
+                # the rule's own spelling of its techniques: it replaces the merged relevantTechniques
+                rule.pop("relevantTechniques", None)
             rule.update(_unescape(extra, label, "metadata", where))
         rules.append(rule)
     if not rules:

@@ -58,7 +58,7 @@ def test_pack_is_reproducible_and_complete(tmp_path: Path) -> None:
         manifest = json.loads(archive.read("manifest.json"))
         (entry,) = manifest["rules"]
         assert (manifest["version"], entry["id"], entry["version"], entry["platforms"]) == (
-            "1.0.0", "f075d4c4-cf76-4e5d-9c2d-9ed524286316", "1.0.0", ["defender"])
+            "1.0.0", "f075d4c4-cf76-4e5d-9c2d-9ed524286316", "1.0.0", ["defender", "sentinel"])
         for line in archive.read("SHA256SUMS").decode().splitlines():
             digest, name = line.split("  ")
             assert hashlib.sha256(archive.read(name)).hexdigest() == digest

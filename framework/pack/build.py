@@ -15,16 +15,18 @@ import os
 import re
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dac.errors import DacError, Location
 from dac.pack.changelog import compare, render_markdown
 from dac.pack.manifest import rule_entry
-from dac.render import deployment, render_rule
+from dac.render import deployment, render_all, stem_of
+from dac.render.notes import BuildFailed, Note
 from dac.render.writer import serialise
 from dac.rules.history import rules_at
-from dac.rules.model import discover_rule_files, load_rule
+from dac.rules.model import discover_rule_files
 
 SEMVER = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$")
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
@@ -42,7 +44,7 @@ def _previous_entries(previous: str | None, base: str | None, paths: list[str]) 
         return manifest["rules"], f"pack {manifest.get('version', '?')}"
     if base:
         rules = rules_at(base, paths)
-        return [rule_entry(rule, Path(path).name.rsplit(".", 1)[0]) for path, rule in rules.items()], base
+        return [rule_entry(rule, stem_of(Path(path))) for path, rule in rules.items()], base
     return [], None
 
 
@@ -58,26 +60,37 @@ def _zip_bytes(files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def build_pack(paths: list[str], out: Path, version: str, previous: str | None = None, base: str | None = None) -> Path:
-    """Render every rule under ``paths`` into the pack ``out`` (a .zip); return its path."""
+@dataclass
+class Packed:
+    """The pack written, and the notes on fields its artifacts do not carry as written."""
+
+    path: Path
+    notes: list[Note]
+
+
+def build_pack(paths: list[str], out: Path, version: str, previous: str | None = None,
+               base: str | None = None) -> Packed:
+    """Render every rule under ``paths`` into the pack ``out`` (a .zip); return its path and the notes.
+
+    Like ``dac build``, every rule file that cannot be built is reported at once
+    (:class:`~dac.render.notes.BuildFailed`) and nothing is written then.
+    """
     if not SEMVER.match(version):
         raise DacError(f"pack version '{version}' is not a semantic version such as 1.2.0")
     files: dict[str, bytes] = {}
+    errors: list[DacError] = []
+    rendered = render_all(discover_rule_files(paths), errors)
+    if errors:
+        raise BuildFailed(errors)
     entries = []
-    stems: dict[str, Path] = {}
     deployable = []
-    for path in discover_rule_files(paths):
-        rule = load_rule(path)
-        stem = path.name.rsplit(".", 1)[0]
-        if stem in stems:
-            raise DacError(f"two rule files would write the same artifacts '{stem}.json' (the other is {stems[stem]})",
-                           Location(str(path)))
-        stems[stem] = path
-        artifacts = render_rule(rule)
+    notes: list[Note] = []
+    for stem, (rule, artifacts) in rendered.items():
         files[f"sentinel/{stem}.json"] = serialise(artifacts["sentinel"])
         files[f"defender/{stem}.json"] = serialise(artifacts["defender"])
         deployable.append((rule, artifacts["sentinel"]))
         entries.append(rule_entry(rule, stem))
+        notes.extend(artifacts["notes"])
     entries.sort(key=lambda e: (e["name"].lower(), e["id"]))
     files.update(deployment.pack_files(deployable))  # deployment/sentinel.json and deployment/sentinel.bicep
     before, against = _previous_entries(previous, base, paths)
@@ -98,4 +111,4 @@ def build_pack(paths: list[str], out: Path, version: str, previous: str | None =
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    return out
+    return Packed(out, notes)

@@ -16,7 +16,9 @@ from __future__ import annotations
 from typing import Any
 
 from dac.render import fields
+from dac.render.carriage import sentinel_carriage
 from dac.render.environment import ArmExpression, RenderError, is_arm_expression, render_json
+from dac.render.notes import Note
 from dac.rules.model import Rule
 
 DEPLOYMENT_SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
@@ -78,22 +80,34 @@ def _incident_configuration(rule: Rule) -> dict[str, Any]:
                           "incidentConfiguration", "groupingConfiguration")
     merged = dict(DEFAULT_GROUPING)
     merged.update(grouping)
+    where = ("incidentConfiguration", "groupingConfiguration")
     lookback = merged["lookbackDuration"]
     converted = fields.iso_duration(lookback) if isinstance(lookback, str) else None
     if converted is None:
         raise fields.fail(
             rule,
             f"incidentConfiguration.groupingConfiguration.lookbackDuration: {lookback!r} is not a duration",
-            "incidentConfiguration", "groupingConfiguration", "lookbackDuration",
+            *where, "lookbackDuration",
         )
     merged["lookbackDuration"] = converted
+    for member in ("enabled", "reopenClosedIncident"):
+        if not isinstance(merged[member], bool):
+            raise fields.fail(rule, f"{fields.dotted(*where, member)}: expected true or false", *where, member)
+    fields.check_enum(rule, merged["matchingMethod"], fields.MATCHING_METHODS, *where, "matchingMethod")
+    fields.check_enum_list(rule, merged["groupByEntities"], fields.ENTITY_TYPES, *where, "groupByEntities")
+    fields.check_enum_list(rule, merged["groupByAlertDetails"], fields.ALERT_DETAILS, *where, "groupByAlertDetails")
     extra = {key: value for key, value in given.items() if key not in ("createIncident", "groupingConfiguration")}
     return {"createIncident": create, "groupingConfiguration": merged, **extra}
 
 
 def analytics_properties(rule: Rule, kind: str) -> dict[str, Any]:
-    """The values of an alertRules resource's properties, converted for the API."""
-    tactics = fields.get_str_list(rule, "tactics")
+    """The values of an alertRules resource's properties, converted for the API.
+
+    The optional properties (alert details, custom details, entity mappings) are
+    present only when the rule sets them to something: the schema types each as
+    an object or a list, so the null Sentinel's exports write for unset would be
+    refused, and an empty one says nothing.
+    """
     techniques, sub_techniques = fields.split_techniques(fields.techniques(rule))
     props: dict[str, Any] = {
         "displayName": fields.get_str(rule, "name", required=True),
@@ -103,16 +117,19 @@ def analytics_properties(rule: Rule, kind: str) -> dict[str, Any]:
         "query": fields.rule_query(rule),
         "suppressionDuration": fields.duration(rule, "suppressionDuration", default=DEFAULT_SUPPRESSION_DURATION),
         "suppressionEnabled": fields.get_bool(rule, "suppressionEnabled", False),
-        "tactics": tactics,
+        "tactics": fields.tactics(rule),
         "techniques": techniques,
         "subTechniques": sub_techniques,
         "incidentConfiguration": _incident_configuration(rule),
-        "eventGroupingSettings": fields.get_mapping(rule, "eventGroupingSettings") or dict(DEFAULT_EVENT_GROUPING),
-        "alertDetailsOverride": fields.get_mapping(rule, "alertDetailsOverride"),
-        "customDetails": fields.get_mapping(rule, "customDetails"),
-        "entityMappings": fields.get_list(rule, "entityMappings"),
-        "sentinelEntitiesMappings": fields.get_list(rule, "sentinelEntitiesMappings"),
+        "eventGroupingSettings": fields.event_grouping(rule) or dict(DEFAULT_EVENT_GROUPING),
     }
+    optional = {
+        "alertDetailsOverride": fields.alert_details_override(rule),
+        "customDetails": fields.custom_details(rule),
+        "entityMappings": fields.entity_mappings(rule),
+        "sentinelEntitiesMappings": fields.sentinel_entities_mappings(rule),
+    }
+    props.update({key: value for key, value in optional.items() if value})
     if kind == "Scheduled":
         props["queryFrequency"] = fields.duration(rule, "queryFrequency", required=True)
         props["queryPeriod"] = fields.duration(rule, "queryPeriod", required=True)
@@ -122,9 +139,13 @@ def analytics_properties(rule: Rule, kind: str) -> dict[str, Any]:
 
 
 def hunting_properties(rule: Rule) -> dict[str, Any]:
-    """The values of a savedSearches resource's properties."""
+    """The values of a savedSearches resource's properties.
+
+    Sentinel reads a hunting query's description, tactics and techniques from the
+    saved search's tags; sub-techniques are techniques there, as ids such as T1562.008.
+    """
     tags = [{"name": "description", "value": fields.get_str(rule, "description", default="")}]
-    tactics = fields.get_str_list(rule, "tactics")
+    tactics = fields.get_str_list(rule, "tactics")  # free text in a tag: no API enum applies
     techniques = fields.techniques(rule)
     if tactics:
         tags.append({"name": "tactics", "value": ",".join(tactics)})
@@ -154,29 +175,25 @@ def _check_expressions(value: Any, allowed: set[str], rule: Rule, where: str = "
             _check_expressions(item, allowed, rule, f"{where}/{key}")
 
 
-# Rule fields no ARM property holds; they ride in the template's free-form ``metadata``
-# (ignored by ARM) so that ``dac import`` gives back exactly the rule it came from.
-NOT_IN_ARM = ("requiredDataConnectors", "version", "status", "tags", "description-detailed", "metadata", "platforms",
-              "suppressions")
-NOT_IN_SAVED_SEARCH = NOT_IN_ARM + ("severity",)
 METADATA_KEY = "dac"
 
 
-def carried_in_metadata(rule: Rule, kind: str) -> dict[str, Any]:
-    fields_out = NOT_IN_SAVED_SEARCH if kind == "Hunting" else NOT_IN_ARM
-    return {key: rule.data[key] for key in fields_out if key in rule.data}
+def render(rule: Rule) -> tuple[dict[str, Any], list[Note]]:
+    """The ARM deployment template for ``rule`` (parsed JSON) and notes on the fields it does not carry.
 
-
-def render(rule: Rule) -> dict[str, Any]:
-    """The ARM deployment template for ``rule``, as parsed JSON."""
+    Fields the resource has no property for travel in the template's free-form
+    ``metadata`` (ignored by ARM) under ``dac.rules.<id>``, so that ``dac import``
+    gives back exactly the rule it came from (:mod:`dac.render.carriage`).
+    """
     kind = fields.rule_kind(rule)
     guid = fields.rule_id(rule)
     names = resource_names(kind, guid)
+    kept, notes = sentinel_carriage(rule, kind)
     context = {
         "schema": DEPLOYMENT_SCHEMA,
         "content_version": CONTENT_VERSION,
         "names": names,
-        "metadata": {METADATA_KEY: {"rules": {guid: carried_in_metadata(rule, kind)}}},
+        "metadata": {METADATA_KEY: {"rules": {guid: kept}}},
     }
     if kind == "Hunting":
         template = "sentinel-hunting.json.j2"
@@ -188,4 +205,4 @@ def render(rule: Rule) -> dict[str, Any]:
                        properties=analytics_properties(rule, kind))
     document = render_json(template, context, rule.location())
     _check_expressions(document, {str(expr) for expr in names.values()}, rule)
-    return document
+    return document, notes

@@ -92,8 +92,11 @@ def _tagged(check_id: str, findings: Iterable[DacError]) -> list[DacError]:
 
 
 def default_rule_checks() -> tuple[RuleCheck, ...]:
+    from dac.validate.attack import AttackCheck
+    from dac.validate.limits import ServiceLimitsCheck
+
     return (SchemaCheck(), ScheduleCheck(), QuerySyntaxCheck(), QueryBindingCheck(), NrtRestrictionsCheck(),
-            ApproximationCheck(), TestFileCheck())
+            ApproximationCheck(), TestFileCheck(), AttackCheck(), ServiceLimitsCheck())
 
 
 def default_collection_checks() -> tuple[CollectionCheck, ...]:
