@@ -17,6 +17,10 @@ where (``file:line:col: message``):
   function whose result the evaluator can only approximate (a warning)?
 * :class:`~dac.validate.testfile.TestFileCheck` - does the rule's test file load,
   with every fixture value typed by the table catalog?
+* :class:`~dac.validate.attack.AttackCheck` - do the ATT&CK techniques exist, stand in
+  force and belong to the rule's tactics?
+* :class:`~dac.validate.limits.ServiceLimitsCheck` - does the rule stay within the limits
+  Sentinel enforces (entity mappings, custom details, query length...)?
 * :class:`~dac.validate.uniqueness.UniqueIdCheck` - is every rule id used once?
 
 A file that cannot be loaded at all (YAML syntax, duplicate key, not a
@@ -214,10 +218,12 @@ def _check_file(path: Path) -> tuple[list[DacError], RuleIdentity | None, list[S
 
 
 def _warm() -> None:
-    """Load the checks and both catalogs once, before workers fork."""
+    """Load the checks and the table and ATT&CK catalogs once, before workers fork."""
     from dac import catalog
+    from dac.validate.attack import attack_catalog
 
     _per_file_checks()
+    attack_catalog()
     for platform in catalog.PLATFORMS:
         catalog.known_tables(platform)
 
