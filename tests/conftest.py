@@ -66,3 +66,24 @@ def debian_tool(binary: str, package: str) -> str:
             f"set CI or DAC_INSTALL_TOOLS=1 to install it ({package}) with apt-get"
         pytest.skip(f"{binary} not found; {reason}")
     return found
+
+
+def npm_package(name: str, version: str) -> Path:
+    """The folder of npm package ``name@version``, installed under ~/.cache/dac-npm when missing.
+
+    Installs only in CI or when DAC_INSTALL_TOOLS=1 (through the npm registry); skips
+    the test with the reason when node or npm is missing or the install fails.
+    """
+    if shutil.which("node") is None:
+        pytest.skip(f"node is not installed, needed for the npm package {name}")
+    prefix = Path.home() / ".cache" / "dac-npm" / f"{name.replace('/', '+')}@{version}"
+    folder = prefix / "node_modules" / name
+    wanted = bool(os.environ.get("CI")) or os.environ.get("DAC_INSTALL_TOOLS") == "1"
+    if not (folder / "package.json").is_file() and wanted and shutil.which("npm") is not None:
+        subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(prefix),
+                        f"{name}@{version}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=600, check=False)
+    if not (folder / "package.json").is_file():
+        reason = "npm install failed" if wanted else "set CI or DAC_INSTALL_TOOLS=1 to install it with npm"
+        pytest.skip(f"npm package {name}@{version} is not installed; {reason}")
+    return folder

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -16,23 +15,27 @@ import pytest
 
 from dac.kql import KqlSyntaxError, parse
 
-from conftest import SHARED
+from conftest import SHARED, npm_package
 
 
-def _oracle_package() -> Path | None:
+ORACLE_PACKAGE = ("@kusto/language-service-next", "12.4.1")
+
+
+def _oracle_package() -> Path:
+    """$KUSTO_LS or the README's cache folder when set up by hand, else installed by the test set-up."""
     candidates = [os.environ.get("KUSTO_LS"), str(Path.home() / ".cache/kusto-oracle/node_modules/@kusto/language-service-next")]
     for candidate in candidates:
         if candidate and (Path(candidate) / "Kusto.Language.Bridge.js").is_file():
             return Path(candidate)
-    return None
+    return npm_package(*ORACLE_PACKAGE)
 
 
 @pytest.fixture(scope="module")
 def oracle():
     script = SHARED / "tools" / "kusto-oracle" / "oracle.js"
+    if not script.is_file():
+        pytest.skip(f"{script} is not available")
     package = _oracle_package()
-    if shutil.which("node") is None or package is None or not script.is_file():
-        pytest.skip("node, the Kusto oracle script or @kusto/language-service-next is not available")
 
     def run(queries: list[dict]) -> dict[str, list[dict]]:
         lines = "".join(json.dumps({"id": q["id"], "query": q["query"]}) + "\n" for q in queries)
