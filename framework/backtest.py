@@ -20,7 +20,7 @@ import gzip
 import io
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,11 +28,15 @@ from typing import IO, Any
 
 from dac import catalog
 from dac.errors import DacError, Location, did_you_mean
+from dac.files import regular_file
 from dac.kql import values as V
 from dac.kql.streaming import RowSource
 from dac.kql.table import Table
 
 DEFAULT_CHUNK_ROWS = 50_000
+# What one data file may decompress to (.gz) or hold when it is read whole (.json): a
+# gzip bomb or a runaway export ends in an error, not in a full disk or memory.
+DEFAULT_MAX_DATA_MB = 4_096
 _decode = json.JSONDecoder().decode
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
 
@@ -66,9 +70,7 @@ def data_file(argument: str) -> DataFile:
         table, path = Path(argument).name.split(".", 1)[0], argument
     if Path(path).is_dir():
         raise DacError("is a folder; pass its files (e.g. folder/*.jsonl)", Location(path))
-    if not Path(path).is_file():
-        raise DacError("data file not found", Location(path))
-    return DataFile(table, Path(path))
+    return DataFile(table, regular_file(path, missing="data file not found"))
 
 
 def _column_converter(kind: str) -> Callable[[Any], Any]:
@@ -103,12 +105,14 @@ class FileTable(RowSource):
     """The rows of one table, read from its files chunk by chunk."""
 
     def __init__(self, table: str, files: list[DataFile], columns: tuple[tuple[str, str], ...],
-                 chunk_rows: int = DEFAULT_CHUNK_ROWS, progress: Progress | None = None) -> None:
+                 chunk_rows: int = DEFAULT_CHUNK_ROWS, progress: Progress | None = None,
+                 max_data_mb: int = DEFAULT_MAX_DATA_MB) -> None:
         self.table = table
         self.files = files
         self.columns = list(columns)
         self.chunk_rows = chunk_rows
         self.progress = progress
+        self.max_bytes = max_data_mb * 1_000_000
         self.rows_read = 0
         self._index = {name: i for i, (name, _) in enumerate(columns)}
         self._names = [name for name, _ in columns]
@@ -175,7 +179,7 @@ class FileTable(RowSource):
             self.progress(self.table, self.rows_read + pending, raw.tell() / size if size else None)
 
     def _jsonl(self, file: DataFile) -> Iterator[list[tuple]]:
-        with _open_binary(file.path) as (handle, raw, size):
+        with _open_binary(file.path, self.max_bytes) as (handle, raw, size):
             yield from self._batches(self._jsonl_rows(file, handle), raw, size)
 
     def _jsonl_rows(self, file: DataFile, handle: IO[bytes]) -> Iterator[tuple]:
@@ -192,7 +196,7 @@ class FileTable(RowSource):
 
     def _json(self, file: DataFile) -> Iterator[list[tuple]]:
         """A JSON array of row objects (read whole: JSON arrays cannot be streamed line by line)."""
-        with _open_binary(file.path) as (handle, _position, _size):
+        with _open_binary(file.path, self.max_bytes, whole=True) as (handle, _position, _size):
             try:
                 records = json.load(handle)
             except ValueError as exc:
@@ -206,7 +210,7 @@ class FileTable(RowSource):
                    for i, record in enumerate(records[start:start + self.chunk_rows])]
 
     def _csv(self, file: DataFile) -> Iterator[list[tuple]]:
-        with _open_binary(file.path) as (handle, raw, size):
+        with _open_binary(file.path, self.max_bytes) as (handle, raw, size):
             text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
             try:
                 yield from self._batches(self._csv_rows(file, text), raw, size)
@@ -254,23 +258,50 @@ class FileTable(RowSource):
             yield rows
 
 
+class _Capped(io.RawIOBase):
+    """A stream that fails, naming the file, once more than ``limit`` bytes were read from it."""
+
+    def __init__(self, inner: IO[bytes], limit: int, path: Path, what: str) -> None:
+        self.inner, self.limit, self.path, self.what, self.count = inner, limit, path, what, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        count = self.inner.readinto(buffer)
+        self.count += count
+        if self.count > self.limit:
+            raise DacError(f"{self.what} more than {self.limit // 1_000_000} MB (the --max-data-mb limit)",
+                           Location(str(self.path)))
+        return count
+
+
 class _open_binary:
     """Open a data file for binary reading, through gzip when it ends in .gz.
 
     Yields (stream, raw file, size): progress is the raw file's position over
-    its size, which for gzip is the compressed position.
+    its size, which for gzip is the compressed position. What gzip decompresses,
+    and a file read ``whole``, is capped at ``limit`` bytes.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, limit: int, whole: bool = False) -> None:
         self.path = path
+        self.limit = limit
+        self.whole = whole
 
     def __enter__(self) -> tuple[IO[bytes], IO[bytes], int]:
+        regular_file(self.path, missing="data file not found")  # never open a FIFO or a device
         try:
             self.raw = open(self.path, "rb")  # noqa: SIM115 - closed in __exit__
         except OSError as exc:
             raise DacError(f"cannot read data file: {exc.strerror}", Location(str(self.path))) from None
         size = os.fstat(self.raw.fileno()).st_size
-        stream: IO[bytes] = gzip.GzipFile(fileobj=self.raw) if self.path.name.lower().endswith(".gz") else self.raw
+        stream: IO[bytes] = self.raw
+        if self.path.name.lower().endswith(".gz"):
+            stream = io.BufferedReader(_Capped(gzip.GzipFile(fileobj=self.raw), self.limit, self.path,
+                                               "decompresses to"))
+        elif self.whole:
+            stream = io.BufferedReader(_Capped(self.raw, self.limit, self.path, "holds"))
         return stream, self.raw, size
 
     def __exit__(self, kind: Any, error: Any, trace: Any) -> None:
@@ -294,8 +325,12 @@ def _csv_location(path: Path, number: int, header: list[str], fields: list[str],
 
 
 def file_tables(arguments: list[str], platform: str, chunk_rows: int = DEFAULT_CHUNK_ROWS,
-                progress: Progress | None = None) -> dict[str, FileTable]:
-    """The ``--data`` arguments as tables typed by ``platform``'s catalog, files of one table in order."""
+                progress: Progress | None = None, max_data_mb: int = DEFAULT_MAX_DATA_MB) -> Mapping[str, FileTable]:
+    """The ``--data`` arguments as tables typed by ``platform``'s catalog, files of one table in order.
+
+    On Sentinel the catalog includes the workspace's custom tables, and the workspace's functions,
+    parsers and watchlists are bound above the query (``dac.workspace``), as in validate and test.
+    """
     by_table: dict[str, list[DataFile]] = {}
     for argument in arguments:
         file = data_file(argument)
@@ -308,5 +343,7 @@ def file_tables(arguments: list[str], platform: str, chunk_rows: int = DEFAULT_C
             hint = did_you_mean(table, catalog.known_tables(platform))
             raise DacError(f"table '{table}' is not in the {catalog.PLATFORMS[platform]} catalog{hint}; "
                            "name the file after its table or pass Table=path", Location(str(files[0].path)))
-        tables[table] = FileTable(table, files, columns, chunk_rows, progress)
-    return tables
+        tables[table] = FileTable(table, files, columns, chunk_rows, progress, max_data_mb)
+    from dac.workspace.environment import workspace_tables
+
+    return workspace_tables(tables, platform)

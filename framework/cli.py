@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from dac.errors import DacError, DacWarning, Location
+from dac.output.escape import json_safe, printable
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -26,7 +27,7 @@ EXIT_INTERNAL = 3
 
 def _emit_json(payload: dict) -> None:
     """``--format json``: one JSON document on stdout, the only thing written there."""
-    sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(json_safe(json.dumps(payload, indent=2, ensure_ascii=False)) + "\n")
 
 
 def _where(location) -> dict:
@@ -52,7 +53,7 @@ class _Progress:
         if not self.enabled:
             return
         width = shutil.get_terminal_size((80, 20)).columns - 1
-        sys.stderr.write("\r\x1b[K" + line[:width])
+        sys.stderr.write("\r\x1b[K" + printable(line)[:width])
         sys.stderr.flush()
         self.shown = True
 
@@ -99,9 +100,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         label = "warning: " if isinstance(finding, DacWarning) else ""
         if finding.suppressed:
             label = f"suppressed ({finding.suppressed}): "
-        print(f"{finding.location}: {label}{finding.message} [{finding.check}]", file=sys.stderr)
+        print(printable(f"{finding.location}: {label}{finding.message} [{finding.check}]"), file=sys.stderr)
         for line in getattr(finding, "detail", "").splitlines():
-            print(f"    {line}", file=sys.stderr)
+            print(f"    {printable(line)}", file=sys.stderr)
     tail = "".join([f", {warnings} warning(s)" if warnings else "", f", {len(suppressed)} suppressed" if suppressed else ""])
     if errors:
         print(f"{len(errors)} problem(s) found{tail}", file=sys.stderr)
@@ -138,19 +139,19 @@ def _cmd_build(args: argparse.Namespace) -> int:
         built = build(args.paths, Path(args.out))
     except BuildFailed as exc:  # every bad file, one located error each; nothing was written
         for error in exc.errors:
-            print(f"error: {error}", file=sys.stderr)
-        print(f"{exc.summary}; {args.out} is unchanged", file=sys.stderr)
+            print(f"error: {printable(error)}", file=sys.stderr)
+        print(f"{exc.summary}; {printable(args.out)} is unchanged", file=sys.stderr)
         if args.format == "json":
             _emit_json({"command": "build", "ok": False, "error": {**_where(exc.location), "message": exc.message},
                         "errors": [{**_where(e.location), "message": e.message} for e in exc.errors]})
         return EXIT_USAGE
     for note in built.notes:
-        print(note, file=sys.stderr)
+        print(printable(note), file=sys.stderr)
     if args.format == "json":
         _emit_json({"command": "build", "ok": True, "out": args.out, "artifacts": [str(p) for p in built.artifacts],
                     "notes": [{**_where(n.location), "message": n.message} for n in built.notes]})
         return EXIT_OK
-    print(f"wrote {len(built.artifacts)} artifact(s) to {args.out}")
+    print(f"wrote {len(built.artifacts)} artifact(s) to {printable(args.out)}")
     return EXIT_OK
 
 
@@ -162,14 +163,14 @@ def _cmd_pack(args: argparse.Namespace) -> int:
         packed = build_pack(args.paths, Path(args.out), args.version, previous=args.previous, base=args.base)
     except BuildFailed as exc:  # every bad file, one located error each; nothing was written
         for error in exc.errors:
-            print(f"error: {error}", file=sys.stderr)
-        print(f"{exc.summary}; {args.out} is unchanged", file=sys.stderr)
+            print(f"error: {printable(error)}", file=sys.stderr)
+        print(f"{exc.summary}; {printable(args.out)} is unchanged", file=sys.stderr)
         if args.format == "json":
             _emit_json({"command": "pack", "ok": False, "error": {**_where(exc.location), "message": exc.message},
                         "errors": [{**_where(e.location), "message": e.message} for e in exc.errors]})
         return EXIT_USAGE
     for note in packed.notes:
-        print(note, file=sys.stderr)
+        print(printable(note), file=sys.stderr)
     if args.format == "json":
         import zipfile
 
@@ -178,7 +179,7 @@ def _cmd_pack(args: argparse.Namespace) -> int:
         _emit_json({"command": "pack", "ok": True, "version": args.version, "artifacts": [str(packed.path)],
                     "members": members, "notes": [{**_where(n.location), "message": n.message} for n in packed.notes]})
         return EXIT_OK
-    print(f"wrote rule pack {args.version} to {packed.path}")
+    print(f"wrote rule pack {args.version} to {printable(packed.path)}")
     return EXIT_OK
 
 
@@ -217,10 +218,17 @@ def _read_query(source: str, check: bool):
     With ``check`` a file that holds no query to lay out (a test file, a rule stub
     without a query) gives ``(None, None)``: pre-commit passes every changed YAML file.
     """
+    from dac.files import MAX_QUERY_BYTES, decode_utf8, read_text
     from dac.rules.model import is_test_file, load_rule
 
     if source == "-":
-        return sys.stdin.read(), None
+        stream = getattr(sys.stdin, "buffer", None)  # None: a text stream put in its place (tests, embedding)
+        data = (stream or sys.stdin).read(MAX_QUERY_BYTES + 1)
+        if len(data) > MAX_QUERY_BYTES:
+            raise DacError(f"standard input holds more than {MAX_QUERY_BYTES} bytes; a query is expected to be small",
+                           Location("<stdin>"))
+        text = data if isinstance(data, str) else decode_utf8(data, "<stdin>", keep_bom=True)
+        return _universal_newlines(text), None
     if source.endswith((".yaml", ".yml")):
         if check and is_test_file(Path(source)):
             return None, None
@@ -230,10 +238,13 @@ def _read_query(source: str, check: bool):
                 return None, None
             raise DacError("rule has no query", rule.location())
         return rule.query, rule
-    try:
-        return Path(source).read_text(encoding="utf-8"), None
-    except OSError as exc:
-        raise DacError(f"cannot read file: {exc.strerror}") from None
+    return _universal_newlines(read_text(source, MAX_QUERY_BYTES, too_large="a query is expected to be small",
+                                         keep_bom=True)), None
+
+
+def _universal_newlines(text: str) -> str:
+    """CRLF and CR as LF, as a text-mode read gives them (``dac fmt --write`` reads .kql files alike)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -271,7 +282,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             share = f" ({fraction:.0%} of its files)" if fraction is not None else ""
             progress.show(f"{table}: {rows:,} rows read{share}")
 
-        tables = backtest.file_tables(args.data, platform, args.chunk_rows, report)
+        tables = backtest.file_tables(args.data, platform, args.chunk_rows, report,
+                                      args.max_data_mb or backtest.DEFAULT_MAX_DATA_MB)
         started = time.perf_counter()
         try:
             result = evaluate(tree, tables, now=now, as_table=True, max_rows=args.max_rows)
@@ -287,12 +299,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return EXIT_OK
     try:
         for row in result.rows:
-            sys.stdout.write(V.to_json_text(dict(zip(names_out, row))) + "\n")
+            sys.stdout.write(json_safe(V.to_json_text(dict(zip(names_out, row)))) + "\n")
         sys.stdout.flush()
     except BrokenPipeError:  # `dac run ... | head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-    read_text = ", ".join(f"{name} {count:,}" for name, count in read.items())
+    read_text = ", ".join(f"{printable(name)} {count:,}" for name, count in read.items())
     print(f"{len(result.rows):,} row(s) from {read_text} row(s) read in {seconds:.2f}s", file=sys.stderr)
     return EXIT_OK
 
@@ -331,7 +343,9 @@ def _cmd_fmt(args: argparse.Namespace) -> int:
             formatted = format_text(text)
         except KqlSyntaxError as exc:
             where = origin.query_location(exc.line, exc.column) if origin else f"{source}:{exc.line}:{exc.column}"
-            print(f"{where}: {exc.message}\n{exc.caret()}", file=sys.stderr)
+            print(printable(f"{where}: {exc.message}"), file=sys.stderr)
+            for line in exc.caret().splitlines():
+                print(printable(line), file=sys.stderr)
             status = EXIT_FINDINGS
             continue
         if not args.check:
@@ -342,7 +356,7 @@ def _cmd_fmt(args: argparse.Namespace) -> int:
         elif formatted != text:
             unformatted.append(source)
             if args.format != "json":
-                print(f"{source}: query is not in the canonical layout (see: dac fmt {source})")
+                print(printable(f"{source}: query is not in the canonical layout (see: dac fmt {source})"))
     if args.check and args.format == "json":
         _emit_json({"command": "fmt", "ok": not unformatted and status == EXIT_OK, "unformatted": unformatted})
     elif unformatted:
@@ -360,9 +374,11 @@ def _fmt_write(args: argparse.Namespace) -> int:
                     "findings": [{**_where(e.location), "message": e.message} for e in report.errors]})
         return EXIT_FINDINGS if report.errors else EXIT_OK
     for error in report.errors:
-        print(f"{error.location}: {error.message}" + (f"\n{error.detail}" if error.detail else ""), file=sys.stderr)
+        print(printable(f"{error.location}: {error.message}"), file=sys.stderr)
+        for line in error.detail.splitlines():
+            print(printable(line), file=sys.stderr)
     for source in report.reformatted:
-        print(f"reformatted {source}")
+        print(f"reformatted {printable(source)}")
     print(f"{len(report.reformatted)} file(s) reformatted"
           + (f", {len(report.errors)} left unchanged for errors" if report.errors else ""))
     return EXIT_FINDINGS if report.errors else EXIT_OK
@@ -376,7 +392,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         _emit_json({"command": "import", "written": [str(p) for p in written]})
         return EXIT_OK
     for path in written:
-        print(f"wrote {path}")
+        print(f"wrote {printable(path)}")
     return EXIT_OK
 
 
@@ -387,12 +403,23 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if args.format == "json":
         _emit_json({"command": "report", "written": [str(p) for p in written]})
         return EXIT_OK
-    print(f"wrote {', '.join(p.name for p in written)} to {args.out}")
+    print(f"wrote {', '.join(p.name for p in written)} to {printable(args.out)}")
     return EXIT_OK
 
 
 _PATHS_HELP = ("rule files, their test files or folders of them (default: the rules folders of [tool.dac] "
                "rules, else detections/)")
+
+
+def _positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
+    return value
 
 
 def _format_option(command: argparse.ArgumentParser) -> None:
@@ -491,7 +518,9 @@ def make_parser() -> argparse.ArgumentParser:
     import_cmd.add_argument("sources", nargs="+", metavar="SOURCE",
                             help="ARM templates (.json) or Azure-Sentinel rule files (.yaml) to import")
     import_cmd.add_argument("--out", required=True, help="directory to write <slug of rule name>.yaml files into")
-    import_cmd.add_argument("--force", action="store_true", help="replace rule files that already exist")
+    import_cmd.add_argument("--force", action="store_true",
+                            help="replace files that already exist, when each is the rule file of the same id "
+                                 "(never any other file)")
     import_cmd.set_defaults(func=_cmd_import)
 
     run = sub.add_parser("run", help="back-test a query or rule over files of log rows (JSON lines, CSV, Parquet)")
@@ -505,6 +534,9 @@ def make_parser() -> argparse.ArgumentParser:
     run.add_argument("--now", help="the clock for now() and ago(), ISO 8601 (default: the current time); set it "
                                    "to the end of the exported window")
     run.add_argument("--max-rows", type=int, default=10_000_000, help="limit on any intermediate result")
+    run.add_argument("--max-data-mb", type=_positive, metavar="MB",
+                     help="what one .gz data file may decompress to, or one .json file (read whole) may hold, "
+                          "in MB (default 4096); beyond it the run stops with an error naming the file")
     run.add_argument("--chunk-rows", type=int, default=50_000, help=argparse.SUPPRESS)
     run.set_defaults(func=_cmd_run)
 
@@ -562,7 +594,7 @@ def main(argv: list[str] | None = None) -> int:
             args.paths = config.current().default_paths()
         return args.func(args)
     except DacError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(exc)}", file=sys.stderr)
         if getattr(args, "format", "text") == "json":
             _emit_json({"command": args.command, "ok": False,
                         "error": {**_where(exc.location), "message": exc.message}})
@@ -588,7 +620,7 @@ def main(argv: list[str] | None = None) -> int:
 
         where = "" if isinstance(exc, InternalError) else f" (input: {_inputs(args)})"
         cause = str(exc) if isinstance(exc, InternalError) else f"{type(exc).__name__}: {exc}"
-        print(f"dac {args.command}: internal error: {cause}{where}; this is a bug in dac, please report it "
+        print(f"dac {args.command}: internal error: {printable(cause + where)}; this is a bug in dac, please report it "
               "(DAC_DEBUG=1 shows the traceback)", file=sys.stderr)
         return EXIT_INTERNAL
 

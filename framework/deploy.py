@@ -64,6 +64,8 @@ from typing import Any
 from urllib.parse import quote
 
 from dac.errors import DacError, Location
+from dac.files import MAX_JSON_BYTES, read_text
+from dac.output.escape import printable
 from dac.render import render_rule
 from dac.render.deployment import PackRule, arm_unescape, collect
 from dac.render.sentinel import (
@@ -129,8 +131,9 @@ class Change:
     desired: Desired | None = None
 
     def line(self) -> str:
-        text = f"{self.action} {self.display_name} ({self.name})"
-        return f"{text}: {', '.join(self.changed)}" if self.changed else text
+        """The report line; names from the export or the rules are escaped, so none can write a line of its own."""
+        text = f"{self.action} {printable(self.display_name)} ({printable(self.name)})"
+        return f"{text}: {printable(', '.join(self.changed))}" if self.changed else text
 
 
 @dataclass
@@ -226,13 +229,15 @@ def parse_export(document: Any, where: Location | None = None) -> list[Current]:
 
 
 def load_export(path: str | Path) -> list[Current]:
+    """The workspace items of the export file ``path`` (a regular file of at most MAX_JSON_BYTES)."""
     where = Location(str(path))
+    text = read_text(path, MAX_JSON_BYTES, too_large="a workspace export is expected to be smaller")
     try:
-        document = json.loads(Path(path).read_text(encoding="utf-8-sig"))
-    except OSError as exc:
-        raise DacError(f"cannot read the export: {exc.strerror}", where) from None
+        document = json.loads(text)
     except ValueError as exc:
         raise DacError(f"the export is not JSON: {exc}", where) from None
+    except RecursionError:
+        raise DacError("the export is not JSON that can be read: it is nested too deeply", where) from None
     return parse_export(document, where)
 
 

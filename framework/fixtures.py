@@ -33,7 +33,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from dac import catalog
-from dac.errors import DacError, did_you_mean
+from dac.errors import DacError, Location, did_you_mean
+from dac.files import output_file
+from dac.output.escape import printable
 from dac.testing.clock import DEFAULT_NOW
 
 FORMATS = ("yaml", "json", "jsonl")
@@ -498,15 +500,18 @@ def write_fixtures(table: str, platform: str | None = None, rows: int = 10, seed
     source = iter_rows(table, platform, rows, seed, now)
     if out is None:
         return write_rows(stream or sys.stdout, source, fmt, table)
-    target = Path(out)
-    if target.is_dir():
-        raise DacError(f"{target}: is a directory")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    target = output_file(out)  # not a folder, / or a device
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise DacError(f"cannot write the fixtures: {exc.strerror}", Location(str(out))) from None
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as file:
             count = write_rows(file, source, fmt, table)
         os.replace(temp, target)
+    except OSError as exc:
+        raise DacError(f"cannot write the fixtures: {exc.strerror}", Location(str(out))) from None
     finally:
         if os.path.exists(temp):
             os.unlink(temp)
@@ -526,7 +531,7 @@ def _command(args) -> int:
     now = clock_option(args.now)
     count = write_fixtures(args.table, args.platform, args.rows, args.seed, now, args.rows_format, args.out)
     if args.out:
-        print(f"wrote {count} row(s) of {args.table} to {args.out}", file=sys.stderr)
+        print(printable(f"wrote {count} row(s) of {args.table} to {args.out}"), file=sys.stderr)
     return 0
 
 

@@ -45,6 +45,7 @@ from typing import Any
 import yaml
 
 from dac.errors import DacError, Location
+from dac.files import MAX_JSON_BYTES, read_text, within
 from dac.render import sentinel
 from dac.render.environment import is_arm_expression
 from dac.rules.model import load_rule
@@ -396,8 +397,11 @@ def write_rule_yaml(data: dict, path: Path, force: bool = False) -> None:
 def _write_text(text: str, path: Path, force: bool) -> None:
     if path.exists() and not force:
         raise RuleImportError("file exists; use --force to overwrite it", Location(str(path)))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise RuleImportError(f"cannot write into the folder: {exc.strerror}", Location(str(path.parent))) from None
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
             stream.write(text)
@@ -416,24 +420,25 @@ def _write_text(text: str, path: Path, force: bool) -> None:
 
 
 def _read_json(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise RuleImportError(f"cannot read file: {exc.strerror}", Location(str(path))) from None
-    except UnicodeDecodeError:
-        raise RuleImportError("file is not valid UTF-8", Location(str(path))) from None
+    text = read_text(path, MAX_JSON_BYTES, RuleImportError, "an ARM template is expected to be smaller")
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise RuleImportError(f"JSON error: {exc.msg}", Location(str(path), exc.lineno, exc.colno)) from None
+    except RecursionError:
+        raise RuleImportError("JSON error: the document is nested too deeply", Location(str(path))) from None
 
 
 def import_sources(sources: list[str | Path], out: Path, force: bool = False) -> list[Path]:
     """Import every source into ``out/<slug of name>.yaml``; return the files written.
 
     Everything is read and checked first (two rules with one file name, files that
-    exist without ``force``), so an error writes nothing.
+    exist without ``force``, files ``force`` may not replace), so an error writes
+    nothing. File names are slugs (:func:`slug`) of the rule's name, else of its id,
+    so no name or id in a template can place a file outside ``out``; each target is
+    checked to resolve inside ``out`` all the same.
     """
+    root = Path(out).resolve()
     planned: dict[Path, tuple[dict, str]] = {}
     for raw in sources:
         source = Path(raw)
@@ -444,27 +449,68 @@ def import_sources(sources: list[str | Path], out: Path, force: bool = False) ->
         else:
             raise RuleImportError("expected an ARM template (.json) or a rule file (.yaml)", Location(str(source)))
         for rule in rules:
-            stem = slug(str(rule.get("name") or "")) or str(rule.get("id") or "")
+            stem = slug(str(rule.get("name") or "")) or slug(str(rule.get("id") or ""))
             if not stem:
-                raise RuleImportError("a rule without name or id cannot be given a file name", Location(str(source)))
+                raise RuleImportError("a rule whose name and id hold no letter or digit cannot be given a file name",
+                                      Location(str(source)))
             target = Path(out) / f"{stem}.yaml"
+            if not within(target.resolve(), root):
+                raise RuleImportError(f"the file for this rule would lie outside {out} ({target.resolve()}); "
+                                      "not written", Location(str(source)))
             if target in planned:
                 raise RuleImportError(f"two rules would be written to {target} (the other comes from "
                                       f"{planned[target][1]}); rename one", Location(str(source)))
             planned[target] = (rule, str(source))
-    if not force:
-        for target in planned:
-            if target.exists():
+    for target, (rule, _) in planned.items():
+        if target.exists() or target.is_symlink():
+            if not force:
                 raise RuleImportError("file exists; use --force to overwrite it", Location(str(target)))
+            _check_replaceable(target, str(rule.get("id") or ""))
     texts = {target: rule_yaml_text(rule) for target, (rule, _) in planned.items()}
     for target, text in texts.items():
         _write_text(text, target, force)
     return list(texts)
 
 
+def _check_replaceable(target: Path, rule_id: str) -> None:
+    """Refuse to let ``--force`` replace ``target`` unless it is the same rule as a rule file.
+
+    What ``dac import`` writes is recognised by its content: a regular file (not a
+    link) that loads as a rule file whose ``id`` is the imported rule's (compared
+    case-insensitively, as GUIDs are). Re-importing an updated template replaces the
+    rule it wrote before, or a hand-edited copy of it; a workflow, a configuration
+    file or another rule that happens to have the file name is never touched.
+    """
+    where = Location(str(target))
+    if target.is_symlink() or not target.is_file():
+        raise RuleImportError("exists and is not a regular file; --force does not replace it", where)
+    refusal = "exists and is not a rule file; --force only replaces the rule file of the same id"
+    try:
+        existing = load_rule(target)
+    except DacError:
+        raise RuleImportError(refusal, where) from None
+    if "id" not in existing.data:  # a workflow, a configuration file: a mapping, but no rule
+        raise RuleImportError(refusal, where)
+    if existing.id.lower() != rule_id.lower():
+        raise RuleImportError(f"holds another rule (id {existing.id!r}); --force only replaces the rule file of the "
+                              "same id: rename one of them", where)
+
+
+MAX_STEM = 100
+# Names Windows reserves for devices, with any extension (con.yaml is the console).
+WINDOWS_RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"{port}{n}" for port in ("com", "lpt") for n in range(10))})
+
+
 def slug(name: str) -> str:
-    """A file name stem from a rule name: lower case, runs of other characters as ``-``."""
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    """A file name stem from a rule name or id: lower-case letters and digits, runs of other characters as ``-``.
+
+    The character set keeps every stem a plain file name on every system (no
+    separator, no leading dot, nothing a shell or Windows treats specially); it is cut
+    to MAX_STEM characters, and a name Windows reserves for a device gets ``-rule``.
+    """
+    stem = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    stem = stem[:MAX_STEM].rstrip("-")
+    return f"{stem}-rule" if stem in WINDOWS_RESERVED else stem
 
 
 __all__ = [

@@ -33,6 +33,8 @@ from pathlib import Path
 
 import pytest
 
+from dac.output.escape import printable
+
 RULE_SUFFIXES = (".yaml", ".yml")
 TEST_SUFFIXES = (".tests.yaml", ".tests.yml")
 
@@ -93,7 +95,8 @@ class RuleFile(pytest.File):
             yield RuleProblem.from_parent(self, name=prepared.problem.case, prepared=prepared)
             return
         for case in prepared.cases:
-            yield RuleCase.from_parent(self, name=case.name, prepared=prepared, case=case)
+            # pytest prints node ids as they are: a case name must not carry a newline or ESC into them
+            yield RuleCase.from_parent(self, name=printable(case.name), prepared=prepared, case=case)
 
 
 class CaseFailed(Exception):
@@ -134,7 +137,7 @@ class _RuleItem(pytest.Item):
         """
         where = self.case.location if self.case is not None else self.prepared.problem.location
         path = self.config.invocation_params.dir / where.path if where.path else self.path
-        return path, where.line or None, f"{self.prepared.label} :: {self.name}"
+        return path, where.line or None, printable(f"{self.prepared.label} :: {self.name}")
 
 
 class RuleCase(_RuleItem):
@@ -147,5 +150,5 @@ class RuleProblem(_RuleItem):
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, CaseFailed):
             result = excinfo.value.result
-            return "\n".join([f"{result.location}: {result.details[0]}"] + result.details[1:])
+            return "\n".join(printable(line) for line in [f"{result.location}: {result.details[0]}", *result.details[1:]])
         return super().repr_failure(excinfo, style=style)

@@ -42,6 +42,7 @@ from jinja2.exceptions import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from dac.errors import DacError, DacWarning, Location
+from dac.files import MAX_JSON_BYTES, read_bytes
 from dac.render.environment import sandbox
 from dac.render.writer import staged_output
 from dac.validate.attack import AttackCatalog, attack_catalog
@@ -306,8 +307,8 @@ def _is_report_output(folder: Path) -> bool:
     if not entries:
         return True
     try:
-        layer = json.loads((folder / LAYER_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        layer = json.loads(read_bytes(folder / LAYER_NAME, MAX_JSON_BYTES))
+    except (DacError, ValueError, RecursionError):  # missing, a device, too large, not JSON: not ours
         return False
     return isinstance(layer, dict) and {"name": "generator", "value": GENERATOR} in (layer.get("metadata") or [])
 

@@ -26,6 +26,7 @@ from dac import catalog
 from dac.errors import DacError, Location
 from dac.fixtures import iter_rows, resolve_table, table_values
 from dac.importer import slug
+from dac.output.escape import printable
 
 KINDS = {"hunting": None, "scheduled": "Scheduled", "nrt": "NRT"}
 DEFAULT_DIRS = {"hunting": "detections/hunting", "scheduled": "detections/analytics", "nrt": "detections/analytics"}
@@ -264,7 +265,7 @@ def _command(args) -> int:
         sys.stdout.write(json.dumps({"command": "new", "written": [str(p) for p in written]}, indent=2) + "\n")
         return 0
     for path in written:
-        print(f"wrote {path}")
+        print(f"wrote {printable(path)}")
     return 0
 
 

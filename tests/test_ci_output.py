@@ -219,8 +219,9 @@ def test_github_escaping() -> None:
     assert escape_data("100% done\r\nnext: a,b") == "100%25 done%0D%0Anext: a,b"
     assert escape_property("dir,x:y/100%\n.yaml") == "dir%2Cx%3Ay/100%25%0A.yaml"
     finding = DacError("line one\nline two: 100%, done", Location("a,b:c.yaml", 3, 7), check="kql-syntax")
+    # the message's newline shows as \n (dac.output.escape): an annotation is one line of the finding
     assert annotation(finding) == ("::error file=a%2Cb%3Ac.yaml,line=3,col=7,title=dac kql-syntax::"
-                                   "line one%0Aline two: 100%25, done")
+                                   "line one\\nline two: 100%25, done")
     assert annotation(DacWarning("w", Location("x.yaml"), check="approximation")) == \
         "::warning file=x.yaml,title=dac approximation::w"
 

@@ -412,10 +412,11 @@ def test_cli_import(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert import_yaml(out / written[2])["id"] == EXPORT_GUID
 
     spray = out / "password-spray-against-one-account.yaml"
-    spray.write_text("edited\n", encoding="utf-8")
+    edited = f"id: {EXPORT_GUID.upper()}\nname: edited\n"  # a hand-edited copy of the same rule
+    spray.write_text(edited, encoding="utf-8")
     assert main(["import", str(template), "--out", str(out)]) == 2
     assert "file exists" in capsys.readouterr().err
-    assert spray.read_text(encoding="utf-8") == "edited\n"
+    assert spray.read_text(encoding="utf-8") == edited
     assert main(["import", str(template), "--out", str(out), "--force"]) == 0
     assert import_yaml(spray)["id"] == EXPORT_GUID
 

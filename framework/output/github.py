@@ -15,6 +15,7 @@ from typing import IO
 
 from dac.errors import DacError, DacWarning
 from dac.output import display_path
+from dac.output.escape import printable
 
 _DATA = {"%": "%25", "\r": "%0D", "\n": "%0A"}
 _PROPERTY = {**_DATA, ":": "%3A", ",": "%2C"}
@@ -41,13 +42,14 @@ def annotation(finding: DacError) -> str:
     where = finding.location
     properties: list[tuple[str, str]] = []
     if where.path:
-        properties.append(("file", display_path(where.path)))
+        properties.append(("file", printable(display_path(where.path))))
         if where.line:
             properties.append(("line", str(where.line)))
             if where.column:
                 properties.append(("col", str(where.column)))
     properties.append(("title", f"dac {finding.check}" if finding.check else "dac"))
-    message = finding.message + (f" (suppressed: {reason})" if reason else "")
+    # control characters would reach the job log as they are (ESC sequences colour or hide it)
+    message = printable(finding.message + (f" (suppressed: {reason})" if reason else ""))
     fields = ",".join(f"{key}={escape_property(value)}" for key, value in properties)
     return f"::{command} {fields}::{escape_data(message)}"
 

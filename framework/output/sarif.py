@@ -30,6 +30,7 @@ from urllib.parse import quote
 
 from dac.errors import DacError, DacWarning, Location
 from dac.output import relative_to_cwd
+from dac.output.escape import json_safe
 
 VERSION = "2.1.0"
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -126,7 +127,7 @@ def sarif_log(findings: Sequence[DacError], exit_code: int, failure: DacError | 
 
 def write_log(stream: IO[str], findings: Sequence[DacError], exit_code: int, failure: DacError | None = None) -> None:
     """Write the log as the one JSON document on ``stream``."""
-    stream.write(json.dumps(sarif_log(findings, exit_code, failure), indent=2, ensure_ascii=False) + "\n")
+    stream.write(json_safe(json.dumps(sarif_log(findings, exit_code, failure), indent=2, ensure_ascii=False)) + "\n")
 
 
 @contextmanager

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from dac.output.escape import printable
+
 
 def compare(previous: list[dict[str, Any]], current: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     before = {entry["id"].lower(): entry for entry in previous}
@@ -25,7 +27,7 @@ def compare(previous: list[dict[str, Any]], current: list[dict[str, Any]]) -> di
 
 def render_markdown(version: str, changes: dict[str, list[dict[str, Any]]], against: str | None) -> str:
     lines = [f"# Rule pack {version}", ""]
-    lines.append(f"Changes since {against}." if against else "First pack: every rule is new.")
+    lines.append(f"Changes since {printable(against)}." if against else "First pack: every rule is new.")
     for section in ("added", "changed", "deprecated", "removed"):
         items = changes[section]
         lines += ["", f"## {section.capitalize()} ({len(items)})", ""]
@@ -35,5 +37,6 @@ def render_markdown(version: str, changes: dict[str, list[dict[str, Any]]], agai
             version_text = entry.get("version") or "?"
             if "previous_version" in entry:
                 version_text = f"{entry.get('previous_version') or '?'} -> {version_text}"
-            lines.append(f"- {entry['name']} ({entry['id']}), {version_text}")
+            # names, ids and versions come from rule files and the previous pack: escaped, none can add a line
+            lines.append(f"- {printable(entry['name'])} ({printable(entry['id'])}), {printable(version_text)}")
     return "\n".join(lines) + "\n"

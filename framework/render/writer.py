@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from dac.errors import DacError, Location
+from dac.files import MAX_JSON_BYTES, read_bytes
 
 INDEX_NAME = "index.json"
 GENERATOR = "dac build"
@@ -45,15 +46,16 @@ def is_build_output(folder: Path) -> bool:
     """True if ``folder`` is empty or holds an index.json written by a build."""
     if not any(folder.iterdir()):
         return True
-    index = folder / INDEX_NAME
     try:
-        document = json.loads(index.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        document = json.loads(read_bytes(folder / INDEX_NAME, MAX_JSON_BYTES))
+    except (DacError, ValueError, RecursionError):  # missing, a device, too large, not JSON: not ours
         return False
     return isinstance(document, dict) and document.get("generator") == GENERATOR
 
 
 def _check_target(out: Path, is_ours: Callable[[Path], bool], ours: str) -> None:
+    if out == out.parent:
+        raise DacError("is the root of the file system; give a folder for the output", Location(str(out)))
     if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise DacError("output path exists and is not a directory; refusing to replace it", Location(str(out)))
     if out.is_dir() and not is_ours(out):

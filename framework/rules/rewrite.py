@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 from dac.errors import DacError, Location, RuleFileError
+from dac.files import MAX_QUERY_BYTES, read_bytes
 from dac.rules.model import RULE_SUFFIXES, Rule, is_test_file, load_rule
 from dac.rules.yamlfile import parse_yaml
 
@@ -134,10 +135,8 @@ def _query_file_content(path: Path) -> bytes | None:
 
 
 def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise DacError(f"cannot read file: {exc.strerror}", Location(str(path))) from None
+    """A rule or query file's bytes: a regular file of at most MAX_QUERY_BYTES (as ``dac fmt`` reads it)."""
+    return read_bytes(path, MAX_QUERY_BYTES, too_large="a query file is expected to be small")
 
 
 def replace_query(rule: Rule, formatted: str) -> str:

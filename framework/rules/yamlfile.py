@@ -18,6 +18,7 @@ import yaml
 from yaml.cyaml import CParser
 
 from dac.errors import Location, RuleFileError
+from dac.files import read_text
 
 PathKey = tuple[Any, ...]
 
@@ -78,6 +79,17 @@ class _StrictConstructor(yaml.constructor.SafeConstructor):
                 )
             seen[key] = key_node
         return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        """PyYAML's, with ``0b_`` and ``0x_`` (digits that are only underscores) a located error, not a ValueError."""
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value!r} is not a number (quote it if it is text)", node.start_mark) from None
+
+
+_StrictConstructor.add_constructor("tag:yaml.org,2002:int", _StrictConstructor.construct_yaml_int)
 
 
 _BREAKS = "\r\n\x85\u2028\u2029"  # what both readers count as line breaks (YAML 1.1's set)
@@ -401,20 +413,10 @@ def _parse_strict(text: str, path: str) -> tuple[yaml.Node | None, Any]:
 
 
 def load_yaml(path: str | Path) -> YamlDocument:
-    """Read and parse a YAML file; encoding problems are reported like syntax errors."""
-    path = Path(path)
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise RuleFileError(f"file is larger than {MAX_FILE_BYTES} bytes; rule and test files are expected to be small",
-                                Location(str(path)))
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise RuleFileError(f"cannot read file: {exc.strerror}", Location(str(path))) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise RuleFileError(
-            f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})", Location(str(path), line)
-        ) from None
+    """Read and parse a YAML file; encoding problems are reported like syntax errors.
+
+    Only a regular file is read, and only up to MAX_FILE_BYTES (a link to /dev/zero
+    or a FIFO named like a rule is refused before it is opened).
+    """
+    text = read_text(path, MAX_FILE_BYTES, RuleFileError, "rule and test files are expected to be small")
     return parse_yaml(text, str(path))

@@ -27,6 +27,7 @@ from itertools import groupby
 from pathlib import Path
 
 from dac.errors import DacError, Location
+from dac.files import output_file
 from dac.testing.runner import CaseResult, TestReport
 
 # Everything outside XML 1.0's Char production (https://www.w3.org/TR/xml/#charsets).
@@ -76,6 +77,10 @@ def write_junit(report: TestReport, path: str | Path) -> Path:
     checkout); a path that cannot be written is a DacError naming it.
     """
     target = Path(path)
+    try:
+        output_file(target)  # not /, a folder or a device: the temporary file goes beside a file to replace
+    except DacError as exc:
+        raise DacError(f"cannot write the JUnit report {target}: {exc.message}", Location(str(target))) from None
     tree = ET.ElementTree(junit_tree(report))
     ET.indent(tree)
     temporary = ""

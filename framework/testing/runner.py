@@ -12,6 +12,7 @@ from pathlib import Path
 
 from dac.errors import DacError, Location
 from dac.kql import KqlError, evaluate
+from dac.output.escape import printable
 from dac.parallel import ordered_map
 from dac.rules.model import Rule, discover_rule_files, load_rule
 from dac.testing.cases import TestCase, TestSuite, load_test_suite
@@ -28,8 +29,14 @@ class CaseResult:
     rule_file: str = ""  # groups results per rule in reports (JUnit) even when two rules share a name
 
     def render(self) -> list[str]:
-        """The lines ``dac test`` prints for this case: status, location, names, then the diff."""
-        return [f"{self.status:<5} {self.location}: {self.rule} :: {self.case}"] + ["      " + line for line in self.details]
+        """The lines ``dac test`` prints for this case: status, location, names, then the diff.
+
+        Names, paths and the values in the diff come from rule and test files: each is
+        escaped (:func:`~dac.output.escape.printable`), so none can print a line of its
+        own (a fake ``PASS``) or drive the terminal.
+        """
+        head = printable(f"{self.location}: {self.rule} :: {self.case}")
+        return [f"{self.status:<5} {head}"] + ["      " + printable(line) for line in self.details]
 
 
 @dataclass
@@ -59,15 +66,21 @@ class TestReport:
 
 
 def query_error(rule: Rule, error: KqlError) -> DacError:
-    """A KQL error inside the rule's query, located in the rule file."""
-    return DacError(error.message, rule.query_location(error.line, error.column) if error.line else rule.location("query"))
+    """A KQL error inside the rule's query, located in the rule file (one inside a workspace function, in its file)."""
+    from dac.workspace.functions import FunctionError
+
+    where = rule.query_location(error.line, error.column) if error.line else rule.location("query")
+    return error.finding(where) if isinstance(error, FunctionError) else DacError(error.message, where)
 
 
 def run_case(rule: Rule, suite: TestSuite, case: TestCase, tree) -> CaseResult:
     """Run one case; the result is located at the case, a located error inside it goes into the details."""
     label = rule.name or Path(rule.path).stem
+    from dac.workspace.environment import evaluation_tables
+
     try:
-        result = evaluate(tree, case.tables, now=case.now, as_table=True, geo_ip=case.geo_ip)
+        tables = evaluation_tables(tree, case.tables, suite.platform, case.functions, case.watchlists)
+        result = evaluate(tree, tables, now=case.now, as_table=True, geo_ip=case.geo_ip)
     except KqlError as exc:
         error = query_error(rule, exc)
         return CaseResult(label, case.name, "ERROR", case.location, [f"{error.location}: {error.message}"], rule.path)
@@ -131,6 +144,14 @@ def prepare_rule(path: Path) -> PreparedRule:
         error = query_error(rule, exc)
         return PreparedRule(label, rule, suite,
                             problem=CaseResult(label, "(parse query)", "ERROR", error.location, [error.message], rule.path))
+    from dac.workspace.environment import undeclared_names
+
+    missing = undeclared_names(tree, suite.platform)
+    if missing:  # what dac validate reports: the cases cannot run until the workspace declares it
+        first = rule.query_location(missing[0].node.line, missing[0].node.column)
+        details = [f"{rule.query_location(m.node.line, m.node.column)}: {m.message}" for m in missing]
+        return PreparedRule(label, rule, suite, tree, problem=CaseResult(label, "(workspace)", "ERROR", first, details,
+                                                                         rule.path))
     return PreparedRule(label, rule, suite, tree)
 
 

@@ -8,6 +8,13 @@ offending value (or key) and into a sentence a rule author can act on, such as
 Wording can be tuned from the schema: a subschema may carry an
 ``errorMessage`` mapping from keyword to a template (the convention of
 ajv-errors), with the placeholders ``{value}``, ``{key}`` and ``{allowed}``.
+
+YAML 1.1 readings are checked here too, since they are about what the schema
+gets to see: a type error on an unquoted value says what YAML read
+(``queryFrequency: 1:30`` is the base-60 number 90) and what to write instead,
+and values YAML converted without a type error (``triggerThreshold: 010`` is 8)
+are findings of their own, check ``yaml-readings`` (:mod:`dac.validate.readings`).
+An integer is an integer: ``1.0`` is not accepted where the schema wants one.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from dac.errors import DacError, Location
 from dac import resources
 from dac.rules.model import Rule
 from dac.rules.yamlfile import PathKey, YamlDocument
+from dac.validate import readings
 
 RULE_SCHEMA = "rule.schema.json"
 TESTS_SCHEMA = "tests.schema.json"
@@ -110,6 +118,9 @@ class SchemaCheck:
             self._validator = _named_validator(schema or RULE_SCHEMA)
         else:
             self._validator = _validator(schema)
+        # Rule files are read by other tools too: readings only they make are warned about there.
+        # A test file is read by dac alone, and its loader takes any finding as fatal: errors only.
+        self._other_readers = schema in (None, RULE_SCHEMA)
 
     def check(self, rule: Rule) -> list[DacError]:
         return self.check_document(rule.doc)
@@ -117,13 +128,15 @@ class SchemaCheck:
     def check_document(self, doc: YamlDocument) -> list[DacError]:
         findings: list[DacError] = []
         seen: set[tuple[Location, str]] = set()
+        explained: set[PathKey] = set()  # values whose type error already says how YAML read them
         for error in self._validator.iter_errors(doc.data):
-            for finding in _findings(error, doc):
+            for finding in _findings(error, doc, explained):
                 # jsonschema reports each missing key as its own ``required`` error and
                 # each of them yields every missing key: keep the first of each
                 if (finding.location, finding.message) not in seen:
                     seen.add((finding.location, finding.message))
                     findings.append(finding)
+        findings.extend(readings.findings(doc, self._other_readers, explained))
         return findings
 
 
@@ -140,11 +153,18 @@ def _named_validator(name: str) -> jsonschema.protocols.Validator:
 def _validator(schema: Mapping[str, Any]) -> jsonschema.protocols.Validator:
     validator_class = jsonschema.validators.validator_for(schema)
     validator_class.check_schema(schema)
-    return validator_class(schema)
+    # JSON Schema counts 1.0 as an integer; a YAML author who wrote 1.0 wrote a decimal number
+    strict = validator_class.TYPE_CHECKER.redefine(
+        "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool))
+    return jsonschema.validators.extend(validator_class, type_checker=strict)(schema)
 
 
-def _findings(error: jsonschema.ValidationError, doc: YamlDocument) -> Iterator[DacError]:
-    """One or more findings for a jsonschema error, each at the position it concerns."""
+def _findings(error: jsonschema.ValidationError, doc: YamlDocument, explained: set[PathKey]) -> Iterator[DacError]:
+    """One or more findings for a jsonschema error, each at the position it concerns.
+
+    A type error on an unquoted value YAML read otherwise than it looks says so, and its
+    path joins ``explained``.
+    """
     path: PathKey = tuple(error.absolute_path)
     prefix = f"{format_path(path)}: " if path else ""
     schema = error.schema if isinstance(error.schema, Mapping) else {}
@@ -171,6 +191,13 @@ def _findings(error: jsonschema.ValidationError, doc: YamlDocument) -> Iterator[
     if len(error.absolute_schema_path) >= 2 and error.absolute_schema_path[-2] == "propertyNames":
         # the failing instance is a mapping key: point at the key itself
         yield DacError(say(f"key {value!r} is not allowed here"), doc.key_location(path + (value,)))
+        return
+    if keyword == "type":
+        message = _describe(error, say)
+        hint = "" if "quote it" in message else readings.type_hint(doc.nodes.get(path), error.validator_value)
+        if hint:
+            explained.add(path)
+        yield DacError(message + hint, doc.location(path))
         return
     if keyword == "uniqueItems":
         seen: list[Any] = []
