@@ -7,6 +7,7 @@ instead of repeating flags in every pre-commit hook and pipeline step::
     rules = ["detections"]          # rules folders: the default PATHs, and the scope of id uniqueness
     platforms = ["Sentinel"]        # for rules that name no `platforms:` of their own
     disable = ["data-connectors"]   # check ids whose findings are switched off
+    workspace = ["workspace"]       # folders declaring the Sentinel workspace around the rules (dac.workspace)
 
 The file is found from the current folder upwards: the first folder holding a
 ``dac.toml``, or a ``pyproject.toml`` with a ``[tool.dac]`` table, wins. The walk
@@ -14,6 +15,8 @@ stops at a repository boundary (a folder with ``.git``) so that settings of an
 enclosing project never leak into a rules repository without any. Paths in the
 file are relative to the folder that holds it. A key or check id the file
 misspells is an error naming the file and line, never silently ignored.
+Without ``workspace``, a folder named ``workspace`` beside a rules folder is the
+workspace when there is one.
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 DEFAULT_RULES = ("detections",)
-KEYS = ("rules", "platforms", "disable")
+KEYS = ("rules", "platforms", "disable", "workspace")
+DEFAULT_WORKSPACE = "workspace"
 
 
 @dataclass(frozen=True)
@@ -44,10 +48,18 @@ class Settings:
     rules: tuple[str, ...] = DEFAULT_RULES
     platforms: tuple[str, ...] = ()
     disable: frozenset[str] = frozenset()
+    workspace: tuple[str, ...] | None = None  # None: the default folders (see workspace_folders)
 
     def rule_folders(self) -> list[Path]:
         """The configured rules folders that exist, as absolute paths."""
         return [path for path in (self.root / name for name in self.rules) if path.is_dir()]
+
+    def workspace_folders(self) -> list[Path]:
+        """The folders declaring the workspace: the configured ones, else each ``workspace`` folder beside a rules folder."""
+        if self.workspace is not None:
+            return [self.root / name for name in self.workspace]
+        beside = dict.fromkeys((self.root / name).parent / DEFAULT_WORKSPACE for name in self.rules)
+        return [folder for folder in beside if folder.is_dir()]
 
     def default_paths(self) -> list[str]:
         """The PATHs a command checks when none is given: the rules folders, relative to the cwd."""
@@ -113,8 +125,13 @@ def load_settings(path: Path) -> Settings:
             values[key] = value
     platforms = _platforms(values.get("platforms", []), section, where("platforms"))
     disable = frozenset(_check_ids(values.get("disable", []), section, where("disable")))
-    return Settings(source=str(path), root=path.parent.resolve(),
-                    rules=tuple(values.get("rules", DEFAULT_RULES)), platforms=platforms, disable=disable)
+    root = path.parent.resolve()
+    workspace = values.get("workspace")
+    for name in workspace or []:
+        if not (root / name).is_dir():
+            raise DacError(f"{section}workspace: no such folder {name!r} (relative to {root})", where("workspace"))
+    return Settings(source=str(path), root=root, rules=tuple(values.get("rules", DEFAULT_RULES)), platforms=platforms,
+                    disable=disable, workspace=tuple(workspace) if workspace is not None else None)
 
 
 def _platforms(names: list[str], section: str, where: Location) -> tuple[str, ...]:

@@ -3,8 +3,12 @@
 
 Sources, one per platform:
 - Sentinel (Log Analytics): ../shared/corpus/log_analytics_tables.csv (table, column, type),
-  every table in it. Rows whose type is not a Kusto type (placeholders in the source) are
-  dropped and counted.
+  every table in it, the Defender XDR tables included (the connector streams them into the
+  workspace with ``TimeGenerated``). Rows whose type is not a Kusto type (placeholders in the
+  source) are dropped and counted. Every table also gets the standard columns Azure Monitor
+  Logs adds to every table (https://learn.microsoft.com/azure/azure-monitor/logs/log-standard-columns)
+  where the CSV does not list them: the CSV omits some (TenantId on 153 tables, _ResourceId on
+  276) and cuts AzureDiagnostics off alphabetically, TimeGenerated included.
 - Defender XDR advanced hunting: a table's reference page where we have one
   (../shared/seeds/*-table.md, e.g. UrlClickEvents); otherwise derived from the Log
   Analytics flavour of the same table, which the Defender connector streams: the same
@@ -32,7 +36,17 @@ TYPE_NAMES = {
     "real": "real", "double": "real", "decimal": "decimal", "datetime": "datetime", "timespan": "timespan",
     "guid": "guid", "dynamic": "dynamic",
 }
-LOG_ANALYTICS_ONLY = {"TenantId", "SourceSystem", "Type", "_BilledSize", "_IsBillable", "_ResourceId", "_SubscriptionId"}
+# The standard columns of every Log Analytics table, with their documented types (the page above).
+STANDARD_COLUMNS = {
+    "TenantId": "string", "TimeGenerated": "datetime", "_TimeReceived": "datetime", "Type": "string",
+    "_ItemId": "string", "_ResourceId": "string", "_SubscriptionId": "string", "_IsBillable": "string",
+    "_BilledSize": "real",
+}
+LOG_ANALYTICS_ONLY = {"SourceSystem", *STANDARD_COLUMNS}
+# Columns the table's reference page documents and the CSV lacks (each checked against that page).
+DOCUMENTED_MISSING = {
+    "DnsEvents": {"Name": "string"},  # https://learn.microsoft.com/azure/azure-monitor/reference/tables/dnsevents
+}
 # Advanced hunting tables of Defender XDR (patterns), as listed in Microsoft's advanced hunting schema reference.
 DEFENDER_TABLES = [
     "AlertEvidence", "AlertInfo", "BehaviorEntities", "BehaviorInfo", "CloudAppEvents", "CloudAuditEvents",
@@ -57,6 +71,12 @@ def log_analytics(csv_path: Path) -> tuple[dict[str, dict[str, str]], int]:
                 dropped += 1
                 continue
             tables.setdefault(row["table"], {}).setdefault(row["column"], kind)
+    for table, extra in DOCUMENTED_MISSING.items():
+        for name, kind in extra.items():
+            tables[table].setdefault(name, kind)
+    for columns in tables.values():
+        for name, kind in STANDARD_COLUMNS.items():
+            columns.setdefault(name, kind)
     return tables, dropped
 
 

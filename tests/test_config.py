@@ -163,8 +163,9 @@ def test_configured_platforms_apply_to_rules_that_name_none(tmp_path: Path, monk
                                                             platform: str, findings: list[str]) -> None:
     root = rules_repo(tmp_path, f'[tool.dac]\nplatforms = ["{platform}"]\n')
     rule = root / "detections" / "hunting" / SEED.name
-    rule.write_text(rule.read_text(encoding="utf-8").replace(
-        "  UrlClickEvents\n", "  UrlClickEvents\n  | where Timestamp > ago(1d)\n", 1), encoding="utf-8")
+    text = rule.read_text(encoding="utf-8").replace("platforms: [Defender, Sentinel]\n", "")  # names none
+    rule.write_text(text.replace("  UrlClickEvents\n", "  UrlClickEvents\n  | where Timestamp > ago(1d)\n", 1),
+                    encoding="utf-8")
     (rule.with_name(SEED_TESTS.name)).unlink()
     monkeypatch.chdir(root)
     messages = [f.message for f in validate_paths() if f.check == "kql-binding"]

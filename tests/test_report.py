@@ -169,7 +169,7 @@ def test_rule_rows(rules_dir: Path) -> None:
     hostile, seed, broken = rows[HOSTILE_NAME], rows[SEED_NAME], rows[BROKEN_NAME]
     assert hostile.tables == ["DeviceNetworkEvents", "DeviceProcessEvents"]
     assert (hostile.passed, hostile.failed, hostile.validation) == (1, 1, "clean")
-    assert (seed.tables, seed.platforms, seed.kind, seed.validation) == (["UrlClickEvents"], ["defender"], "Hunting", "clean")
+    assert (seed.tables, seed.platforms, seed.kind, seed.validation) == (["UrlClickEvents"], ["defender", "sentinel"], "Hunting", "clean")
     assert seed.passed > 0 and seed.failed == 0
     assert broken.validation == "1 finding" and broken.tables == ["SigninLogs"]
     assert (broken.passed, broken.failed) == (0, 1)  # no test file: dac test fails it

@@ -22,8 +22,8 @@ queryFrequency: 1h
 queryPeriod: 1h
 triggerOperator: gt
 triggerThreshold: 0
-tactics:
-  - InitialAccess
+tactics: [InitialAccess]
+platforms: [Defender]
 relevantTechniques:
   - T1566
 version: 1.0.0
@@ -43,9 +43,10 @@ def messages(path: Path) -> list[str]:
 
 
 def test_timestamp_on_a_sentinel_table_is_reported_with_the_right_column(tmp_path: Path) -> None:
-    path = write_rule(tmp_path, "platforms: [Sentinel, Defender]\nquery: |\n  UrlClickEvents\n  | where Timestamp > ago(1h)\n")
+    path = write_rule(tmp_path, "platforms: [Sentinel, Defender]\nquery: |\n  UrlClickEvents\n  | where Timestamp > ago(1h)\n",
+                      HEADER.replace("platforms: [Defender]\n", ""))
     assert messages(path) == [
-        "22:11: unknown column or variable 'Timestamp' (Sentinel (Log Analytics) tables have 'TimeGenerated') (on Sentinel)"
+        "21:11: unknown column or variable 'Timestamp' (Sentinel (Log Analytics) tables have 'TimeGenerated') (on Sentinel)"
     ]
 
 

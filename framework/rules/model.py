@@ -52,8 +52,9 @@ class Rule:
 
         Our extension ``platforms: [Sentinel, Defender]`` names them; a rule without
         it (every Azure-Sentinel file) takes the repository's ``[tool.dac] platforms``,
-        else targets Defender advanced hunting when its data connector is
-        MicrosoftThreatProtection, else Sentinel.
+        else targets Sentinel: the Azure-Sentinel format is Sentinel's, and a
+        MicrosoftThreatProtection connector there means the Defender XDR tables reach
+        the workspace (with ``TimeGenerated``), not that the rule runs in Defender.
         """
         from dac import config
 
@@ -62,9 +63,6 @@ class Rule:
             return [str(p).strip().lower() for p in named]
         if config.current().platforms:
             return [p.lower() for p in config.current().platforms]
-        connectors = self.data.get("requiredDataConnectors") or []
-        if any(isinstance(c, dict) and c.get("connectorId") == "MicrosoftThreatProtection" for c in connectors):
-            return ["defender"]
         return ["sentinel"]
 
     @property
@@ -127,15 +125,18 @@ def discover_rule_files(paths: list[str | Path]) -> list[Path]:
     """Rule files under the given files or directories, sorted; test files excluded.
 
     A named path that does not exist is an error rather than an empty result, so
-    a typo in CI configuration cannot make validation pass vacuously.
+    a typo in CI configuration cannot make validation pass vacuously. For the same
+    reason a folder that cannot be read, a symbolic link leading out of a named
+    folder and a FIFO or device named like a rule are errors (:func:`dac.files.walk_tree`),
+    never skipped or followed.
     """
+    from dac.files import special_kind, walk_tree
+
     found: set[Path] = set()
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found.update(
-                p for p in path.rglob("*") if p.is_file() and p.name.endswith(RULE_SUFFIXES) and not is_test_file(p)
-            )
+            found.update(p for p in walk_tree(path, RULE_SUFFIXES, RuleFileError) if not is_test_file(p))
         elif path.is_file():
             if is_test_file(path):
                 rule = Path(str(path)[: -len(next(s for s in TEST_SUFFIXES if path.name.endswith(s)))] + ".yaml")
@@ -145,6 +146,9 @@ def discover_rule_files(paths: list[str | Path]) -> list[Path]:
                     raise RuleFileError("test file has no rule file beside it", Location(str(path)))
             else:
                 found.add(path)
+        elif path.exists():
+            kind = special_kind(path.stat().st_mode)
+            raise RuleFileError(f"is {kind}, not a rule file or folder; refusing to read it", Location(str(path)))
         else:
             raise RuleFileError("no such file or directory", Location(str(path)))
     return sorted(found)

@@ -5,6 +5,13 @@ table gets its typed default (empty string for strings, null otherwise). A
 column the table does not have, or a value that does not fit the column's
 type, is an error at its line and column: a fixture that silently means
 something else would make a passing test worthless.
+
+Tables are typed by the platform's catalog, which on Sentinel includes the
+workspace's custom tables (``dac.workspace``). Rows may also be given for a
+workspace function or ASIM parser (typed by its result: they stand for its
+output, whatever its arguments) and, under ``watchlists:``, for a declared
+watchlist. What the workspace does not declare, a test file cannot declare
+either: ``dac validate`` and ``dac test`` read the same declarations.
 """
 
 from __future__ import annotations
@@ -36,6 +43,8 @@ class TestCase:
     expect_key: tuple
     description: str = ""
     geo_ip: GeoDatabase | None = None  # what geo_info_from_ip_address() knows in this case
+    functions: dict[str, Table] = field(default_factory=dict)  # rows standing for a workspace function's output
+    watchlists: dict[str, Table] = field(default_factory=dict)  # _GetWatchlist rows by alias
 
 
 @dataclass
@@ -60,7 +69,7 @@ def convert_value(raw: Any, type_name: str, now: datetime, where: Location) -> A
         raise DacError(f"expected a string, got {raw!r} (quote it)", where)
     if type_name == "bool" and not isinstance(raw, bool):
         raise DacError(f"expected true or false, got {raw!r}", where)
-    if type_name in ("long", "int") and isinstance(raw, float) and raw != int(raw):
+    if type_name in ("long", "int") and isinstance(raw, float) and not raw.is_integer():  # .inf and .nan too
         raise DacError(f"expected a whole number, got {raw!r}", where)
     value = V.convert(raw, type_name)
     if value is None and raw != "":
@@ -68,19 +77,42 @@ def convert_value(raw: Any, type_name: str, now: datetime, where: Location) -> A
     return value
 
 
-def _table_schema(suite_doc: YamlDocument, platform: str, table: str, where: Location) -> tuple[tuple[str, str], ...]:
-    overrides = (suite_doc.data.get("schemas") or {}).get(table)
-    if overrides:
-        return tuple(overrides.items())
+def _table_schema(platform: str, table: str, where: Location) -> tuple[tuple[str, str], ...]:
     columns = catalog.table_columns(platform, table)
     if columns is None:
         hint = did_you_mean(table, catalog.known_tables(platform), cutoff=0.6)
-        raise DacError(
-            f"no schema for table '{table}' on platform {catalog.PLATFORMS[platform]}{hint}; "
-            "declare its columns under 'schemas:' in the test file",
-            where,
-        )
+        if platform == "sentinel":
+            raise DacError(f"no schema for table '{table}'{hint}: declare custom table '{table}' as "
+                           f"CustomTables/{table}.json in a [tool.dac] workspace folder", where)
+        raise DacError(f"no schema for table '{table}' on platform {catalog.PLATFORMS[platform]}{hint} "
+                       "(workspace declarations apply to Sentinel)", where)
     return columns
+
+
+def _function_schema(name: str, where: Location) -> tuple[tuple[str, str], ...]:
+    """The result columns of a workspace function, which a test's rows for it must fit."""
+    from dac.kql.binder import bind
+
+    binding = bind(name, "sentinel")
+    if binding.errors:
+        raise DacError(f"rows for function '{name}' cannot be typed, its result does not bind: "
+                       f"{binding.errors[0].message}", where)
+    if binding.columns is None:
+        raise DacError(f"rows for function '{name}' cannot be typed: dac cannot tell its result's columns", where)
+    return tuple(binding.columns)
+
+
+def _watchlist_table(doc: YamlDocument, key: tuple, alias: str, rows: list[Any], now: datetime) -> Table:
+    """Rows of ``_GetWatchlist(alias)``: CSV fields by name; SearchKey is the search key column's value."""
+    from dac import workspace
+    from dac.workspace.names import watchlist_message
+
+    space = workspace.current()
+    watchlist = space.watchlists.get(alias)
+    if watchlist is None:
+        raise DacError(watchlist_message(alias, space), doc.key_location(key))
+    items = [watchlist.row(dict(row), number) if isinstance(row, dict) else row for number, row in enumerate(rows, 1)]
+    return build_table(doc, key, watchlist.columns, items, now)
 
 
 def build_table(doc: YamlDocument, key: tuple, columns: tuple[tuple[str, str], ...], rows: list[Any], now: datetime) -> Table:
@@ -126,6 +158,10 @@ def load_test_suite(rule: Rule, path: str | Path | None = None) -> TestSuite | N
     problems = SchemaCheck(TESTS_SCHEMA).check_document(doc)
     if problems:
         raise problems[0]
+    if "schemas" in doc.data:
+        raise DacError("schemas: a test file no longer declares tables; declare each as a custom table "
+                       "(CustomTables/<Table>.json) in a [tool.dac] workspace folder, which validate, test, build "
+                       "and run all read", doc.key_location(("schemas",)))
     platform = catalog.normalise_platform(doc.data["platform"] if "platform" in doc.data else rule.platforms[0])
     try:
         base_now = parse_clock(doc.data["now"]) if "now" in doc.data else DEFAULT_NOW
@@ -143,14 +179,19 @@ def load_test_suite(rule: Rule, path: str | Path | None = None) -> TestSuite | N
             now = parse_clock(raw["now"]) if "now" in raw else base_now
         except ValueError as exc:
             raise DacError(f"invalid clock: {exc}", doc.location(key + ("now",))) from None
-        tables = {}
+        tables, functions = {}, {}
         for table, rows in raw["tables"].items():
             if "://" in table:
                 # rows for an externaldata URL: typed later by the schema the query declares
                 tables[table] = Table.from_dicts(rows)
                 continue
-            columns = _table_schema(doc, platform, table, doc.location(key + ("tables", table)))
-            tables[table] = build_table(doc, key + ("tables", table), columns, rows, now)
+            where = doc.location(key + ("tables", table))
+            if platform == "sentinel" and catalog.table_columns(platform, table) is None and _is_function(table):
+                functions[table] = build_table(doc, key + ("tables", table), _function_schema(table, where), rows, now)
+                continue
+            tables[table] = build_table(doc, key + ("tables", table), _table_schema(platform, table, where), rows, now)
+        watchlists = {alias: _watchlist_table(doc, key + ("watchlists", alias), alias, rows, now)
+                      for alias, rows in (raw.get("watchlists") or {}).items()}
         # the case's entries come after the file's: one for the same network replaces the file's
         geo = suite_geo + geo_entries(doc, key + ("geo_ip",), raw.get("geo_ip"))
         suite.cases.append(
@@ -164,6 +205,17 @@ def load_test_suite(rule: Rule, path: str | Path | None = None) -> TestSuite | N
                 expect_key=key + ("expect",),
                 description=raw.get("description", ""),
                 geo_ip=GeoDatabase(geo) if geo else None,
+                functions=functions,
+                watchlists=watchlists,
             )
         )
     return suite
+
+
+def _is_function(name: str) -> bool:
+    """Whether the workspace defines ``name`` as a function (ASIM names typed by their schema included)."""
+    from dac import workspace
+    from dac.workspace.asim import schema_typed
+
+    space = workspace.current()
+    return name in space.functions or name in schema_typed(space)

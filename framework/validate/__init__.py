@@ -22,6 +22,10 @@ where (``file:line:col: message``):
 * :class:`~dac.validate.limits.ServiceLimitsCheck` - does the rule stay within the limits
   Sentinel enforces (entity mappings, custom details, query length...)?
 * :class:`~dac.validate.uniqueness.UniqueIdCheck` - is every rule id used once?
+* :class:`~dac.validate.hidden.HiddenCharactersCheck` - do names, ids, descriptions, the
+  query and test case names hold no bidi-override or zero-width character (a warning)?
+* :mod:`~dac.validate.readings` (run by the schema check) - does every unquoted value read
+  as what it looks like (no octal ``010``, base-60 ``1:30``, ``yes``/``on`` booleans)?
 
 A file that cannot be loaded at all (YAML syntax, duplicate key, not a
 mapping) is itself a finding; the other files are still checked, so one broken
@@ -39,6 +43,7 @@ from dac.errors import DacError, RuleFileError
 from dac.parallel import ordered_map
 from dac.rules.model import Rule, discover_rule_files, load_rule
 from dac.validate.approximations import ApproximationCheck
+from dac.validate import readings
 from dac.validate.query import QuerySyntaxCheck
 from dac.validate.schedule import ScheduleCheck
 from dac.validate.schema import SchemaCheck
@@ -74,6 +79,8 @@ RULE_FILE = "rule-file"
 _OTHER_KINDS = {
     RULE_FILE: "the rule file reads as YAML and is a mapping",
     "data-connectors": "requiredDataConnectors provide the tables the query reads (warning)",
+    "workspace": "the workspace declares the custom tables, functions and watchlists the query uses (dac.workspace)",
+    readings.CHECK_ID: readings.SUMMARY,  # found by SchemaCheck, in rule and test files
 }
 
 
@@ -97,10 +104,11 @@ def _tagged(check_id: str, findings: Iterable[DacError]) -> list[DacError]:
 
 def default_rule_checks() -> tuple[RuleCheck, ...]:
     from dac.validate.attack import AttackCheck
+    from dac.validate.hidden import HiddenCharactersCheck
     from dac.validate.limits import ServiceLimitsCheck
 
     return (SchemaCheck(), ScheduleCheck(), QuerySyntaxCheck(), QueryBindingCheck(), NrtRestrictionsCheck(),
-            ApproximationCheck(), TestFileCheck(), AttackCheck(), ServiceLimitsCheck())
+            ApproximationCheck(), TestFileCheck(), AttackCheck(), ServiceLimitsCheck(), HiddenCharactersCheck())
 
 
 def default_collection_checks() -> tuple[CollectionCheck, ...]:
@@ -142,7 +150,7 @@ def validate_paths(paths: Sequence[str | Path] | None = None, base: str | None =
     rules and runs in one process. Checks the settings switch off are dropped;
     findings a rule suppresses are kept, marked with the reason.
     """
-    from dac import config
+    from dac import config, workspace
 
     settings = config.current()
     paths = list(paths) if paths else settings.default_paths()
@@ -170,6 +178,7 @@ def validate_paths(paths: Sequence[str | Path] | None = None, base: str | None =
             if identity is not None:
                 identities.append(identity)
     findings.extend(_unique_ids(identities, files, settings))
+    findings.extend(workspace.current().problems)  # the workspace's own files, reported once
     findings = suppressions_apply(findings, suppressions, settings.disable, list(check_kinds()))
     return sorted(findings, key=_order)
 

@@ -21,6 +21,7 @@ from dac.kql import KqlSyntaxError
 from dac.kql import ast
 from dac.kql.binder import Binding, bind
 from dac.rules.model import Rule
+from dac.workspace.functions import FunctionError
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
@@ -52,13 +53,16 @@ class QueryBindingCheck:
                 if isinstance(error, KqlSyntaxError):
                     continue  # QuerySyntaxCheck reports it
                 where = rule.query_location(error.line, error.column) if error.line else rule.location("query")
-                findings.append(DacError(error.message + suffix, where))
+                if isinstance(error, FunctionError):  # inside a workspace function: reported in its file
+                    findings.append(error.finding(where))
+                else:
+                    findings.append(DacError(error.message + suffix, where, check=getattr(error, "check", "")))
             first = first or binding
         if first is None or first.errors:
             return findings
         if first.columns is not None:
             findings.extend(self._column_references(rule, [name for name, _ in first.columns]))
-        findings.extend(self._data_types(rule, first.tables))
+        findings.extend(self._data_types(rule, first.tables, first.through_functions))
         return findings
 
     def _column_references(self, rule: Rule, columns: list[str]) -> list[DacError]:
@@ -88,8 +92,13 @@ class QueryBindingCheck:
                         need(placeholder, f"{key} placeholder", "alertDetailsOverride", key)
         return findings
 
-    def _data_types(self, rule: Rule, tables: set[str]) -> list[DacError]:
-        """Warnings, not errors: connectors provide tables their dataTypes do not all name."""
+    def _data_types(self, rule: Rule, tables: set[str], through_functions: set[str]) -> list[DacError]:
+        """Warnings, not errors: connectors provide tables their dataTypes do not all name.
+
+        A table read through a workspace function (a parser) counts as read for a connector the
+        rule lists, but needs no connector of its own: an ASIM parser reads many sources, of
+        which the rule's connectors name the ones it is about.
+        """
         connectors = rule.data.get("requiredDataConnectors")
         if not isinstance(connectors, list):
             return []
@@ -108,7 +117,7 @@ class QueryBindingCheck:
             for table in sorted(tables - everything)
         ]
         for names, declared in provided:
-            if names & tables:
+            if names & (tables | through_functions):
                 continue  # the connector is needed for some table the query reads
             findings.extend(DacWarning(f"dataTypes lists '{name}', but the query reads no table of this connector", where,
                                        check="data-connectors")
