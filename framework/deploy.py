@@ -174,11 +174,16 @@ def desired_from(rules: list[PackRule]) -> list[Desired]:
 
 
 def desired_rules(paths: list[str]) -> list[Desired]:
-    """Every rule under ``paths``, rendered, in deployment order (name, then id)."""
+    """Every Sentinel rule under ``paths``, rendered, in deployment order (name, then id).
+
+    A rule that targets only Defender XDR has no place in a workspace's alert rules.
+    """
     pairs = []
     for path in discover_rule_files(paths):
         rule = load_rule(path)
-        pairs.append((rule, render_rule(rule)["sentinel"]))
+        artifacts = render_rule(rule)
+        if "sentinel" in artifacts:
+            pairs.append((rule, artifacts["sentinel"]))
     return desired_from(collect(pairs))
 
 

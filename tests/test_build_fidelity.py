@@ -28,6 +28,15 @@ from dac.rules.model import discover_rule_files, load_rule
 
 from conftest import REPO, SHARED
 
+
+@pytest.fixture(autouse=True)
+def _both_platforms():
+    """These tests hold both renderers to every rule: as in a repository whose [tool.dac] platforms
+    names both, so rules that declare no platforms get a Sentinel and a Defender artifact."""
+    from dac import config
+
+    config.use(config.Settings(platforms=("Sentinel", "Defender")))
+
 ARM = REPO / "tests" / "data" / "arm"
 GRAPH_SCHEMA = REPO / "tests" / "data" / "graph" / "detectionRule.beta.schema.json"
 RENDER_DATA = REPO / "tests" / "data" / "render"

@@ -131,3 +131,42 @@ def test_the_seed_rule_targets_both_platforms_and_binds_on_both() -> None:
     seed = REPO / "detections" / "hunting" / "user-clicked-through-events.yaml"
     assert load_rule(seed).platforms == ["defender", "sentinel"]
     assert validate_paths([seed]) == []
+
+
+# --- artifacts follow the platforms -------------------------------------------------------------
+
+@pytest.mark.parametrize("declared, expected", [
+    ("", {"sentinel"}),                          # the Azure-Sentinel format: Sentinel
+    ("platforms: [Defender]\n", {"defender"}),   # a Defender-only rule has no workspace template
+    ("platforms: [Sentinel, Defender]\n", {"sentinel", "defender"}),
+])
+def test_build_and_pack_write_artifacts_only_for_the_rules_platforms(tmp_path: Path, declared: str,
+                                                                    expected: set[str]) -> None:
+    import json
+    import zipfile
+
+    from dac.pack import build_pack
+    from dac.render import build
+
+    column = "Timestamp" if declared == "platforms: [Defender]\n" else "ProcessCommandLine"
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "rule.yaml").write_text(HEAD + declared + textwrap.dedent(f"""\
+        query: |
+          DeviceProcessEvents
+          | where isnotempty({column})
+        """), encoding="utf-8")
+    build([str(rules)], tmp_path / "out")
+    written = {p.parent.name for p in (tmp_path / "out").rglob("rule.json")}
+    assert written == expected
+    index = json.loads((tmp_path / "out" / "index.json").read_text())
+    assert set(index["rules"][0]["artifacts"]) == expected
+    pack = build_pack([str(rules)], tmp_path / "pack.zip", "1.0.0").path
+    with zipfile.ZipFile(pack) as archive:
+        names = set(archive.namelist())
+        manifest = json.loads(archive.read("manifest.json"))
+        deployment = json.loads(archive.read("deployment/sentinel.json"))
+    assert {name.split("/")[0] for name in names if name.endswith("/rule.json")} == expected
+    assert set(manifest["rules"][0]["platforms"]) == expected
+    rule_resources = [r for r in deployment["resources"] if "alertRules" in r["type"] or "savedSearches" in r["type"]]
+    assert bool(rule_resources) == ("sentinel" in expected)

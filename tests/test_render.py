@@ -22,6 +22,15 @@ from dac.rules.model import load_rule
 
 from conftest import REPO, SHARED
 
+
+@pytest.fixture(autouse=True)
+def _both_platforms():
+    """These tests hold both renderers to every rule: as in a repository whose [tool.dac] platforms
+    names both, so rules that declare no platforms get a Sentinel and a Defender artifact."""
+    from dac import config
+
+    config.use(config.Settings(platforms=("Sentinel", "Defender")))
+
 SEED = REPO / "detections" / "hunting" / "user-clicked-through-events.yaml"
 DATA = REPO / "tests" / "data" / "render"
 SCHEDULED = DATA / "scheduled-encoded-powershell.yaml"

@@ -131,9 +131,11 @@ def build_pack(paths: list[str], out: Path, version: str, previous: str | None =
     deployable = []
     notes: list[Note] = []
     for stem, (rule, artifacts) in rendered.items():
-        files[f"sentinel/{stem}.json"] = serialise(artifacts["sentinel"])
-        files[f"defender/{stem}.json"] = serialise(artifacts["defender"])
-        deployable.append((rule, artifacts["sentinel"]))
+        for platform in ("sentinel", "defender"):  # only the platforms the rule targets have artifacts
+            if platform in artifacts:
+                files[f"{platform}/{stem}.json"] = serialise(artifacts[platform])
+        if "sentinel" in artifacts:
+            deployable.append((rule, artifacts["sentinel"]))
         entries.append(rule_entry(rule, stem))
         notes.extend(artifacts["notes"])
     entries.sort(key=lambda e: (e["name"].lower(), e["id"]))

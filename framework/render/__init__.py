@@ -3,8 +3,8 @@
 Output layout (``out`` is replaced as a whole, see :mod:`dac.render.writer`)::
 
     out/index.json                  every rule: id, name, kind, version, artifacts, notes
-    out/sentinel/<file stem>.json   ARM deployment template (hunting query or analytics rule)
-    out/defender/<file stem>.json   Graph detectionRule request body (Defender XDR)
+    out/sentinel/<file stem>.json   ARM deployment template (hunting query or analytics rule), for rules on Sentinel
+    out/defender/<file stem>.json   Graph detectionRule request body, for rules on Defender XDR
 
 Artifacts are named after the rule file, so two rule files with the same stem
 in different folders are an error rather than one silently overwriting the
@@ -38,10 +38,20 @@ class Built:
 
 
 def render_rule(rule: Rule) -> dict[str, Any]:
-    """Both artifacts of one rule and the notes (Sentinel's first, then Defender's) on what they do not carry."""
-    arm, sentinel_notes = sentinel.render(rule)
-    graph, defender_notes = defender.render(rule)
-    return {"sentinel": arm, "defender": graph, "notes": sentinel_notes + defender_notes}
+    """The artifacts of one rule for each platform it targets, and the notes on what they do not carry.
+
+    A rule runs where its ``platforms`` say (see :attr:`Rule.platforms`): a Defender-only
+    rule (one using ``Timestamp``) has no Sentinel template, which would fail in a
+    workspace, and a Sentinel rule no Defender detection. The keys ``sentinel`` and
+    ``defender`` are present only for the targeted platforms; notes come Sentinel's first.
+    """
+    artifacts: dict[str, Any] = {}
+    notes: list[Note] = []
+    for platform, renderer in ((SENTINEL_DIR, sentinel), (DEFENDER_DIR, defender)):
+        if platform in rule.platforms:
+            artifacts[platform], platform_notes = renderer.render(rule)
+            notes.extend(platform_notes)
+    return {**artifacts, "notes": notes}
 
 
 def stem_of(path: Path) -> str:
@@ -100,7 +110,7 @@ def build(paths: list[str], out: Path) -> Built:
     with staged_output(out) as stage:
         for stem, (rule, artifacts) in rendered.items():
             entry_artifacts = {}
-            for folder in (SENTINEL_DIR, DEFENDER_DIR):
+            for folder in (folder for folder in (SENTINEL_DIR, DEFENDER_DIR) if folder in artifacts):
                 name = Path(folder) / f"{stem}.json"
                 write_json(stage / name, artifacts[folder])
                 entry_artifacts[folder] = name.as_posix()
