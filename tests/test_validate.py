@@ -461,3 +461,49 @@ def test_validate_reports_a_broken_test_file(tmp_path: Path) -> None:
     (tmp_path / "rule.tests.yaml").write_text("cases:\n  - name: one\n    tables: {}\n")
     (finding,) = validate_paths([tmp_path])
     assert str(finding) == f"{tmp_path / 'rule.tests.yaml'}:2:5: cases[0]: missing required key 'expect'"
+
+
+# --- what real Azure-Sentinel files carry beside the format -------------------------------------
+
+def test_an_empty_optional_value_reads_as_absent(tmp_path: Path) -> None:
+    """Azure-Sentinel files write `tactics:` or `metadata:` with nothing after them; ARM reads that as unset."""
+    text = HUNTING.replace("tactics:", "metadata:\ncustomDetails:\ntactics:", 1) if "tactics:" in HUNTING else HUNTING
+    assert "metadata:\n" in text
+    assert findings_for(write(tmp_path, "rule.yaml", text)) == []
+    assert findings_for(write(tmp_path, "typo.yaml", text.replace("metadata:\n", "metdata:\n"))) != []
+
+
+def test_solution_metadata_keys_are_accepted_and_typos_still_caught(tmp_path: Path) -> None:
+    extra = "author:\n  name: someone\nsupport:\n  tier: Community\ncategories:\n  domains: [Security]\n" \
+            "threatAnalysisTactics: [Execution]\n"
+    assert findings_for(write(tmp_path, "rule.yaml", HUNTING + extra)) == []
+    [typo] = findings_for(write(tmp_path, "typo.yaml", HUNTING + "tag: [x]\n"))
+    assert "unknown key 'tag' (did you mean 'tags'?)" in typo
+
+
+PARSER = """\
+FunctionName: MyParser
+FunctionQuery: |
+  SigninLogs
+  | project TimeGenerated, UserPrincipalName
+"""
+
+
+def test_a_parser_file_among_the_rules_is_a_workspace_declaration_not_a_rule(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from dac import config
+    from dac.render import build
+
+    (tmp_path / ".git").mkdir()
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    write(rules, "MyParser.yaml", PARSER)
+    monkeypatch.chdir(tmp_path)
+    [finding] = validate_paths(["rules"])
+    assert (finding.check, finding.location.line) == ("workspace", 1)
+    assert "declares a workspace parser or function, not a rule" in finding.message
+    (tmp_path / "pyproject.toml").write_text('[tool.dac]\nrules = ["rules"]\nworkspace = ["rules"]\n')
+    config.use(None)
+    assert validate_paths(["rules"]) == []
+    build(["rules"], tmp_path / "out")  # nothing to render, no error
+    assert not list((tmp_path / "out").rglob("MyParser.json"))

@@ -81,6 +81,8 @@ def render_all(paths: Iterable[Path], errors: list[DacError]) -> dict[str, tuple
             first[stem] = path
         try:
             rule = load_rule(path)
+            if rule.declares_function:
+                continue  # a workspace parser or function kept among the rules: no artifact (validate says so)
             artifacts = render_rule(rule)
         except DacError as exc:
             errors.append(exc)

@@ -42,6 +42,14 @@ class Rule:
         return str(self.data.get("name", ""))
 
     @property
+    def declares_function(self) -> bool:
+        """Whether the file is a workspace parser or function (``ParserName``/``FunctionName`` and its
+        query), as Azure-Sentinel keeps beside its rules, rather than a rule."""
+        return "query" not in self.data and any(
+            isinstance(self.data.get(name), str) and query in self.data
+            for name, query in (("ParserName", "ParserQuery"), ("FunctionName", "FunctionQuery")))
+
+    @property
     def kind(self) -> str:
         """``Scheduled``, ``NRT`` or ``Hunting`` (Azure-Sentinel hunting queries have no kind)."""
         return str(self.data.get("kind") or "Hunting")

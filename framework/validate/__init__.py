@@ -39,7 +39,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
-from dac.errors import DacError, RuleFileError
+from dac.errors import DacError, DacWarning, Location, RuleFileError
 from dac.parallel import ordered_map
 from dac.rules.model import Rule, discover_rule_files, load_rule
 from dac.validate.approximations import ApproximationCheck
@@ -163,9 +163,14 @@ def validate_paths(paths: Sequence[str | Path] | None = None, base: str | None =
         rules: list[Rule] = []
         for path in files:
             try:
-                rules.append(load_rule(path))
+                rule = load_rule(path)
             except RuleFileError as exc:
                 findings.extend(_tagged(RULE_FILE, [exc]))
+                continue
+            if rule.declares_function:
+                findings.extend(_declaration(path))
+            else:
+                rules.append(rule)
         for rule in rules:
             suppressions.extend(Suppression.all_of(rule))
         findings.extend(validate_rules(rules, collection_checks=[VersionCheck(base, [str(p) for p in paths])]))
@@ -220,10 +225,27 @@ def _check_file(path: Path) -> tuple[list[DacError], RuleIdentity | None, list[S
         rule = load_rule(path)
     except RuleFileError as exc:
         return _tagged(RULE_FILE, [exc]), None, []
+    if rule.declares_function:
+        return _declaration(path), None, []
     findings: list[DacError] = []
     for check in _per_file_checks():
         findings.extend(_tagged(check.id, check.check(rule)))
     return findings, RuleIdentity.of(rule), Suppression.all_of(rule)
+
+
+def _declaration(path: Path) -> list[DacError]:
+    """A parser or function file among the rules: checked as the workspace declaration it is.
+
+    Inside a workspace folder the workspace reads it, and its problems are reported once
+    with the workspace's; elsewhere it declares nothing, which is said rather than passed over.
+    """
+    from dac import config
+
+    if any(_within(path, folder.resolve()) for folder in config.current().workspace_folders()):
+        return []
+    return [DacWarning("this file declares a workspace parser or function, not a rule; list its folder in "
+                       "[tool.dac] workspace so that rules can call it", Location(str(path), 1, 1),
+                       check="workspace")]
 
 
 def _warm() -> None:

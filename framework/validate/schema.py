@@ -103,6 +103,23 @@ def _hint(text: Any, known: list[Any]) -> str:
     return f" (did you mean {suggestion!r}?)" if suggestion and suggestion != text else ""
 
 
+def _without_nulls(data: Any, known: Mapping[str, Any]) -> Any:
+    """The rule with every known key whose value is empty (``tactics:`` with nothing after it) left out.
+
+    Azure-Sentinel's content tooling and the ARM API read an empty value as an absent one
+    (exports write unset members as null), so such a key is not a finding; a required key
+    left empty is still "missing", and an unknown key is reported whatever its value, so a
+    misspelt ``metdata:`` is still caught.
+    """
+    if not isinstance(data, dict):
+        return data
+
+    def members(value: Any) -> Any:
+        return {k: v for k, v in value.items() if v is not None} if isinstance(value, dict) else value
+
+    return {key: members(value) for key, value in data.items() if value is not None or key not in known}
+
+
 class SchemaCheck:
     """Validates a document against a schema: the rule schema unless told otherwise.
 
@@ -129,7 +146,9 @@ class SchemaCheck:
         findings: list[DacError] = []
         seen: set[tuple[Location, str]] = set()
         explained: set[PathKey] = set()  # values whose type error already says how YAML read them
-        for error in self._validator.iter_errors(doc.data):
+        data = _without_nulls(doc.data, self._validator.schema.get("properties", {})) if self._other_readers \
+            else doc.data
+        for error in self._validator.iter_errors(data):
             for finding in _findings(error, doc, explained):
                 # jsonschema reports each missing key as its own ``required`` error and
                 # each of them yields every missing key: keep the first of each
