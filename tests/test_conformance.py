@@ -19,7 +19,8 @@ Case format (YAML, one file per area, top-level ``cases:`` list):
                                  database geo_info_from_ip_address() consults (Kusto's is not offline)
   expect                         {columns: [[name, type], ...], rows: [[v, ...], ...]}
   ordered                        true when the query itself fixes the row order
-  error, error_type              message substring and syntax|semantic|unsupported
+  error, error_type              message substring and syntax|semantic|unsupported|runtime (a failure while
+                                 rows are evaluated, such as a long overflow)
   note                           free text (an ambiguity, a caveat)
 
 Values are read by the column type: datetimes as ISO text, timespans as Kusto
@@ -41,7 +42,7 @@ from typing import Any
 import pytest
 import yaml
 
-from dac.kql import KqlError, KqlSemanticError, KqlSyntaxError, KqlUnsupportedError, evaluate
+from dac.kql import KqlError, KqlRuntimeError, KqlSemanticError, KqlSyntaxError, KqlUnsupportedError, evaluate
 from dac.kql import values as V
 from dac.kql.streaming import RowSource, slices
 from dac.kql.table import Table
@@ -50,7 +51,8 @@ SUITE = Path(__file__).resolve().parent / "conformance"
 DEFAULT_NOW = "2024-05-01T12:00:00Z"
 MINIMUM_CASES = 300
 REL_TOL = 1e-9
-ERROR_TYPES = {"syntax": KqlSyntaxError, "semantic": KqlSemanticError, "unsupported": KqlUnsupportedError}
+ERROR_TYPES = {"syntax": KqlSyntaxError, "semantic": KqlSemanticError, "unsupported": KqlUnsupportedError,
+               "runtime": KqlRuntimeError}
 CASE_KEYS = {"name", "source", "query", "now", "tables", "geo_ip", "expect", "ordered", "error", "error_type", "note"}
 
 

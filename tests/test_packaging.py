@@ -47,7 +47,8 @@ def dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def installed(dists: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh virtual environment with the wheel and pytest installed by pip, offline; returns its bin/."""
     wheelhouse = build_wheelhouse(tmp_path_factory.mktemp("wheelhouse"), ["PyYAML", "jsonschema", "Jinja2",
-                                                                          "google-re2", "ua-parser", "pytest"])
+                                                                          "google-re2", "ua-parser", "tzdata",
+                                                                          "pytest"])
     python = fresh_venv(tmp_path_factory.mktemp("venv") / "env")
     result = subprocess.run([str(python), "-m", "pip", "install", str(dists["wheel"]), "pytest"],
                             env=offline_pip_env(wheelhouse), capture_output=True, text=True, timeout=600)

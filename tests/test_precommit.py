@@ -47,7 +47,7 @@ def environment(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     if shutil.which("pre-commit", path=str(Path(sys.executable).parent)) is None:
         pytest.skip("pre-commit is not installed in this environment (the dev extras have it)")
     wheelhouse = build_wheelhouse(tmp_path_factory.mktemp("wheelhouse"),
-                                  ["PyYAML", "jsonschema", "Jinja2", "google-re2", "ua-parser", "setuptools"])
+                                  ["PyYAML", "jsonschema", "Jinja2", "google-re2", "ua-parser", "tzdata", "setuptools"])
     env = offline_pip_env(wheelhouse)
     env.update(PRE_COMMIT_HOME=str(tmp_path_factory.mktemp("pre-commit-cache")), GIT_CONFIG_GLOBAL=os.devnull,
                GIT_CONFIG_NOSYSTEM="1", GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.com",

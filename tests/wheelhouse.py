@@ -58,8 +58,10 @@ def repack(dist: metadata.Distribution, folder: Path) -> Path:
     """Write ``dist``'s installed files as a wheel into ``folder``; return its path."""
     info = Path(dist._path)  # type: ignore[attr-defined]  # the .dist-info folder
     site = info.parent
-    tag = next(line.split(":", 1)[1].strip() for line in (info / "WHEEL").read_text().splitlines()
-               if line.startswith("Tag:"))
+    tags = [line.split(":", 1)[1].strip().split("-") for line in (info / "WHEEL").read_text().splitlines()
+            if line.startswith("Tag:")]
+    # the compressed tag set of the file name (py2.py3-none-any): a wheel may carry several tags
+    tag = "-".join(".".join(dict.fromkeys(part[i] for part in tags)) for i in range(3))
     name = re.sub(r"[-_.]+", "_", dist.metadata["Name"])
     wheel = folder / f"{name}-{dist.version}-{tag}.whl"
     records: list[str] = []

@@ -12,8 +12,12 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from dac.kql import values as V
+from dac.kql.bounds import LongOverflow, within_range
 
 DEFAULT_SET_LIMIT = 1_048_576
+# makelist, makeset and make_dictionary, the deprecated spellings, keep at most 128 values by default
+# (https://learn.microsoft.com/kusto/query/make-list-aggregation-function).
+DEPRECATED_SET_LIMIT = 128
 
 
 class Accumulator:
@@ -63,10 +67,23 @@ class Sum(Accumulator):
         self.predicate = predicate
 
     def add(self, args: list[Any]) -> None:
+        """A long or timespan total that leaves its 64-bit range fails the query, as the overflow
+        page's own example (an aggregation's accumulation) does: https://learn.microsoft.com/kusto/concepts/overflow."""
         value = args[0]
         if value is None or isinstance(value, str) or (self.predicate and not _true(args[1])):
             return
-        self.total = value if self.total is None else self.total + value
+        if self.total is None:
+            self.total = value
+            return
+        try:
+            total = within_range(self.total + value)
+        except TypeError:  # a dynamic column mixing kinds: only what adds up is summed
+            return
+        except OverflowError:  # Python's own timedelta limit, past Kusto's
+            total = None
+        if total is None:
+            raise LongOverflow("timespan")
+        self.total = total
 
     def result(self) -> Any:
         return 0 if self.total is None else self.total  # the sum of no values is 0
@@ -109,16 +126,19 @@ class Extreme(Accumulator):
 
 
 class MakeSet(Accumulator):
-    def __init__(self, predicate: bool, distinct: bool, limit: int) -> None:
+    """make_set, make_list and make_list_with_nulls (``keep_nulls``), with and without a predicate."""
+
+    def __init__(self, predicate: bool, distinct: bool, limit: int, keep_nulls: bool = False) -> None:
         self.items: list[Any] = []
         self.keys: set[Any] = set()
         self.predicate = predicate
         self.distinct = distinct
         self.limit = limit
+        self.keep_nulls = keep_nulls
 
     def add(self, args: list[Any]) -> None:
         value = args[0]
-        if value is None or len(self.items) >= self.limit:
+        if (value is None and not self.keep_nulls) or len(self.items) >= self.limit:
             return
         if self.predicate and not _true(args[1]):
             return
@@ -144,13 +164,16 @@ class MakeSet(Accumulator):
 
 
 class MakeBag(Accumulator):
-    def __init__(self, predicate: bool) -> None:
+    def __init__(self, predicate: bool, limit: int = DEFAULT_SET_LIMIT) -> None:
         self.bag: dict[str, Any] = {}
         self.predicate = predicate
+        self.limit = limit
 
     def add(self, args: list[Any]) -> None:
         if isinstance(args[0], dict) and (not self.predicate or _true(args[1])):
             for key, value in args[0].items():
+                if len(self.bag) >= self.limit:
+                    return
                 self.bag.setdefault(key, value)
 
     def result(self) -> dict[str, Any]:
@@ -272,8 +295,8 @@ def _sum_type(types: list[str]) -> str:
     return "long" if types and types[0] == "int" else _same(types)
 
 
-def _limit(extra: list[Any], index: int) -> int:
-    return int(extra[index]) if len(extra) > index and extra[index] is not None else DEFAULT_SET_LIMIT
+def _limit(extra: list[Any], index: int, default: int = DEFAULT_SET_LIMIT) -> int:
+    return int(extra[index]) if len(extra) > index and extra[index] is not None else default
 
 
 AGGREGATES: dict[str, Aggregate] = {}
@@ -297,12 +320,21 @@ _register(("min",), 1, 1, "min_", _same, lambda extra: Extreme(False, False))
 _register(("max",), 1, 1, "max_", _same, lambda extra: Extreme(False, True))
 _register(("minif",), 2, 2, "minif_", _same, lambda extra: Extreme(True, False))
 _register(("maxif",), 2, 2, "maxif_", _same, lambda extra: Extreme(True, True))
-_register(("make_set", "makeset"), 1, 2, "set_", "dynamic", lambda extra: MakeSet(False, True, _limit(extra, 1)))
+_register(("make_set",), 1, 2, "set_", "dynamic", lambda extra: MakeSet(False, True, _limit(extra, 1)))
+_register(("makeset",), 1, 2, "set_", "dynamic",
+          lambda extra: MakeSet(False, True, _limit(extra, 1, DEPRECATED_SET_LIMIT)))
 _register(("make_set_if",), 2, 3, "set_", "dynamic", lambda extra: MakeSet(True, True, _limit(extra, 2)))
-_register(("make_list", "makelist"), 1, 2, "list_", "dynamic", lambda extra: MakeSet(False, False, _limit(extra, 1)))
+_register(("make_list",), 1, 2, "list_", "dynamic", lambda extra: MakeSet(False, False, _limit(extra, 1)))
+_register(("makelist",), 1, 2, "list_", "dynamic",
+          lambda extra: MakeSet(False, False, _limit(extra, 1, DEPRECATED_SET_LIMIT)))
 _register(("make_list_if",), 2, 3, "list_", "dynamic", lambda extra: MakeSet(True, False, _limit(extra, 2)))
-_register(("make_bag",), 1, 2, "bag_", "dynamic", lambda extra: MakeBag(False))
-_register(("make_bag_if",), 2, 3, "bag_", "dynamic", lambda extra: MakeBag(True))
+# https://learn.microsoft.com/kusto/query/make-list-with-nulls-aggregation-function
+_register(("make_list_with_nulls",), 1, 2, "list_", "dynamic",
+          lambda extra: MakeSet(False, False, _limit(extra, 1), keep_nulls=True))
+_register(("make_bag",), 1, 2, "bag_", "dynamic", lambda extra: MakeBag(False, _limit(extra, 1)))
+_register(("make_dictionary",), 1, 2, "dictionary_", "dynamic",
+          lambda extra: MakeBag(False, _limit(extra, 1, DEPRECATED_SET_LIMIT)))
+_register(("make_bag_if",), 2, 3, "bag_", "dynamic", lambda extra: MakeBag(True, _limit(extra, 2)))
 _register(("stdev",), 1, 1, "stdev_", "real", lambda extra: Variance(True, True))
 _register(("stdevp",), 1, 1, "stdevp_", "real", lambda extra: Variance(False, True))
 _register(("variance",), 1, 1, "variance_", "real", lambda extra: Variance(True, False))

@@ -5,13 +5,19 @@ a row, so running a query in check mode over empty catalog tables binds it:
 unknown tables and columns, wrong arities and invalid literals surface with
 their positions, without any data. Features the evaluator does not implement
 leave their output schema open rather than failing the check.
+
+On Sentinel the query is bound inside the repository's workspace
+(``dac.workspace``): its custom tables are part of the catalog, its functions,
+parsers and watchlists are bound above the query, and each name nothing
+declares is one finding (``UndeclaredName``) while binding goes on around it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from dac import catalog
 from dac.kql import ast
@@ -20,11 +26,20 @@ from dac.kql.evaluator import evaluate
 from dac.kql.parser import parse
 from dac.kql.table import Table
 
+if TYPE_CHECKING:
+    from dac.workspace import Workspace
+
 _CHECK_CLOCK = datetime(2025, 1, 1)
 
 
 # Functions Defender advanced hunting provides to every query (documented in its schema reference).
 DEFENDER_FUNCTIONS = frozenset({"FileProfile", "DeviceFromIP", "AssignedIPAddresses", "SeenBy"})
+# Log Analytics' cross-resource query functions (https://learn.microsoft.com/azure/azure-monitor/logs/cross-workspace-query).
+SENTINEL_FUNCTIONS = frozenset({"workspace", "app", "resource"})
+# Tables whose columns depend on the workspace: AzureDiagnostics gains a column the first time a resource
+# logs one (https://learn.microsoft.com/azure/azure-monitor/reference/tables/azurediagnostics). The
+# catalog's columns keep their types; any other name is a column of unknown type, not an error.
+OPEN_TABLES = frozenset({"AzureDiagnostics"})
 # The table a platform function the evaluator implements derives its rows from.
 FUNCTION_TABLES = {"AssignedIPAddresses": "DeviceNetworkInfo"}
 
@@ -34,7 +49,7 @@ class CatalogTables(Mapping[str, Table]):
 
     def __init__(self, platform: str) -> None:
         self.platform = catalog.normalise_platform(platform)
-        self.functions = DEFENDER_FUNCTIONS if self.platform == "defender" else frozenset()
+        self.functions = DEFENDER_FUNCTIONS if self.platform == "defender" else SENTINEL_FUNCTIONS
         self._names = catalog.known_tables(self.platform)
         self._cache: dict[str, Table] = {}
 
@@ -43,7 +58,8 @@ class CatalogTables(Mapping[str, Table]):
             columns = catalog.table_columns(self.platform, name)
             if columns is None:
                 raise KeyError(name)
-            self._cache[name] = Table(list(columns))
+            table = Table(list(columns))
+            self._cache[name] = table.opened() if self.platform == "sentinel" and name in OPEN_TABLES else table
         return self._cache[name]
 
     def __contains__(self, name: object) -> bool:
@@ -63,6 +79,7 @@ class Binding:
     errors: list[KqlError]
     columns: list[tuple[str, str]] | None  # None when unknown (an error, or an open schema)
     tables: set[str]
+    through_functions: set[str] = field(default_factory=set)  # tables the workspace functions it calls read
 
 
 def tables_read(tree: ast.QueryBody, known: Mapping[str, Table]) -> set[str]:
@@ -81,15 +98,29 @@ def tables_read(tree: ast.QueryBody, known: Mapping[str, Table]) -> set[str]:
     return {name for name in names - lets if name in known}
 
 
-def bind(query: str | ast.QueryBody, platform: str) -> Binding:
-    """Bind ``query`` against ``platform``'s catalog: first syntax or semantic error, result schema."""
+def bind(query: str | ast.QueryBody, platform: str, space: "Workspace | None" = None) -> Binding:
+    """Bind ``query`` against ``platform``'s catalog (and on Sentinel the workspace ``space``, default the
+    repository's): the undeclared names, then the first syntax or semantic error; the result schema."""
+    from dac import workspace
+    from dac.workspace.environment import Environment, root_scope
+    from dac.workspace.names import functions_used, undeclared
+
     tables = CatalogTables(platform)
     try:
         tree = parse(query) if isinstance(query, str) else query
-        result = evaluate(tree, tables, now=_CHECK_CLOCK, check=True, as_table=True)
     except KqlError as error:
         return Binding([error], None, set())
-    return Binding([], None if result.is_open else list(result.columns), tables_read(tree, tables))
+    space = (space or workspace.current()) if tables.platform == "sentinel" else workspace.Workspace()
+    missing = undeclared(tree, space, tables, tables.functions) if tables.platform == "sentinel" else []
+    errors: list[KqlError] = [name.error() for name in missing]
+    try:
+        result = evaluate(tree, Environment(tables, lambda: root_scope(space, unknown=missing)), now=_CHECK_CLOCK,
+                          check=True, as_table=True)
+    except KqlError as error:
+        return Binding(errors + [error], None, set())
+    indirect = set().union(*(tables_read(function.definition().body, tables) for function in functions_used(tree, space)))
+    columns = None if result.is_open or errors else list(result.columns)
+    return Binding(errors, columns, tables_read(tree, tables), indirect)
 
 
 def check_query(query: str | ast.QueryBody, platform: str) -> list[KqlError]:

@@ -45,5 +45,9 @@ class KqlSemanticError(KqlError):
     """A query that parses but cannot run: unknown table or column, wrong argument types."""
 
 
+class KqlUnresolvedName(KqlSemanticError):
+    """A table or function name that refers to nothing: what ``union isfuzzy=true`` tolerates in a leg."""
+
+
 class KqlRuntimeError(KqlError):
     """A failure while evaluating rows (for example a limit on produced rows)."""

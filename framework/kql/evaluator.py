@@ -12,6 +12,7 @@ import math
 import random
 import operator as op
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
@@ -19,8 +20,8 @@ from dac.errors import did_you_mean
 from dac.kql import ast
 from dac.kql import values as V
 from dac.kql.aggregates import AGGREGATES, MULTI_COLUMN, TAKE_ANY, ArgExtreme, Percentiles, TakeAny
-from dac.kql.errors import KqlRuntimeError, KqlSemanticError
-from dac.kql.functions import bin_value
+from dac.kql.errors import KqlRuntimeError, KqlSemanticError, KqlUnresolvedName
+from dac.kql.functions_math import bin_value
 from dac.kql.expressions import (
     KNOWN_TYPES,
     Compiled,
@@ -29,6 +30,7 @@ from dac.kql.expressions import (
     constant,
     derive_name,
     is_aggregate_call,
+    is_kusto_function,
     semantic,
     unsupported,
 )
@@ -137,14 +139,16 @@ class Evaluator:
             return value
         if isinstance(value, Table):
             return constant(value, "table")
-        if isinstance(value, ast.Lambda) and not value.params:
-            # a parameterless function may be used by its bare name
+        if _bare_callable(value):
+            # a function whose parameters all have defaults may be used by its bare name
             call = ast.Call(binding.name, [], line=reference.line, column=reference.column)
             return self.call_user_function(binding, call, ExpressionCompiler(self, [], binding.scope))
-        raise semantic(reference, f"'{binding.name}' is a function; call it with parentheses")
+        raise semantic(reference, f"the function '{binding.name}' requires an argument list")
 
     def call_user_function(self, binding: Binding, call: ast.Call, compiler: ExpressionCompiler) -> Compiled:
         value = self.binding_value(binding)
+        if callable(value):  # a host function bound above the query (a workspace's stored function, _GetWatchlist)
+            return value(self, call, compiler)
         if not isinstance(value, ast.Lambda):
             raise semantic(call, f"'{binding.name}' is not a function")
         scope = self.bind_arguments(value, call, binding, compiler)
@@ -297,14 +301,17 @@ class Evaluator:
                     return value
                 if isinstance(value, Compiled) and value.type == "table":
                     return value.fn(())
-                if isinstance(value, ast.Lambda) and not value.params:
-                    # a function without parameters may be invoked by its bare name
+                if _bare_callable(value):
+                    # a function whose parameters all have defaults may be invoked by its bare name
                     call = ast.Call(expr.name, [], line=expr.line, column=expr.column)
                     return self.table_from_expr(call, scope)
+                if isinstance(value, ast.Lambda):
+                    raise semantic(expr, f"the function '{expr.name}' requires an argument list")
                 raise semantic(expr, f"'{expr.name}' is not a table")
             if expr.name in self.tables:
                 return self.table_named(expr.name)
-            raise semantic(expr, f"unknown table '{expr.name}'{did_you_mean(expr.name, list(self.tables))}")
+            hint = did_you_mean(expr.name, list(self.tables))
+            raise KqlUnresolvedName(f"unknown table '{expr.name}'{hint}", expr.line, expr.column)
         if isinstance(expr, ast.Tabular):
             return self.eval_pipeline(expr.query, scope)
         if isinstance(expr, ast.Call):
@@ -321,8 +328,13 @@ class Evaluator:
             platform = getattr(self, "platform_" + expr.name, None)
             if platform is not None and (not self.check or expr.name in self.platform_functions):
                 return platform(expr, scope)
+            if self.check and not (is_kusto_function(expr.name) or expr.name in self.platform_functions):
+                raise KqlUnresolvedName(f"unknown function '{expr.name}'", expr.line, expr.column)
             if self.check:
                 return Table([OPEN_COLUMN])
+            if not is_kusto_function(expr.name):  # nothing defines it here: a leg isfuzzy may leave out
+                raise KqlUnresolvedName(f"tabular function '{expr.name}()' is not supported by the evaluator",
+                                        expr.line, expr.column)
             raise unsupported(expr, f"tabular function '{expr.name}()' is not supported by the evaluator")
         raise semantic(expr, "expected a tabular expression")
 
@@ -460,7 +472,10 @@ class Evaluator:
             rows.append((value,))
             if len(rows) > self.max_rows:
                 raise KqlRuntimeError(f"range exceeds the limit of {self.max_rows} rows", source.line, source.column)
-            value = value + step
+            try:
+                value = value + step
+            except OverflowError:  # the next datetime would be past 9999-12-31: the range ends here
+                break
         return Table([(source.name, start.type)], rows)
 
     def src_Union(self, source: ast.Union, scope: Scope) -> Table:
@@ -469,7 +484,7 @@ class Evaluator:
     # ------------------------------------------------------------ operators
 
     def compiler(self, table: Table, scope: Scope) -> ExpressionCompiler:
-        return ExpressionCompiler(self, table.columns, scope)
+        return ExpressionCompiler(self, table.columns, scope, rows=table.rows)
 
     def op_Where(self, node: ast.Where, table: Table, scope: Scope) -> Table:
         predicate = self.compiler(table, scope).compile(node.predicate)
@@ -754,6 +769,8 @@ class Evaluator:
 
         lifted = lift(expr)
         if not slots:
+            if isinstance(expr, ast.Call) and expr.name in _kusto_aggregates():  # Kusto's, not implemented here
+                raise unsupported(expr, f"aggregate function '{expr.name}()' is not supported by the evaluator")
             raise semantic(expr, "summarize expects an aggregate function such as count() or make_set()")
         extra = {f"$agg{i}": Compiled((lambda i: lambda row: row[i])(i), slot[3]) for i, slot in enumerate(slots)}
         final = ExpressionCompiler(self, [], compiler.scope, extra).compile(lifted)
@@ -966,9 +983,11 @@ class Evaluator:
                 continue
             try:
                 legs.append((leg.name if isinstance(leg, ast.Name) else "", self.table_from_expr(leg, scope)))
-            except Exception:
+            except KqlUnresolvedName:  # isfuzzy=true leaves out a leg naming what does not exist, nothing else
                 if not fuzzy:
                     raise
+        if self.check and fuzzy and not legs:
+            return Table([OPEN_COLUMN])  # no leg resolves here: Kusto's binder, too, leaves the schema unknown
         kind = str(node.params.get("kind", "outer")).lower()
         columns: list[tuple[str, str]] = []
         if kind == "inner":
@@ -1384,6 +1403,8 @@ class Evaluator:
         if binding is None:
             raise semantic(node.call, f"unknown function '{node.call.name}'")
         function = self.binding_value(binding)
+        if callable(function):  # a host function (a workspace's stored function) with the pipe as its input
+            return function(self, node.call, ExpressionCompiler(self, [], scope), table).fn(())
         if not isinstance(function, ast.Lambda):
             raise semantic(node.call, f"'{node.call.name}' is not a function")
         inner = self.bind_arguments(function, node.call, binding, ExpressionCompiler(self, [], scope), table_input=table)
@@ -1608,6 +1629,22 @@ def bind_lets(statements: list, scope: Scope) -> tuple[Scope, list[Binding]]:
     return scope, bindings
 
 
+@lru_cache(maxsize=1)
+def _kusto_aggregates() -> frozenset[str]:
+    """Kusto's aggregate functions (schemas/kusto_functions.json): one the evaluator lacks is unsupported, not unknown."""
+    import json
+
+    from dac import resources
+
+    return frozenset(json.loads(resources.read_text("kusto_functions.json"))["aggregate"])
+
+
+def _bare_callable(value: Any) -> bool:
+    """Whether a bound function may be invoked by its bare name: Kusto allows it when every
+    parameter has a default (an ASIM parser is queried as ``imAuthentication | ...``)."""
+    return callable(value) or isinstance(value, ast.Lambda) and all(default is not None for *_, default in value.params)
+
+
 def _scope_names(scope: Scope) -> set[str]:
     names: set[str] = set()
     current: Scope | None = scope
@@ -1714,13 +1751,14 @@ def evaluate(query: str | ast.QueryBody, tables: Mapping[str, Any], now: datetim
         now = datetime.now(timezone.utc).replace(tzinfo=None)
     elif now.tzinfo is not None:
         now = now.astimezone(timezone.utc).replace(tzinfo=None)
+    root = getattr(tables, "root_scope", None)  # functions the tables' workspace defines (dac.workspace), above the query
     prepared = tables if check else {name: _as_table(name, value) for name, value in tables.items()}
     try:
         database = GeoDatabase.of(geo_ip)
     except GeoEntryError as exc:
         raise KqlRuntimeError(f"geo_ip entry {exc.index + 1}: {exc}") from None
     try:
-        result = Evaluator(prepared, now, max_rows, check, database, chunk_rows).run(body)
+        result = Evaluator(prepared, now, max_rows, check, database, chunk_rows).run(body, root() if root else None)
     except RecursionError:
         raise KqlRuntimeError("the query is nested too deeply to evaluate") from None
     except MemoryError:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import operator as op
-from dataclasses import dataclass
-from functools import lru_cache
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Callable
+from dataclasses import replace
+from functools import lru_cache, partial
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 import re2
 
@@ -21,10 +21,37 @@ from dac.kql import ast
 from dac.kql import values as V
 from dac.kql.aggregates import AGGREGATES, MULTI_COLUMN, TAKE_ANY
 from dac.errors import did_you_mean
-from dac.kql.errors import KqlRuntimeError, KqlSemanticError, KqlUnsupportedError
-from dac.kql.functions import FUNCTIONS, PARAMETER_TYPES, family
+from dac.kql.bounds import LONG_MAX, LONG_MIN, LongOverflow, shift
+from dac.kql.errors import KqlRuntimeError
+from dac.kql.compiled import (
+    RUNTIME_FAILURES,
+    Compiled,
+    call_runner,
+    constant,
+    guarded,
+    runtime_error,
+    semantic,
+    unsupported,
+)
+from dac.kql.functions import CONSTANT_ARGUMENTS, FUNCTIONS, INTEGER_ARGUMENTS, PARAMETER_TYPES, family
+from dac.kql.functions_math import bin_value
+from dac.kql.operators import (
+    ARITHMETIC,
+    BINARY_PREDICATES,
+    LONG_ARITHMETIC,
+    KNOWN_TYPES,
+    and_of,
+    and_of_bools,
+    arithmetic_type,
+    coerce_pair,
+    negate,
+    operand_error,
+    or_of,
+    or_of_bools,
+)
 from dac.kql.series import TUPLE_FUNCTIONS, TupleFunction
 from dac.kql.table import ingestion_time_of
+from dac.kql.window import PositionCell, WindowFunctions
 
 if TYPE_CHECKING:
     from dac.kql.evaluator import Scope
@@ -32,285 +59,11 @@ if TYPE_CHECKING:
 Row = tuple
 
 
-@dataclass
-class Compiled:
-    fn: Callable[[Row], Any]
-    type: str
-    const: bool = False
-    # A function returning several columns (series_decompose...): their default names and
-    # types, and ``tuple_fn`` giving all values (``fn`` gives the first). Only an operator's
-    # top-level expression may be one (ExpressionCompiler.compile).
-    members: tuple[tuple[str, str], ...] | None = None
-    tuple_fn: Callable[[Row], Any] | None = None
-
-
-def constant(value: Any, type_name: str) -> Compiled:
-    return Compiled(lambda row, _v=value: _v, type_name, True)
-
-
-def semantic(node: ast.Node, message: str) -> KqlSemanticError:
-    return KqlSemanticError(message, node.line, node.column)
-
-
-def unsupported(node: ast.Node, message: str) -> KqlUnsupportedError:
-    return KqlUnsupportedError(message, node.line, node.column)
-
-
-# ------------------------------------------------------------------ comparisons
-
-
-def _coerce_pair(a: Any, b: Any) -> tuple[Any, Any]:
-    """Bring two values to comparable representations, as Kusto's implicit conversions do.
-
-    bool vs string converts the string with tobool() rules ("true", "false",
-    "1", "0"); numbers vs strings parse the string; datetime vs string parses
-    the string; guid vs string compares the canonical text.
-    """
-    ta, tb = type(a), type(b)
-    if ta is tb:
-        return a, b
-    if ta is bool and tb is str:
-        return a, V.to_bool(b)
-    if tb is bool and ta is str:
-        return V.to_bool(a), b
-    if ta is bool and tb in (int, float):
-        return int(a), b
-    if tb is bool and ta in (int, float):
-        return a, int(b)
-    if ta in (int, float) and tb is str:
-        return a, V.to_real(b)
-    if tb in (int, float) and ta is str:
-        return V.to_real(a), b
-    if ta is datetime and tb is str:
-        return a, V.to_datetime(b)
-    if tb is datetime and ta is str:
-        return V.to_datetime(a), b
-    if ta is str and tb.__name__ == "UUID":
-        return a.lower(), str(b)
-    if tb is str and ta.__name__ == "UUID":
-        return str(a), b.lower()
-    return a, b
-
-
-def kql_equal(a: Any, b: Any) -> bool | None:
-    """``==``: two nulls give null, one null gives false (so ``!=`` gives true).
-
-    https://learn.microsoft.com/kusto/query/scalar-data-types/null-values
-    """
-    if a is None or b is None:
-        return None if a is None and b is None else False
-    a, b = _coerce_pair(a, b)
-    if a is None or b is None:
-        return False
-    if isinstance(a, (list, dict)) or isinstance(b, (list, dict)):
-        return V.hashable(a) == V.hashable(b)
-    return a == b
-
-
-def kql_equal_ci(a: Any, b: Any) -> bool | None:
-    if a is None or b is None:
-        return None
-    return V.to_string(a).lower() == V.to_string(b).lower()
-
-
-def _ordered(compare: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool | None]:
-    def run(a: Any, b: Any) -> bool | None:
-        if a is None or b is None:
-            return None
-        a, b = _coerce_pair(a, b)
-        try:
-            return compare(a, b)
-        except TypeError:
-            return None
-
-    return run
-
-
-def _negate(fn: Callable[[Any, Any], bool | None]) -> Callable[[Any, Any], bool | None]:
-    def run(a: Any, b: Any) -> bool | None:
-        result = fn(a, b)
-        return None if result is None else not result
-
-    return run
-
-
-def _string_op(test: Callable[[str, str], bool]) -> Callable[[Any, Any], bool]:
-    def run(a: Any, b: Any) -> bool:
-        return test(V.to_string(a), V.to_string(b))
-
-    return run
-
-
-def _matches(a: Any, b: Any) -> bool:
-    return re2.search(V.to_string(b), V.to_string(a)) is not None
-
-
-BINARY_PREDICATES: dict[str, Callable[[Any, Any], bool | None]] = {
-    "==": kql_equal,
-    "!=": _negate(kql_equal),
-    "=~": kql_equal_ci,
-    "!~": _negate(kql_equal_ci),
-    "<": _ordered(op.lt),
-    "<=": _ordered(op.le),
-    ">": _ordered(op.gt),
-    ">=": _ordered(op.ge),
-    "has": _string_op(lambda h, n: V.find_term(h, n)),
-    "has_cs": _string_op(lambda h, n: V.find_term(h, n, case=True)),
-    "hasprefix": _string_op(lambda h, n: V.find_term(h, n, prefix=True)),
-    "hasprefix_cs": _string_op(lambda h, n: V.find_term(h, n, prefix=True, case=True)),
-    "hassuffix": _string_op(lambda h, n: V.find_term(h, n, suffix=True)),
-    "hassuffix_cs": _string_op(lambda h, n: V.find_term(h, n, suffix=True, case=True)),
-    "contains": _string_op(lambda h, n: n.lower() in h.lower()),
-    "contains_cs": _string_op(lambda h, n: n in h),
-    "startswith": _string_op(lambda h, n: h.lower().startswith(n.lower())),
-    "startswith_cs": _string_op(lambda h, n: h.startswith(n)),
-    "endswith": _string_op(lambda h, n: h.lower().endswith(n.lower())),
-    "endswith_cs": _string_op(lambda h, n: h.endswith(n)),
-    "matches regex": _matches,
-}
-for _name in list(BINARY_PREDICATES):
-    if _name[0].isalpha() and _name != "matches regex":
-        BINARY_PREDICATES["!" + _name] = _negate(BINARY_PREDICATES[_name])
-
-
-# ------------------------------------------------------------------ arithmetic
-
-
-def _arith_type(op_name: str, left: str, right: str) -> str:
-    pair = {left, right}
-    if op_name == "-" and left == right == "datetime":
-        return "timespan"
-    if "datetime" in pair:
-        return "datetime"
-    if op_name == "/" and left == right == "timespan":
-        return "real"
-    if "timespan" in pair:
-        return "timespan"
-    if "dynamic" in pair:
-        return "dynamic"
-    if "real" in pair:
-        return "real"
-    if "decimal" in pair:
-        return "decimal"
-    return "long"  # int op int is long in Kusto
-
-
-def _add(a: Any, b: Any) -> Any:
-    if a is None or b is None:
-        return None
-    try:
-        return a + b
-    except TypeError:
-        return None
-
-
-def _sub(a: Any, b: Any) -> Any:
-    if a is None or b is None:
-        return None
-    try:
-        return a - b
-    except TypeError:
-        return None
-
-
-def _mul(a: Any, b: Any) -> Any:
-    if a is None or b is None:
-        return None
-    try:
-        return a * b
-    except TypeError:
-        return None
-
-
-def _div(a: Any, b: Any) -> Any:
-    if a is None or b is None:
-        return None
-    try:
-        if isinstance(a, int) and isinstance(b, int) and not isinstance(a, bool):
-            if b == 0:
-                return None
-            quotient = abs(a) // abs(b)
-            return quotient if (a >= 0) == (b >= 0) else -quotient
-        if isinstance(a, timedelta) and isinstance(b, (int, float)):
-            return a / b if b else None
-        if isinstance(b, (int, float)) and b == 0 and isinstance(a, (int, float)):
-            return float("nan") if a == 0 else (float("inf") if a > 0 else float("-inf"))
-        return a / b
-    except (TypeError, ZeroDivisionError):
-        return None
-
-
-def _mod(a: Any, b: Any) -> Any:
-    """Kusto's modulo is never negative: -14 % 12 and -14 % -12 are both 10."""
-    if a is None or b is None or b == 0:
-        return None
-    try:
-        return a % abs(b)
-    except TypeError:
-        return None
-
-
-ARITHMETIC = {"+": _add, "-": _sub, "*": _mul, "/": _div, "%": _mod}
-
-
-def _and(left: Callable[[Row], Any], right: Callable[[Row], Any]) -> Callable[[Row], Any]:
-    def run(row: Row) -> bool | None:
-        a = V.to_bool(left(row))
-        if a is False:
-            return False
-        b = V.to_bool(right(row))
-        if b is False:
-            return False
-        return True if a and b else None
-
-    return run
-
-
-def _or(left: Callable[[Row], Any], right: Callable[[Row], Any]) -> Callable[[Row], Any]:
-    def run(row: Row) -> bool | None:
-        a = V.to_bool(left(row))
-        if a is True:
-            return True
-        b = V.to_bool(right(row))
-        if b is True:
-            return True
-        return False if a is False and b is False else None
-
-    return run
-
-
-def _and_bool(left: Callable[[Row], Any], right: Callable[[Row], Any]) -> Callable[[Row], Any]:
-    """``and`` of two bool-typed operands: no conversion needed, same null rules as _and."""
-    def run(row: Row) -> bool | None:
-        a = left(row)
-        if a is False:
-            return False
-        b = right(row)
-        if b is False:
-            return False
-        return True if a is True and b is True else None
-
-    return run
-
-
-def _or_bool(left: Callable[[Row], Any], right: Callable[[Row], Any]) -> Callable[[Row], Any]:
-    def run(row: Row) -> bool | None:
-        a = left(row)
-        if a is True:
-            return True
-        b = right(row)
-        if b is True:
-            return True
-        return False if a is False and b is False else None
-
-    return run
-
-
 def _equality_with_constant(name: str, left: "Compiled", right: "Compiled") -> "Compiled | None":
     """``column == "literal"`` and ``!=``, specialised when both types are known.
 
     The generic path converts per row; here the constant is converted once (a string
-    compared with a bool column goes through tobool rules, as _coerce_pair does) and
+    compared with a bool column goes through tobool rules, as coerce_pair does) and
     the null rules of kql_equal are kept: one null side makes == false and != true.
     """
     if name not in ("==", "!=") or not right.const or left.type not in ("string", "bool", "long", "int"):
@@ -332,48 +85,6 @@ def _equality_with_constant(name: str, left: "Compiled", right: "Compiled") -> "
     if name == "==":
         return Compiled(lambda row: (v := lf(row)) is not None and v == constant_value, "bool")
     return Compiled(lambda row: (v := lf(row)) is None or v != constant_value, "bool")
-
-
-# ------------------------------------------------------------------ type rules
-
-KNOWN_TYPES = {"string", "bool", "int", "long", "real", "decimal", "datetime", "timespan", "guid"}
-NUMBER_TYPES = {"int", "long", "real", "decimal"}
-ORDERING = {"<", "<=", ">", ">="}
-STRING_LEFT = {
-    "has", "has_cs", "hasprefix", "hasprefix_cs", "hassuffix", "hassuffix_cs", "contains", "contains_cs",
-    "startswith", "startswith_cs", "endswith", "endswith_cs", "matches regex",
-}
-
-
-def _family(type_name: str) -> str:
-    return "number" if type_name in NUMBER_TYPES else type_name
-
-
-def operand_error(op_name: str, left: str, right: str) -> str | None:
-    """Why Kusto's binder rejects ``left op right``, or None (also when a type is unknown)."""
-    if left not in KNOWN_TYPES or right not in KNOWN_TYPES:
-        return None
-    pair = (_family(left), _family(right))
-    allowed: set[tuple[str, str]]
-    if op_name in ORDERING:
-        allowed = {(t, t) for t in ("number", "string", "datetime", "timespan", "bool", "guid")}
-    elif op_name == "+":
-        allowed = {("number", "number"), ("datetime", "timespan"), ("timespan", "datetime"), ("timespan", "timespan")}
-    elif op_name == "-":
-        allowed = {("number", "number"), ("datetime", "datetime"), ("datetime", "timespan"), ("timespan", "timespan")}
-    elif op_name == "*":
-        allowed = {("number", "number"), ("timespan", "number"), ("number", "timespan")}
-    elif op_name in ("/", "%"):
-        allowed = {("number", "number"), ("timespan", "number"), ("timespan", "timespan")}
-    elif op_name.lstrip("!") in STRING_LEFT:
-        if left in ("string", "guid"):
-            return None
-        return f"the operator '{op_name}' is not defined for the operand types {left} and {right}"
-    else:
-        return None
-    if pair in allowed:
-        return None
-    return f"the operator '{op_name}' is not defined for the operand types {left} and {right}"
 
 
 # ------------------------------------------------------------------ names
@@ -436,27 +147,36 @@ def is_aggregate_call(expr: ast.Expr) -> bool:
 # ------------------------------------------------------------------ compiler
 
 
-class ExpressionCompiler:
+class ExpressionCompiler(WindowFunctions):
     """Compiles expressions against a column layout and a scope of let bindings."""
 
     def __init__(self, evaluator: "Any", columns: list[tuple[str, str]], scope: "Scope",
-                 extra: dict[str, Compiled] | None = None) -> None:
+                 extra: dict[str, Compiled] | None = None, rows: list[Row] | None = None) -> None:
         self.evaluator = evaluator
         self.columns = columns
         self.index = {name: i for i, (name, _) in enumerate(columns)}
         self.scope = scope
         self.extra = extra or {}
         self.depth = 0  # compile() calls under way: above 1, the expression is part of another
+        self.rows = rows  # the operator's input rows, for window functions; None where there are none
+        self.window_cell: PositionCell | None = None  # set while a top-level expression uses one
 
     def compile(self, expr: ast.Expr) -> Compiled:
         method = getattr(self, "c_" + type(expr).__name__, None)
         if method is None:
             raise unsupported(expr, f"expression '{type(expr).__name__}' is not supported here")
+        top = self.depth == 0
+        if top:
+            self.window_cell = None
         self.depth += 1
         try:
             compiled = method(expr)
         finally:
             self.depth -= 1
+        if top and self.window_cell is not None:
+            # the operator evaluates a top-level expression once per input row, in order
+            compiled = replace(compiled, fn=self.window_cell.advance(compiled.fn))
+            self.window_cell = None
         if compiled.members and self.depth > 0:
             # as the official binder: a call returning several values is no operand ("The
             # expression value must be a dynamic array" for array_length(series_decompose(y)))
@@ -469,6 +189,8 @@ class ExpressionCompiler:
     def c_Literal(self, expr: ast.Literal) -> Compiled:
         if expr.error:
             raise semantic(expr, expr.error)
+        if expr.type == "long" and isinstance(expr.value, int) and not LONG_MIN <= expr.value <= LONG_MAX:
+            raise semantic(expr, f"the number {expr.value} does not fit in a long (signed 64-bit)")
         return constant(expr.value, expr.type)
 
     def c_Name(self, expr: ast.Name) -> Compiled:
@@ -499,11 +221,18 @@ class ExpressionCompiler:
     # operators
 
     def c_Unary(self, expr: ast.Unary) -> Compiled:
-        inner = self.compile(expr.operand)
+        inner = self.compile(expr.operand)  # (the parser folds -9223372036854775808 into one literal)
         if expr.op == "+":
             return inner
         fn = inner.fn
-        return Compiled(lambda row: None if (v := fn(row)) is None else -v, inner.type)
+
+        def run(row: Row) -> Any:
+            try:
+                return negate(fn(row))
+            except LongOverflow as exc:
+                raise runtime_error(expr, "unary '-'", exc) from None
+
+        return self._maybe_const(Compiled(run, inner.type), inner)
 
     def c_Binary(self, expr: ast.Binary) -> Compiled:
         left = self.compile(expr.left)
@@ -512,7 +241,7 @@ class ExpressionCompiler:
         name = expr.op
         if name in ("and", "or"):
             both_bool = left.type == right.type == "bool"
-            combine = (_and_bool if name == "and" else _or_bool) if both_bool else (_and if name == "and" else _or)
+            combine = (and_of_bools if name == "and" else or_of_bools) if both_bool else (and_of if name == "and" else or_of)
             return Compiled(combine(lf, rf), "bool")
         problem = operand_error(name, left.type, right.type)
         if problem:
@@ -521,8 +250,16 @@ class ExpressionCompiler:
         if fast is not None:
             return fast
         if name in ARITHMETIC:
-            impl = ARITHMETIC[name]
-            return self._maybe_const(Compiled(lambda row: impl(lf(row), rf(row)), _arith_type(name, left.type, right.type)), left, right)
+            impl = LONG_ARITHMETIC.get(name) if {left.type, right.type} <= {"int", "long"} else None
+            impl = impl or ARITHMETIC[name]
+
+            def arithmetic(row: Row) -> Any:
+                try:
+                    return impl(lf(row), rf(row))
+                except LongOverflow as exc:
+                    raise runtime_error(expr, f"operator '{name}'", exc) from None
+
+            return self._maybe_const(Compiled(arithmetic, arithmetic_type(name, left.type, right.type)), left, right)
         predicate = BINARY_PREDICATES.get(name)
         if predicate is None:
             raise unsupported(expr, f"operator '{name}' is not supported")
@@ -535,11 +272,14 @@ class ExpressionCompiler:
             return Compiled(lambda row: regex.search(V.to_string(lf(row))) is not None, "bool")
         if name in ("has", "!has") and right.const:
             search = V.term_matcher(V.to_string(right.fn(())))
-            negate = name == "!has"
+            negated = name == "!has"
             if left.type == "string":
-                return Compiled(lambda row: (search(lf(row)) is not None) != negate, "bool")
-            return Compiled(lambda row: (search(V.to_string(lf(row))) is not None) != negate, "bool")
-        return self._maybe_const(Compiled(lambda row: predicate(lf(row), rf(row)), "bool"), left, right)
+                return Compiled(lambda row: (search(lf(row)) is not None) != negated, "bool")
+            return Compiled(lambda row: (search(V.to_string(lf(row))) is not None) != negated, "bool")
+        compiled = Compiled(lambda row: predicate(lf(row), rf(row)), "bool")
+        if name.lstrip("!") == "matches regex":  # a pattern read from a column may not compile
+            compiled = Compiled(guarded(compiled.fn, expr, f"operator '{name}'"), "bool")
+        return self._maybe_const(compiled, left, right)
 
     def _maybe_const(self, compiled: Compiled, *parts: Compiled) -> Compiled:
         if all(p.const for p in parts):
@@ -556,9 +296,9 @@ class ExpressionCompiler:
             if v is None or lo is None or hi is None:
                 return None
             if isinstance(hi, timedelta) and not isinstance(lo, timedelta):
-                hi = lo + hi
-            v1, lo = _coerce_pair(v, lo)
-            v2, hi = _coerce_pair(v, hi)
+                hi = ARITHMETIC["+"](lo, hi)  # null past 9999-12-31 (or for a number plus a timespan)
+            v1, lo = coerce_pair(v, lo)
+            v2, hi = coerce_pair(v, hi)
             try:
                 inside = lo <= v1 and v2 <= hi
             except TypeError:
@@ -705,23 +445,24 @@ class ExpressionCompiler:
             raise semantic(expr, f"function '{name}()' takes {expected} argument(s), got {count}")
         args = [self.compile(arg) for arg in expr.args]
         self._check_argument_types(expr, args)
-        impl = function.impl
-        result_type = function.result([a.type for a in args])
+        types = [a.type for a in args]
+        impl = partial(function.impl, tuple(types)) if function.typed else function.impl
+        result_type = function.result(types)
         fns = [a.fn for a in args]
-        if len(fns) == 1:
-            (f0,) = fns
-            compiled = Compiled(lambda row: impl(f0(row)), result_type)
-        elif len(fns) == 2:
-            f0, f1 = fns
-            compiled = Compiled(lambda row: impl(f0(row), f1(row)), result_type)
-        else:
-            compiled = Compiled(lambda row: impl(*[f(row) for f in fns]), result_type)
+        what = f"{name}()"
         if name != "new_guid" and args and all(a.const for a in args):
+            values = [f(()) for f in fns]
             try:
-                return constant(compiled.fn(()), result_type)
+                return constant(impl(*values), result_type)
             except re2.error as exc:
                 raise semantic(expr, f"invalid regular expression: {exc}") from None
-        return compiled
+            except KqlRuntimeError as exc:
+                if exc.line:
+                    raise
+                raise runtime_error(expr, what, exc) from None
+            except RUNTIME_FAILURES as exc:
+                raise runtime_error(expr, what, exc) from None
+        return Compiled(call_runner(impl, fns, expr, what), result_type)
 
     def _tuple_call(self, expr: ast.Call, spec: TupleFunction) -> Compiled:
         """A call of a function returning several columns (see ``series.TUPLE_FUNCTIONS``).
@@ -776,23 +517,25 @@ class ExpressionCompiler:
             if not isinstance(expr.args[3], ast.TypeName):
                 raise semantic(expr.args[3], "extract() takes typeof(T) as its fourth argument")
             target = V.normal_type(expr.args[3].name)
-        regex = None
-        if pattern.const:
-            try:
-                regex = re2.compile(V.to_string(pattern.fn(())))
-            except re2.error as exc:
-                raise semantic(expr.args[0], f"invalid regular expression: {exc}") from None
+        if not pattern.const:
+            raise semantic(expr.args[0], "function 'extract()' takes a constant regular expression "
+                                         "(Kusto does not read it from a column)")
+        try:
+            regex = re2.compile(V.to_string(pattern.fn(())))
+        except re2.error as exc:
+            raise semantic(expr.args[0], f"invalid regular expression: {exc}") from None
 
         def run(row: Row) -> Any:
-            compiled = regex or re2.compile(V.to_string(pattern.fn(row)))
-            match = compiled.search(V.to_string(text.fn(row)))
+            match = regex.search(V.to_string(text.fn(row)))
             index = V.to_long(group.fn(row)) or 0
-            if match is None or index > compiled.groups:
+            if index < 0:
+                raise ValueError(f"capture group {index} does not exist; groups count from 0 (the whole match)")
+            if match is None or index > regex.groups:
                 return "" if target is None else V.default_value(target)
             found = match.group(index) or ""
             return found if target is None else V.convert(found, target)
 
-        return Compiled(run, target or "string")
+        return Compiled(guarded(run, expr, "extract()"), target or "string")
 
     def _check_argument_types(self, expr: ast.Call, args: list[Compiled]) -> None:
         """Reject argument types Kusto's binder rejects (a string where a datetime is required...)."""
@@ -802,6 +545,14 @@ class ExpressionCompiler:
                 wanted = " or ".join(sorted(accepted))
                 raise semantic(expr.args[index], f"function '{expr.name}()' expects a {wanted} as argument {index + 1}, "
                                                  f"found {args[index].type}")
+        for index in INTEGER_ARGUMENTS.get(expr.name, ()):
+            if index < len(args) and args[index].type in KNOWN_TYPES and args[index].type not in ("int", "long"):
+                raise semantic(expr.args[index], f"function '{expr.name}()' expects an integer (int or long) as "
+                                                 f"argument {index + 1}, found {args[index].type}")
+        for index in CONSTANT_ARGUMENTS.get(expr.name, ()):
+            if index < len(args) and not args[index].const:
+                raise semantic(expr.args[index], f"function '{expr.name}()' takes a constant as argument {index + 1} "
+                                                 "(Kusto does not read it from a column)")
         if expr.name in ("bin", "floor") and len(args) == 2 and all(a.type in KNOWN_TYPES for a in args):
             pair = (family(args[0].type), family(args[1].type))
             if pair not in {("number", "number"), ("datetime", "timespan"), ("timespan", "timespan")}:
@@ -811,7 +562,9 @@ class ExpressionCompiler:
         now = self.evaluator.now
         if expr.args:
             offset = self.compile(expr.args[0]).fn(())
-            return constant(now + offset, "datetime")
+            if offset is not None and not isinstance(offset, timedelta):
+                raise semantic(expr.args[0], "now() takes a timespan offset")
+            return constant(None if offset is None else shift(now, offset), "datetime")
         return constant(now, "datetime")
 
     def f_ago(self, expr: ast.Call) -> Compiled:
@@ -825,9 +578,9 @@ class ExpressionCompiler:
             value = span.fn(())
             if value is not None and not isinstance(value, timedelta):
                 raise semantic(expr.args[0], "ago() expects a timespan")
-            return constant(None if value is None else now - value, "datetime")
+            return constant(None if value is None else shift(now, -value), "datetime")
         sf = span.fn
-        return Compiled(lambda row: None if (v := sf(row)) is None else now - v, "datetime")
+        return Compiled(lambda row: shift(now, -v) if isinstance(v := sf(row), timedelta) else None, "datetime")
 
     def _lazy_conditional(self, expr: ast.Call, pairs: list[tuple[ast.Expr, ast.Expr]], default: ast.Expr) -> Compiled:
         conditions = [(self.compile(c).fn, self.compile(v)) for c, v in pairs]
@@ -884,6 +637,8 @@ class ExpressionCompiler:
             return Compiled(op.itemgetter(position), self.columns[position][1])
         return self.compile(expr.args[1])
 
+    f_columnifexists = f_column_ifexists  # the function's older name, which Kusto still accepts
+
     def f_pack_all(self, expr: ast.Call) -> Compiled:
         names = [name for name, _ in self.columns]
         return Compiled(lambda row: {n: v for n, v in zip(names, row) if v is not None and v != ""}, "dynamic")
@@ -892,30 +647,17 @@ class ExpressionCompiler:
         return constant(V.to_string(expr.args[0]), "string")
 
     def f_bin_at(self, expr: ast.Call) -> Compiled:
+        """bin_at(value, size, anchor): bins aligned to the anchor, with the arithmetic's range rules."""
+        if len(expr.args) != 3:
+            raise semantic(expr, f"function 'bin_at()' takes 3 argument(s), got {len(expr.args)}")
         value, size, anchor = (self.compile(a) for a in expr.args)
-        from dac.kql.functions import bin_value
+        add, subtract = ARITHMETIC["+"], ARITHMETIC["-"]
 
         def run(row: Row) -> Any:
-            v, s, a = value.fn(row), size.fn(row), anchor.fn(row)
-            if v is None or s is None or a is None:
-                return None
-            return bin_value(v - a, s) + a if isinstance(v, datetime) else bin_value(v - a, s) + a
+            v, a = value.fn(row), anchor.fn(row)
+            return add(bin_value(subtract(v, a), size.fn(row)), a)
 
-        return Compiled(run, value.type)
-
-    def f_row_number(self, expr: ast.Call) -> Compiled:
-        """row_number([start]): 1, 2, 3... in the order the operator sees the rows (after serialize/sort)."""
-        if len(expr.args) > 2:
-            raise semantic(expr, f"function 'row_number()' takes 0 to 2 argument(s), got {len(expr.args)}")
-        start = V.to_long(self.compile(expr.args[0]).fn(())) if expr.args else 1
-        state = {"next": start if start is not None else 1}
-
-        def run(row: Row) -> int:
-            value = state["next"]
-            state["next"] = value + 1
-            return value
-
-        return Compiled(run, "long")
+        return Compiled(guarded(run, expr, "bin_at()"), value.type)
 
     def f_geo_info_from_ip_address(self, expr: ast.Call) -> Compiled:
         """Looks the address up in the geo database the test supplies (``geo_ip``, see ``geoip``):

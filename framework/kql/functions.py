@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-import ipaddress
-import math
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any, Callable
 from urllib.parse import parse_qsl, urlsplit
 
 import re2
 
 from dac.kql import values as V
+from dac.kql.bounds import DECIMAL_MAX
 
 TypeRule = Callable[[list[str]], str]
 
@@ -32,6 +30,9 @@ class ScalarFunction:
     result: TypeRule
     min_args: int
     max_args: int | None
+    # The value model has one Python int for int and long: a function whose result depends on
+    # which (tohex's two's complement width) receives the argument types first.
+    typed: bool = False
 
 
 FUNCTIONS: dict[str, ScalarFunction] = {}
@@ -51,6 +52,24 @@ PARAMETER_TYPES: dict[str, dict[int, frozenset[str]]] = {
     "strlen": {0: frozenset({"string"})},
     "extract": {2: frozenset({"string"})},
     "replace_string": {0: frozenset({"string"})},
+    **{name: {0: frozenset({"number"})} for name in (
+        "exp", "exp2", "exp10", "gamma", "unixtime_seconds_todatetime", "unixtime_milliseconds_todatetime",
+        "unixtime_microseconds_todatetime", "unixtime_nanoseconds_todatetime")},
+    "has_any_index": {1: frozenset({"dynamic"})},
+}
+# Arguments the binder requires to be integers ("The expression value must be an integer"): a real,
+# which the value model could otherwise carry into a shift or a hex digit string, is refused.
+INTEGER_ARGUMENTS: dict[str, frozenset[int]] = {
+    **{name: frozenset({0, 1}) for name in ("binary_and", "binary_or", "binary_xor", "binary_shift_left",
+                                            "binary_shift_right", "tohex")},
+    "binary_not": frozenset({0}), "round": frozenset({1}), "datetime_add": frozenset({1}),
+    "parse_ipv4_mask": frozenset({1}),
+}
+# Arguments the binder requires to be constants ("The expression must be a constant"): a regular
+# expression or rewrite read from a column is refused before any row is read.
+CONSTANT_ARGUMENTS: dict[str, frozenset[int]] = {
+    "replace_regex": frozenset({1, 2}), "replace": frozenset({0, 1}), "extract_all": frozenset({0}),
+    "extractall": frozenset({0}), "trim": frozenset({0}), "trim_start": frozenset({0}), "trim_end": frozenset({0}),
 }
 
 
@@ -58,47 +77,50 @@ def family(type_name: str) -> str:
     return "number" if type_name in ("int", "long", "real", "decimal") else type_name
 
 
-def scalar(*names: str, returns: str | TypeRule, args: tuple[int, int | None]):
-    """Register ``impl`` under every name in ``names``."""
+def scalar(*names: str, returns: str | TypeRule, args: tuple[int, int | None], typed: bool = False):
+    """Register ``impl`` under every name in ``names`` (``typed``: see ScalarFunction)."""
     rule: TypeRule = returns if callable(returns) else (lambda _types, _r=returns: _r)
 
     def register(impl: Callable[..., Any]) -> Callable[..., Any]:
         for name in names:
-            FUNCTIONS[name] = ScalarFunction(name, impl, rule, args[0], args[1])
+            FUNCTIONS[name] = ScalarFunction(name, impl, rule, args[0], args[1], typed)
         return impl
 
     return register
 
 
-def _first_type(types: list[str]) -> str:
+def first_type(types: list[str]) -> str:
     return types[0] if types else "dynamic"
 
 
-def _numeric_result(types: list[str]) -> str:
+def numeric_result(types: list[str]) -> str:
     if types and all(t == types[0] for t in types):
         return types[0]
-    return "real" if "real" in types else ("long" if types and all(t in ("int", "long") for t in types) else _first_type(types))
+    return "real" if "real" in types else ("long" if types and all(t in ("int", "long") for t in types) else first_type(types))
 
 
 # ------------------------------------------------------------------ conversion
 
 scalar("tostring", returns="string", args=(1, 1))(V.to_string)
 scalar("tobool", "toboolean", returns="bool", args=(1, 1))(V.to_bool)
-scalar("toint", returns="int", args=(1, 1))(V.to_long)
+scalar("toint", returns="int", args=(1, 1))(V.to_int)
 scalar("tolong", returns="long", args=(1, 1))(V.to_long)
 scalar("toreal", "todouble", returns="real", args=(1, 1))(V.to_real)
 scalar("todatetime", returns="datetime", args=(1, 1))(V.to_datetime)
 scalar("totimespan", "totime", returns="timespan", args=(1, 1))(V.to_timespan)
 scalar("toguid", returns="guid", args=(1, 1))(V.to_guid)
-scalar("todynamic", "parse_json", "todynamic", returns="dynamic", args=(1, 1))(V.to_dynamic)
+# parsejson, toobject and todynamic are parse_json's deprecated aliases (https://learn.microsoft.com/kusto/query/parse-json-function)
+scalar("parse_json", "todynamic", "parsejson", "toobject", returns="dynamic", args=(1, 1))(V.to_dynamic)
 
 
 @scalar("todecimal", returns="decimal", args=(1, 1))
 def _todecimal(value: Any) -> Any:
+    """Null for text that is no number and for a number past the decimal type's range."""
     try:
-        return V.convert(value, "decimal")
+        number = V.convert(value, "decimal")
     except (ArithmeticError, ValueError):
-        return None  # text that is no number converts to null
+        return None
+    return None if number is not None and number.is_finite() and abs(number) > DECIMAL_MAX else number
 
 
 @scalar("gettype", returns="string", args=(1, 1))
@@ -135,7 +157,7 @@ def _not(value: Any) -> bool | None:
     return None if value is None else not value
 
 
-@scalar("coalesce", returns=_first_type, args=(1, 64))
+@scalar("coalesce", returns=first_type, args=(1, 64))
 def _coalesce(*values: Any) -> Any:
     for value in values:
         if value is not None and value != "":
@@ -271,9 +293,33 @@ def _kusto_rewrite(rewrite: str) -> str:
     return re.sub(r"\\0(?![0-9])", r"\\g<0>", rewrite)
 
 
-@scalar("replace_regex", "replace", returns="string", args=(3, 3))
+@scalar("replace_regex", returns="string", args=(3, 3))
 def _replace_regex(value: Any, pattern: Any, rewrite: Any) -> str:
-    return re2.sub(_str(pattern), _kusto_rewrite(_str(rewrite)), _str(value))
+    try:
+        return re2.sub(_str(pattern), _kusto_rewrite(_str(rewrite)), _str(value))
+    except IndexError:  # the engine's word for a \N past the pattern's groups
+        raise ValueError(f"the rewrite {_str(rewrite)!r} names a capture group the regular expression "
+                         f"{_str(pattern)!r} does not have") from None
+
+
+@scalar("replace", returns="string", args=(3, 3))
+def _replace(pattern: Any, rewrite: Any, value: Any) -> str:
+    """The deprecated replace(regex, rewrite, text): replace_regex with its arguments in another
+    order (https://learn.microsoft.com/kusto/query/replace-regex-function lists the alias; the
+    official language service declares the parameters regex, rewrite, source)."""
+    return _replace_regex(value, pattern, rewrite)
+
+
+@scalar("has_any_index", returns="long", args=(2, 2))
+def _has_any_index(source: Any, values: Any) -> int:
+    """The position of the first of ``values`` that ``source`` has as a term (has_any's match);
+    -1 when none is or there are none (https://learn.microsoft.com/kusto/query/has-any-index-function)."""
+    if values is None:
+        return -1
+    if not isinstance(values, list):
+        raise ValueError("the values to look up must be a dynamic array")
+    text = _str(source)
+    return next((index for index, item in enumerate(values) if V.find_term(text, _str(item))), -1)
 
 
 @scalar("reverse", returns="string", args=(1, 1))
@@ -316,7 +362,7 @@ def _split(value: Any, delimiter: Any, index: Any = None) -> Any:
     return [parts[position]]
 
 
-@scalar("extract_all", returns="dynamic", args=(2, 3))
+@scalar("extract_all", "extractall", returns="dynamic", args=(2, 3))
 def _extract_all(pattern: Any, *rest: Any) -> Any:
     groups, value = (rest[0], rest[1]) if len(rest) == 2 else (None, rest[0])
     regex = re2.compile(_str(pattern))
@@ -357,7 +403,7 @@ def _b64_decode_array(value: Any) -> Any:
         return None
 
 
-@scalar("unicode_codepoints_from_string", returns="dynamic", args=(1, 1))
+@scalar("unicode_codepoints_from_string", "to_utf8", returns="dynamic", args=(1, 1))
 def _codepoints(value: Any) -> list[int]:
     return [ord(ch) for ch in _str(value)]
 
@@ -416,7 +462,7 @@ def _url_encode_component(value: Any) -> str:
     return _lower_hex(quote(_str(value), safe=""))
 
 
-@scalar("parse_url", returns="dynamic", args=(1, 1))
+@scalar("parse_url", "parseurl", returns="dynamic", args=(1, 1))
 def _parse_url(value: Any) -> dict[str, Any]:
     text = _str(value)
     parts = urlsplit(text)
@@ -553,741 +599,17 @@ def _hash_md5(value: Any) -> str:
     return hashlib.md5(_str(value).encode("utf-8")).hexdigest()
 
 
+@scalar("hash_sha1", returns="string", args=(1, 1))
+def _hash_sha1(value: Any) -> str:
+    """SHA-1 of the value's text, as hex (https://learn.microsoft.com/kusto/query/hash-sha1-function)."""
+    import hashlib
+
+    return hashlib.sha1(_str(value).encode("utf-8")).hexdigest()
+
+
 @scalar("new_guid", returns="guid", args=(0, 0))
 def _new_guid() -> uuid.UUID:
     return uuid.uuid4()
-
-
-# ------------------------------------------------------------------ dynamic
-
-
-@scalar("strcmp", returns="long", args=(2, 2))
-def _strcmp(a: Any, b: Any) -> int:
-    left, right = _str(a), _str(b)
-    return (left > right) - (left < right)
-
-
-@scalar("zip", returns="dynamic", args=(2, 16))
-def _zip(*arrays: Any) -> Any:
-    if not all(isinstance(a, list) for a in arrays):
-        return None
-    length = max(len(a) for a in arrays)
-    return [[a[i] if i < len(a) else None for a in arrays] for i in range(length)]
-
-
-@scalar("range", returns="dynamic", args=(2, 3))
-def _range(start: Any, stop: Any, step: Any = 1) -> Any:
-    """An array from start to stop by step (numbers, datetimes or timespans); at most 1,048,576 items."""
-    if start is None or stop is None or step is None or not step:
-        return None
-    values = []
-    current = start
-    forward = step > step * 0
-    while (current <= stop if forward else current >= stop) and len(values) < 1_048_576:
-        values.append(current)
-        current = current + step
-    return values
-
-
-@scalar("array_length", returns="long", args=(1, 1))
-def _array_length(value: Any) -> int | None:
-    return len(value) if isinstance(value, list) else None
-
-
-@scalar("pack_array", "make_array", returns="dynamic", args=(0, 64))
-def _pack_array(*values: Any) -> list[Any]:
-    return list(values)
-
-
-@scalar("pack", "bag_pack", returns="dynamic", args=(0, 128))
-def _pack(*values: Any) -> dict[str, Any]:
-    return {_str(values[i]): values[i + 1] for i in range(0, len(values) - 1, 2)}
-
-
-@scalar("bag_keys", returns="dynamic", args=(1, 1))
-def _bag_keys(value: Any) -> Any:
-    return list(value.keys()) if isinstance(value, dict) else None
-
-
-@scalar("bag_has_key", returns="bool", args=(2, 2))
-def _bag_has_key(value: Any, key: Any) -> Any:
-    """A plain key, or a JSONPath such as ``$.a.b`` / ``$['a']``."""
-    path = _str(key)
-    if not path.startswith("$"):
-        return isinstance(value, dict) and path in value
-    current = value
-    for part in re2.findall(r"\.([^.\[]+)|\['([^']*)'\]|\[\"([^\"]*)\"\]", path[1:]):
-        name = next(p for p in part if p)
-        if not isinstance(current, dict) or name not in current:
-            return False
-        current = current[name]
-    return True
-
-
-@scalar("bag_merge", returns="dynamic", args=(1, 64))
-def _bag_merge(*bags: Any) -> dict[str, Any]:
-    merged: dict[str, Any] = {}
-    for bag in bags:
-        if isinstance(bag, dict):
-            for key, value in bag.items():
-                merged.setdefault(key, value)
-    return merged
-
-
-@scalar("array_concat", returns="dynamic", args=(1, 64))
-def _array_concat(*arrays: Any) -> Any:
-    if not all(isinstance(a, list) for a in arrays):
-        return None
-    return [item for array in arrays for item in array]
-
-
-@scalar("array_slice", returns="dynamic", args=(3, 3))
-def _array_slice(array: Any, start: Any, end: Any) -> Any:
-    if not isinstance(array, list):
-        return None
-    size = len(array)
-    start, end = V.to_long(start), V.to_long(end)
-    start = start + size if start < 0 else start
-    end = end + size if end < 0 else end
-    return array[max(start, 0):end + 1]
-
-
-@scalar("array_index_of", returns="long", args=(2, 5))
-def _array_index_of(array: Any, value: Any, start: Any = 0, length: Any = -1, occurrence: Any = 1) -> Any:
-    """Like indexof() over an array: a negative start counts from the end, length -1 means to the end."""
-    if not isinstance(array, list):
-        return None
-    begin = V.to_long(start) or 0
-    if begin < 0:
-        begin = max(len(array) + begin, 0)
-    span = V.to_long(length)
-    end = len(array) if span is None or span < 0 else min(begin + span, len(array))
-    wanted = max(V.to_long(occurrence) or 1, 1)
-    for index in range(begin, end):
-        if kql_items_equal(array[index], value):
-            wanted -= 1
-            if wanted == 0:
-                return index
-    return -1
-
-
-def kql_items_equal(a: Any, b: Any) -> bool:
-    return V.hashable(a) == V.hashable(b)
-
-
-def _sorted_nulls(array: Any, descending: bool, nulls_last: Any) -> Any:
-    """Sort an array; nulls go last unless the optional flag says otherwise."""
-    if not isinstance(array, list):
-        return None
-    present = sorted((v for v in array if v is not None), key=V.sort_key, reverse=descending)
-    missing = [v for v in array if v is None]
-    return present + missing if V.to_bool(nulls_last) is not False else missing + present
-
-
-@scalar("array_sort_asc", returns="dynamic", args=(1, 2))
-def _array_sort_asc(array: Any, nulls_last: Any = True) -> Any:
-    return _sorted_nulls(array, False, nulls_last)
-
-
-@scalar("array_sort_desc", returns="dynamic", args=(1, 2))
-def _array_sort_desc(array: Any, nulls_last: Any = True) -> Any:
-    return _sorted_nulls(array, True, nulls_last)
-
-
-@scalar("array_strcat", "strcat_array", returns="string", args=(2, 2))
-def _array_strcat(array: Any, delimiter: Any) -> str:
-    return _str(delimiter).join(_str(v) for v in array) if isinstance(array, list) else ""
-
-
-def _set_items(arrays: tuple[Any, ...]) -> list[list[Any]]:
-    return [a if isinstance(a, list) else [] for a in arrays]
-
-
-@scalar("set_union", returns="dynamic", args=(1, 64))
-def _set_union(*arrays: Any) -> list[Any]:
-    seen: dict[Any, Any] = {}
-    for array in _set_items(arrays):
-        for item in array:
-            seen.setdefault(V.hashable(item), item)
-    return list(seen.values())
-
-
-@scalar("set_intersect", returns="dynamic", args=(2, 64))
-def _set_intersect(*arrays: Any) -> list[Any]:
-    lists = _set_items(arrays)
-    keys = [set(V.hashable(i) for i in a) for a in lists[1:]]
-    seen: dict[Any, Any] = {}
-    for item in lists[0]:
-        key = V.hashable(item)
-        if all(key in k for k in keys):
-            seen.setdefault(key, item)
-    return list(seen.values())
-
-
-@scalar("set_difference", returns="dynamic", args=(2, 64))
-def _set_difference(*arrays: Any) -> list[Any]:
-    lists = _set_items(arrays)
-    excluded = {V.hashable(i) for a in lists[1:] for i in a}
-    seen: dict[Any, Any] = {}
-    for item in lists[0]:
-        key = V.hashable(item)
-        if key not in excluded:
-            seen.setdefault(key, item)
-    return list(seen.values())
-
-
-@scalar("set_has_element", returns="bool", args=(2, 2))
-def _set_has_element(array: Any, value: Any) -> Any:
-    return isinstance(array, list) and value in array
-
-
-@scalar("jaccard_index", returns="real", args=(2, 2))
-def _jaccard(a: Any, b: Any) -> Any:
-    left = {V.hashable(i) for i in (a if isinstance(a, list) else [])}
-    right = {V.hashable(i) for i in (b if isinstance(b, list) else [])}
-    union = left | right
-    return len(left & right) / len(union) if union else None
-
-
-@scalar("extractjson", "extract_json", returns="string", args=(2, 3))
-def _extractjson(path: Any, text: Any, *_type: Any) -> Any:
-    value: Any = V.to_dynamic(_str(text))
-    for part in re2.findall(r"\[(?:'([^']*)'|\"([^\"]*)\"|(\d+))\]|\.([^.\[]+)", _str(path).lstrip("$")):
-        key = next(p for p in part if p != "") if any(part) else ""
-        if isinstance(value, dict):
-            value = value.get(key)
-        elif isinstance(value, list) and key.isdigit() and int(key) < len(value):
-            value = value[int(key)]
-        else:
-            return ""
-    return V.to_string(value)
-
-
-@scalar("dynamic_to_json", returns="string", args=(1, 1))
-def _dynamic_to_json(value: Any) -> str:
-    """Canonical JSON: keys sorted, so equal bags give equal text."""
-    import json
-
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True, default=V.to_string)
-
-
-# ------------------------------------------------------------------ numbers
-
-
-@scalar("abs", returns=_first_type, args=(1, 1))
-def _abs(value: Any) -> Any:
-    return None if value is None else abs(value)
-
-
-@scalar("round", returns=lambda t: "long" if t and t[0] == "int" else _first_type(t), args=(1, 2))
-def _round(value: Any, digits: Any = 0) -> Any:
-    if value is None:
-        return None
-    digits = V.to_long(digits) or 0
-    scaled = float(value) * 10 ** digits
-    rounded = math.floor(abs(scaled) + 0.5) * (1 if scaled >= 0 else -1) / 10 ** digits  # half away from zero
-    return int(rounded) if isinstance(value, int) else rounded
-
-
-@scalar("floor", returns=_first_type, args=(2, 2))
-def _floor_bin(value: Any, size: Any) -> Any:
-    return bin_value(value, size)
-
-
-@scalar("ceiling", returns=_first_type, args=(1, 1))
-def _ceiling(value: Any) -> Any:
-    return None if value is None else math.ceil(value)
-
-
-@scalar("sqrt", returns="real", args=(1, 1))
-def _sqrt(value: Any) -> Any:
-    return None if value is None or value < 0 else math.sqrt(value)
-
-
-@scalar("pow", returns="real", args=(2, 2))
-def _pow(base: Any, exponent: Any) -> Any:
-    return None if base is None or exponent is None else float(base) ** float(exponent)
-
-
-@scalar("log", returns="real", args=(1, 1))
-def _log(value: Any) -> Any:
-    return None if value is None or value <= 0 else math.log(value)
-
-
-@scalar("log10", returns="real", args=(1, 1))
-def _log10(value: Any) -> Any:
-    return None if value is None or value <= 0 else math.log10(value)
-
-
-@scalar("log2", returns="real", args=(1, 1))
-def _log2(value: Any) -> Any:
-    return None if value is None or value <= 0 else math.log2(value)
-
-
-@scalar("exp", returns="real", args=(1, 1))
-def _exp(value: Any) -> Any:
-    return None if value is None else math.exp(value)
-
-
-@scalar("isnan", returns="bool", args=(1, 1))
-def _isnan(value: Any) -> Any:
-    return isinstance(value, float) and math.isnan(value)
-
-
-@scalar("max_of", returns=_numeric_result, args=(1, 64))
-def _max_of(*values: Any) -> Any:
-    present = [v for v in values if v is not None]
-    return max(present) if present else None
-
-
-@scalar("min_of", returns=_numeric_result, args=(1, 64))
-def _min_of(*values: Any) -> Any:
-    present = [v for v in values if v is not None]
-    return min(present) if present else None
-
-
-@scalar("binary_and", returns="long", args=(2, 2))
-def _binary_and(a: Any, b: Any) -> Any:
-    return None if a is None or b is None else a & b
-
-
-@scalar("binary_or", returns="long", args=(2, 2))
-def _binary_or(a: Any, b: Any) -> Any:
-    return None if a is None or b is None else a | b
-
-
-@scalar("binary_xor", returns="long", args=(2, 2))
-def _binary_xor(a: Any, b: Any) -> Any:
-    return None if a is None or b is None else a ^ b
-
-
-@scalar("binary_shift_left", returns="long", args=(2, 2))
-def _shift_left(a: Any, b: Any) -> Any:
-    return None if a is None or b is None else (a << b) & 0xFFFFFFFFFFFFFFFF
-
-
-@scalar("binary_shift_right", returns="long", args=(2, 2))
-def _shift_right(a: Any, b: Any) -> Any:
-    return None if a is None or b is None else a >> b
-
-
-# ------------------------------------------------------------------ datetime
-
-_EPOCH_UNIX = datetime(1970, 1, 1)
-
-
-def bin_value(value: Any, size: Any) -> Any:
-    """``bin()``: round down to a multiple of ``size`` (datetimes from 0001-01-01, as Kusto does)."""
-    if value is None or size is None:
-        return None
-    if (isinstance(size, timedelta) and size <= timedelta(0)) or (isinstance(size, (int, float)) and size <= 0):
-        return None  # a bin size must be positive
-    if isinstance(value, datetime):
-        step = size if isinstance(size, timedelta) else None
-        if not step:
-            return None
-        ticks = V.ticks_of_datetime(value)
-        step_ticks = V.to_long(step)
-        return datetime(1, 1, 1) + timedelta(microseconds=(ticks - ticks % step_ticks) // 10)
-    if isinstance(value, timedelta):
-        step_ticks = V.to_long(size)
-        ticks = V.to_long(value)
-        return timedelta(microseconds=(ticks - ticks % step_ticks) // 10) if step_ticks else None
-    if isinstance(value, (int, float)):
-        if not size:
-            return None
-        result = math.floor(value / size) * size
-        return int(result) if isinstance(value, int) and isinstance(size, int) else float(result)
-    return None
-
-
-scalar("bin", returns=_first_type, args=(2, 2))(bin_value)
-
-
-@scalar("startofday", returns="datetime", args=(1, 2))
-def _startofday(value: Any, offset: Any = 0) -> Any:
-    if value is None:
-        return None
-    return datetime(value.year, value.month, value.day) + timedelta(days=V.to_long(offset) or 0)
-
-
-@scalar("endofday", returns="datetime", args=(1, 2))
-def _endofday(value: Any, offset: Any = 0) -> Any:
-    start = _startofday(value, offset)
-    return None if start is None else start + timedelta(days=1) - timedelta(microseconds=1)
-
-
-@scalar("startofweek", returns="datetime", args=(1, 2))
-def _startofweek(value: Any, offset: Any = 0) -> Any:
-    if value is None:
-        return None
-    day = datetime(value.year, value.month, value.day)
-    return day - timedelta(days=(day.weekday() + 1) % 7) + timedelta(weeks=V.to_long(offset) or 0)
-
-
-def _add_months(value: datetime, months: int) -> datetime:
-    """Calendar months; the day is clamped to the target month's length (Jan 31 + 1 month = Feb 28)."""
-    import calendar
-
-    month_index = value.year * 12 + value.month - 1 + months
-    year, month = month_index // 12, month_index % 12 + 1
-    return value.replace(year=year, month=month, day=min(value.day, calendar.monthrange(year, month)[1]))
-
-
-@scalar("endofweek", returns="datetime", args=(1, 2))
-def _endofweek(value: Any, offset: Any = 0) -> Any:
-    start = _startofweek(value, offset)
-    return None if start is None else start + timedelta(days=7) - timedelta(microseconds=1)
-
-
-@scalar("startofmonth", returns="datetime", args=(1, 2))
-def _startofmonth(value: Any, offset: Any = 0) -> Any:
-    if value is None:
-        return None
-    return _add_months(datetime(value.year, value.month, 1), V.to_long(offset) or 0)
-
-
-@scalar("endofmonth", returns="datetime", args=(1, 2))
-def _endofmonth(value: Any, offset: Any = 0) -> Any:
-    start = _startofmonth(value, offset)
-    return None if start is None else _add_months(start, 1) - timedelta(microseconds=1)
-
-
-@scalar("startofyear", returns="datetime", args=(1, 2))
-def _startofyear(value: Any, offset: Any = 0) -> Any:
-    return None if value is None else datetime(value.year + (V.to_long(offset) or 0), 1, 1)
-
-
-@scalar("endofyear", returns="datetime", args=(1, 2))
-def _endofyear(value: Any, offset: Any = 0) -> Any:
-    start = _startofyear(value, offset)
-    return None if start is None else datetime(start.year + 1, 1, 1) - timedelta(microseconds=1)
-
-
-_PERIODS = {
-    "year": "year", "quarter": "quarter", "month": "month", "week": "week", "day": "day", "hour": "hour",
-    "minute": "minute", "second": "second", "millisecond": "millisecond", "microsecond": "microsecond",
-    "nanosecond": "nanosecond",
-}
-_PERIOD_SECONDS = {"week": 604800, "day": 86400, "hour": 3600, "minute": 60, "second": 1,
-                   "millisecond": 1e-3, "microsecond": 1e-6, "nanosecond": 1e-9}
-
-
-@scalar("datetime_diff", returns="long", args=(3, 3))
-def _datetime_diff(period: Any, first: Any, second: Any) -> Any:
-    """Number of period boundaries crossed between ``second`` and ``first`` (first - second)."""
-    if first is None or second is None:
-        return None
-    unit = _PERIODS.get(_str(period).lower())
-    if unit == "year":
-        return first.year - second.year
-    if unit == "quarter":
-        return (first.year * 4 + (first.month - 1) // 3) - (second.year * 4 + (second.month - 1) // 3)
-    if unit == "month":
-        return (first.year * 12 + first.month) - (second.year * 12 + second.month)
-    if unit == "week":
-        return (_startofweek(first) - _startofweek(second)).days // 7
-    if unit is None:
-        return None
-    size = _PERIOD_SECONDS[unit]
-    step = timedelta(seconds=size) if size >= 1e-6 else timedelta(microseconds=1)
-    a, b = bin_value(first, step), bin_value(second, step)
-    if unit == "nanosecond":
-        return V.to_long(first - second) * 100
-    return int((a - b) / step)
-
-
-@scalar("datetime_add", returns="datetime", args=(3, 3))
-def _datetime_add(period: Any, amount: Any, value: Any) -> Any:
-    if value is None or amount is None:
-        return None
-    unit = _PERIODS.get(_str(period).lower())
-    amount = V.to_long(amount)
-    if unit == "year":
-        return _add_months(value, 12 * amount)
-    if unit == "quarter":
-        return _add_months(value, 3 * amount)
-    if unit == "month":
-        return _add_months(value, amount)
-    if unit is None:
-        return None
-    return value + timedelta(seconds=_PERIOD_SECONDS[unit] * amount)
-
-
-@scalar("datetime_part", "datepart", returns="int", args=(2, 2))
-def _datetime_part(part: Any, value: Any) -> Any:
-    if value is None:
-        return None
-    name = _str(part).lower()
-    parts = {
-        "year": value.year, "quarter": (value.month - 1) // 3 + 1, "month": value.month,
-        "weekofyear": value.isocalendar()[1], "week_of_year": value.isocalendar()[1], "day": value.day,
-        "dayofyear": value.timetuple().tm_yday, "hour": value.hour, "minute": value.minute, "second": value.second,
-        "millisecond": value.microsecond // 1000, "microsecond": value.microsecond, "nanosecond": value.microsecond * 1000,
-    }
-    return parts.get(name)
-
-
-@scalar("getyear", returns="int", args=(1, 1))
-def _getyear(value: Any) -> Any:
-    return None if value is None else value.year
-
-
-@scalar("getmonth", "monthofyear", returns="int", args=(1, 1))
-def _getmonth(value: Any) -> Any:
-    return None if value is None else value.month
-
-
-@scalar("dayofmonth", returns="int", args=(1, 1))
-def _dayofmonth(value: Any) -> Any:
-    return None if value is None else value.day
-
-
-@scalar("dayofyear", returns="int", args=(1, 1))
-def _dayofyear(value: Any) -> Any:
-    return None if value is None else value.timetuple().tm_yday
-
-
-@scalar("hourofday", returns="int", args=(1, 1))
-def _hourofday(value: Any) -> Any:
-    return None if value is None else value.hour
-
-
-@scalar("dayofweek", returns="timespan", args=(1, 1))
-def _dayofweek(value: Any) -> Any:
-    """Days since the preceding Sunday, as a timespan (Kusto's definition)."""
-    return None if value is None else timedelta(days=(value.weekday() + 1) % 7)
-
-
-@scalar("week_of_year", returns="int", args=(1, 1))
-def _week_of_year(value: Any) -> Any:
-    return None if value is None else value.isocalendar()[1]
-
-
-@scalar("make_datetime", returns="datetime", args=(3, 7))
-def _make_datetime(year: Any, month: Any, day: Any, hour: Any = 0, minute: Any = 0, second: Any = 0, *_: Any) -> Any:
-    try:
-        whole = int(second or 0)
-        return datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), whole,
-                        int(round((float(second or 0) - whole) * 1e6)))
-    except (TypeError, ValueError):
-        return None
-
-
-@scalar("make_timespan", returns="timespan", args=(2, 4))
-def _make_timespan(*parts: Any) -> Any:
-    values = [float(p or 0) for p in parts]
-    if len(values) == 2:
-        return timedelta(hours=values[0], minutes=values[1])
-    if len(values) == 3:
-        return timedelta(hours=values[0], minutes=values[1], seconds=values[2])
-    return timedelta(days=values[0], hours=values[1], minutes=values[2], seconds=values[3])
-
-
-@scalar("unixtime_seconds_todatetime", returns="datetime", args=(1, 1))
-def _unix_seconds(value: Any) -> Any:
-    return None if value is None else _EPOCH_UNIX + timedelta(seconds=float(value))
-
-
-@scalar("unixtime_milliseconds_todatetime", returns="datetime", args=(1, 1))
-def _unix_millis(value: Any) -> Any:
-    return None if value is None else _EPOCH_UNIX + timedelta(milliseconds=float(value))
-
-
-@scalar("unixtime_microseconds_todatetime", returns="datetime", args=(1, 1))
-def _unix_micros(value: Any) -> Any:
-    return None if value is None else _EPOCH_UNIX + timedelta(microseconds=float(value))
-
-
-@scalar("datetime_utc_to_local", "datetime_local_to_utc", returns="datetime", args=(2, 2))
-def _tz_unsupported(value: Any, zone: Any) -> Any:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    if value is None:
-        return None
-    try:
-        tz = ZoneInfo(_str(zone))
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-    from datetime import timezone
-
-    return value.replace(tzinfo=timezone.utc).astimezone(tz).replace(tzinfo=None)
-
-
-@scalar("format_timespan", returns="string", args=(2, 2))
-def _format_timespan(value: Any, fmt: Any) -> str:
-    if value is None:
-        return ""
-    total = V.to_long(value)
-    seconds, ticks = divmod(abs(total), 10_000_000)
-    minutes, s = divmod(seconds, 60)
-    hours, m = divmod(minutes, 60)
-    d, h = divmod(hours, 24)
-    return _apply_format(_str(fmt), {"d": d, "h": h, "H": h, "m": m, "s": s, "f": ticks, "F": ticks})
-
-
-def _apply_format(fmt: str, parts: dict[str, int]) -> str:
-    out, i = [], 0
-    while i < len(fmt):
-        ch = fmt[i]
-        j = i
-        while j < len(fmt) and fmt[j] == ch:
-            j += 1
-        run = j - i
-        if ch in parts:
-            if ch in "fF":
-                out.append(f"{parts[ch]:07d}"[:run])
-            elif ch == "y":
-                out.append(f"{parts[ch]:0{run}d}"[-run:] if run <= 2 else f"{parts[ch]:0{run}d}")
-            else:
-                out.append(f"{parts[ch]:0{run}d}")
-        else:
-            out.append(fmt[i:j])
-        i = j
-    return "".join(out)
-
-
-@scalar("format_datetime", returns="string", args=(2, 2))
-def _format_datetime(value: Any, fmt: Any) -> str:
-    if value is None:
-        return ""
-    ticks = value.microsecond * 10
-    parts = {"y": value.year, "M": value.month, "d": value.day, "H": value.hour, "h": (value.hour % 12) or 12,
-             "m": value.minute, "s": value.second, "f": ticks, "F": ticks}
-    text = _str(fmt).replace("tt", "\x00")  # AM/PM goes in after the other specifiers (its M is no month)
-    return _apply_format(text, parts).replace("\x00", "AM" if value.hour < 12 else "PM")
-
-
-# ------------------------------------------------------------------ network
-
-
-def _ipv4(text: Any) -> ipaddress.IPv4Network | None:
-    try:
-        return ipaddress.IPv4Network(_str(text).strip(), strict=False)
-    except ValueError:
-        return None
-
-
-@scalar("ipv4_is_private", returns="bool", args=(1, 1))
-def _ipv4_is_private(value: Any) -> Any:
-    network = _ipv4(value)
-    if network is None:
-        return None
-    private = [ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")]
-    return any(network.subnet_of(p) for p in private)
-
-
-@scalar("ipv4_is_in_range", returns="bool", args=(2, 2))
-def _ipv4_is_in_range(value: Any, prefix: Any) -> Any:
-    address, network = _ipv4(value), _ipv4(prefix)
-    if address is None or network is None:
-        return None
-    return address.network_address in network
-
-
-@scalar("ipv4_is_match", returns="bool", args=(2, 3))
-def _ipv4_is_match(a: Any, b: Any, prefix: Any = 32) -> Any:
-    left, right = _ipv4(a), _ipv4(b)
-    if left is None or right is None:
-        return None
-    bits = min(left.prefixlen, right.prefixlen, V.to_long(prefix) if prefix is not None else 32)
-    mask = (0xFFFFFFFF << (32 - bits)) & 0xFFFFFFFF
-    return int(left.network_address) & mask == int(right.network_address) & mask
-
-
-@scalar("ipv4_compare", returns="long", args=(2, 3))
-def _ipv4_compare(a: Any, b: Any, prefix: Any = 32) -> Any:
-    left, right = _ipv4(a), _ipv4(b)
-    if left is None or right is None:
-        return None
-    bits = min(left.prefixlen, right.prefixlen, V.to_long(prefix) if prefix is not None else 32)
-    mask = (0xFFFFFFFF << (32 - bits)) & 0xFFFFFFFF
-    x, y = int(left.network_address) & mask, int(right.network_address) & mask
-    return (x > y) - (x < y)
-
-
-@scalar("ipv6_is_match", returns="bool", args=(2, 3))
-def _ipv6_is_match(a: Any, b: Any, prefix: Any = 128) -> Any:
-    left, right = _ipv6(a), _ipv6(b)
-    if left is None or right is None:
-        return None
-    bits = min(left.prefixlen, right.prefixlen, V.to_long(prefix) if prefix is not None else 128)
-    shift = 128 - bits
-    return int(left.network_address) >> shift == int(right.network_address) >> shift
-
-
-def _ipv6(text: Any) -> ipaddress.IPv6Network | None:
-    """An IPv6 network; IPv4 addresses become IPv4-mapped (::ffff:a.b.c.d), prefixes shifted by 96."""
-    raw = _str(text).strip()
-    try:
-        network = ipaddress.ip_network(raw, strict=False)
-    except ValueError:
-        return None
-    if isinstance(network, ipaddress.IPv4Network):
-        mapped = ipaddress.IPv6Address("::ffff:" + str(network.network_address))
-        return ipaddress.IPv6Network(f"{mapped}/{network.prefixlen + 96}", strict=False)
-    return network
-
-
-@scalar("ipv6_compare", returns="long", args=(2, 3))
-def _ipv6_compare(a: Any, b: Any, prefix: Any = 128) -> Any:
-    left, right = _ipv6(a), _ipv6(b)
-    if left is None or right is None:
-        return None
-    bits = min(left.prefixlen, right.prefixlen, V.to_long(prefix) if prefix is not None else 128)
-    shift = 128 - bits
-    x, y = int(left.network_address) >> shift, int(right.network_address) >> shift
-    return (x > y) - (x < y)
-
-
-@scalar("ipv4_is_in_any_range", returns="bool", args=(2, 64))
-def _ipv4_is_in_any_range(value: Any, *ranges: Any) -> Any:
-    address = _ipv4(value)
-    if address is None:
-        return None
-    items = [r for item in ranges for r in (item if isinstance(item, list) else [item])]
-    return any(_ipv4_is_in_range(value, r) for r in items)
-
-
-@scalar("has_ipv4", returns="bool", args=(2, 2))
-def _has_ipv4(source: Any, address: Any) -> Any:
-    """The address appears in the text as a whole IPv4 address (not part of a longer number)."""
-    target = _ipv4(address)
-    if target is None or target.prefixlen != 32:
-        return False
-    for match in re2.finditer(r"(?:^|[^0-9.])((?:[0-9]{1,3}\.){3}[0-9]{1,3})(?:$|[^0-9.])", _str(source)):
-        found = _ipv4(match.group(1))
-        if found is not None and found.network_address == target.network_address:
-            return True
-    return False
-
-
-@scalar("format_ipv4", returns="string", args=(1, 2))
-def _format_ipv4(value: Any, prefix: Any = 32) -> str:
-    network = _ipv4(value) if not isinstance(value, int) else ipaddress.IPv4Network(value)
-    if network is None:
-        return ""
-    bits = min(network.prefixlen, V.to_long(prefix) if prefix is not None else 32)
-    if bits < 0:
-        return ""
-    return str(ipaddress.IPv4Network(f"{network.network_address}/{bits}", strict=False).network_address)
-
-
-@scalar("format_ipv4_mask", returns="string", args=(1, 2))
-def _format_ipv4_mask(value: Any, prefix: Any = 32) -> str:
-    network = _ipv4(value)
-    if network is None:
-        return ""
-    bits = min(network.prefixlen, V.to_long(prefix) if prefix is not None else 32)
-    if bits < 0:
-        return ""
-    return str(ipaddress.IPv4Network(f"{network.network_address}/{bits}", strict=False))
-
-
-@scalar("parse_ipv4", returns="long", args=(1, 1))
-def _parse_ipv4(value: Any) -> Any:
-    network = _ipv4(value)
-    return None if network is None else int(network.network_address)
 
 
 # ------------------------------------------------------------------ series analysis
@@ -1299,3 +621,6 @@ from dac.kql.series import kql_series_outliers  # noqa: E402
 scalar("series_outliers", returns="dynamic", args=(1, 6))(kql_series_outliers)
 PARAMETER_TYPES["series_outliers"] = {0: frozenset(), 1: frozenset({"string"}), 2: frozenset({"number"}),
                                       3: frozenset({"number"}), 4: frozenset({"number"}), 5: frozenset({"number"})}
+
+# The other families register themselves into FUNCTIONS as they are imported.
+from dac.kql import functions_datetime, functions_dynamic, functions_math, functions_network  # noqa: E402,F401

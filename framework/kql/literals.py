@@ -24,15 +24,32 @@ import decimal
 import math
 import re
 import uuid
-from datetime import datetime, timedelta, timezone
-from email.utils import parsedate_to_datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from dac.kql.bounds import INT_MAX, INT_MIN, LONG_MAX, LONG_MIN, MAX_TIMESPAN, timespan_from_seconds
+
+# The formats the datetime data type page lists
+# (https://learn.microsoft.com/kusto/query/scalar-data-types/datetime#supported-formats).
+# A zone is Z, a numeric offset or a name for UTC: the page's examples use GMT only, and
+# guessing the offset of EST or CET would be a silent wrong answer, so other names are refused.
+_ZONE = r"((?i:Z|UTC|UT|GMT)|[+-]\d{2}:?\d{2})"
+# ISO 8601 and the sortable form: date, optional time (T or space), optional zone (glued or spaced).
 _ISO = re.compile(
     r"^(\d{4})-(\d{1,2})-(\d{1,2})"
     r"(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?)?"
-    r"\s*(Z|[+-]\d{2}:?\d{2})?$"
+    r"\s*" + _ZONE + r"?$"
 )
+# RFC 822 (8 Nov 14) and RFC 850 (08-Nov-14), each with an optional weekday and an optional zone.
+_RFC = re.compile(
+    r"^(?:([A-Za-z]+),\s*)?(\d{1,2})([ -])([A-Za-z]{3})\3(\d{2}|\d{4})"
+    r"\s+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?"
+    r"(?:\s+" + _ZONE + r")?$",
+    re.IGNORECASE,
+)
+_MONTHS = {name: number for number, name in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # .NET's invariant culture also reads US dates: 02/17/2016 08:40:01 (month first).
 _US_DATE = re.compile(r"^(\d{1,2})[/-](\d{1,2})[/-](\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(AM|PM)?)?$", re.IGNORECASE)
 _TIMESPAN_CLOCK = re.compile(r"^(-)?(?:(\d+)\.)?(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?$")
@@ -51,8 +68,47 @@ _UNIT_SECONDS = {
 _CANONICAL = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.(\d{1,7}))?Z?")
 
 
+def _zone_offset(zone: str | None) -> timedelta:
+    """How far ahead of UTC a zone is (no zone: the text is UTC)."""
+    if not zone or zone.upper() in ("Z", "UT", "UTC", "GMT"):
+        return timedelta(0)
+    sign = 1 if zone[0] == "+" else -1
+    digits = zone[1:].replace(":", "")
+    return sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+
+
+def _at_utc(value: datetime, zone: str | None) -> datetime | None:
+    """A wall-clock time in ``zone`` as UTC; null when that falls outside 0001..9999."""
+    try:
+        return value - _zone_offset(zone)
+    except OverflowError:
+        return None
+
+
+def _micros(fraction: str | None) -> int:
+    return int((fraction or "0").ljust(7, "0")[:6])
+
+
+def _rfc(match: re.Match[str]) -> datetime | None:
+    """RFC 822 / RFC 850 text; a two-digit year is 1950-2049 (.NET's window); a weekday that is
+    not the date's makes the text invalid, as .NET's parser finds it."""
+    weekday, day, _, month, year, hour, minute, second, fraction, zone = match.groups()
+    number = _MONTHS.get(month.lower())
+    if number is None:
+        raise ValueError(f"unknown month {month!r}")
+    full_year = int(year) if len(year) == 4 else (2000 + int(year) if int(year) < 50 else 1900 + int(year))
+    value = datetime(full_year, number, int(day), int(hour), int(minute), int(second or 0), _micros(fraction))
+    if weekday is not None:
+        name = _WEEKDAYS[value.weekday()]
+        if weekday.lower() not in (name, name[:3]):
+            raise ValueError(f"{weekday} is not the weekday of {value:%Y-%m-%d}")
+    return _at_utc(value, zone)
+
+
 def parse_datetime(text: str) -> datetime | None:
-    """Kusto datetime text: ISO 8601 (date, optional time, optional zone) or RFC 822."""
+    """Kusto datetime text: the ISO 8601, RFC 822, RFC 850 and sortable formats of the datetime
+    data type page, and US month-first dates. Null for "null" and for a time that a zone shifts
+    outside 0001..9999; ValueError for anything else."""
     if _CANONICAL.fullmatch(text):
         fraction = text[20:].rstrip("Z")
         return datetime(int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), int(text[14:16]),
@@ -60,58 +116,54 @@ def parse_datetime(text: str) -> datetime | None:
     text = "".join(" " if ch.isspace() else ch for ch in text).strip()
     if text.lower() == "null":
         return None
-    match = _ISO.match(text)
-    if match:
-        year, month, day, hour, minute, second, fraction, zone = match.groups()
-        micro = int((fraction or "0").ljust(7, "0")[:6])
-        value = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0), micro)
-        if zone and zone != "Z":
-            sign = 1 if zone[0] == "+" else -1
-            digits = zone[1:].replace(":", "")
-            value -= sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-        return value
-    match = _US_DATE.match(text)
-    if match:
-        month, day, year, hour, minute, second, half = match.groups()
-        hour_value = int(hour or 0)
-        if half:
-            hour_value = hour_value % 12 + (12 if half.upper() == "PM" else 0)
-        try:
-            return datetime(int(year), int(month), int(day), hour_value, int(minute or 0), int(second or 0))
-        except ValueError:
-            raise ValueError(f"invalid datetime literal {text!r}") from None
     try:
-        parsed = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        raise ValueError(f"invalid datetime literal {text!r}") from None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
-    return parsed
+        match = _ISO.match(text)
+        if match:
+            year, month, day, hour, minute, second, fraction, zone = match.groups()
+            value = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
+                             _micros(fraction))
+            return _at_utc(value, zone)
+        match = _RFC.match(text)
+        if match:
+            return _rfc(match)
+        match = _US_DATE.match(text)
+        if match:
+            month, day, year, hour, minute, second, half = match.groups()
+            hour_value = int(hour or 0)
+            if half:
+                hour_value = hour_value % 12 + (12 if half.upper() == "PM" else 0)
+            return datetime(int(year), int(month), int(day), hour_value, int(minute or 0), int(second or 0))
+    except ValueError:
+        pass
+    raise ValueError(f"invalid datetime literal {text!r}")
 
 
 def parse_timespan(text: str) -> timedelta | None:
-    """Kusto timespan text: ``1d``, ``1.5h``, ``00:05:00``, ``2.01:00:00``, ``2`` (days)."""
+    """Kusto timespan text: ``1d``, ``1.5h``, ``00:05:00``, ``2.01:00:00``, ``2`` (days).
+
+    Null beyond the timespan range (about 10675199 days either way, see ``bounds``)."""
     text = text.strip()
     if text.lower() == "null":
         return None
     match = _TIMESPAN_CLOCK.match(text)
     if match:
         negative, days, hours, minutes, seconds, fraction = match.groups()
-        value = timedelta(
-            days=int(days or 0), hours=int(hours), minutes=int(minutes), seconds=int(seconds or 0),
-            microseconds=int((fraction or "0").ljust(7, "0")[:6]),
-        )
+        total = (((int(days or 0) * 24 + int(hours)) * 60 + int(minutes)) * 60 + int(seconds or 0)) * 1_000_000
+        total += _micros(fraction)
+        if total > MAX_TIMESPAN // timedelta(microseconds=1):
+            return None
+        value = timedelta(microseconds=total)
         return -value if negative else value
     match = _TIMESPAN_UNIT.match(text)
     if match and match.group(2).lower() in _UNIT_SECONDS:
-        return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()])
+        return timespan_from_seconds(float(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()])
     raise ValueError(f"invalid timespan literal {text!r}")
 
 
 def typed_literal(type_name: str, body: Any) -> Any:
     """Value of ``type_name(body)``; ``body`` is the raw text between the parentheses."""
     if isinstance(body, float) and type_name in ("timespan", "time"):
-        return timedelta(seconds=body)
+        return timespan_from_seconds(body)  # a lexed 1d, 30m...: null past the timespan range
     text = str(body).strip()
     if text.lower() == "null":
         return None
@@ -133,9 +185,13 @@ def typed_literal(type_name: str, body: Any) -> Any:
         raise ValueError(f"invalid bool literal {text!r}")
     if type_name in ("int", "long"):
         try:
-            return int(text, 0) if text.lower().startswith(("0x", "-0x")) else int(float(text)) if "." in text else int(text)
-        except ValueError:
+            value = int(text, 0) if text.lower().startswith(("0x", "-0x")) else int(float(text)) if "." in text else int(text)
+        except (ValueError, OverflowError):
             raise ValueError(f"invalid {type_name} literal {text!r}") from None
+        low, high = (INT_MIN, INT_MAX) if type_name == "int" else (LONG_MIN, LONG_MAX)
+        if not low <= value <= high:
+            raise ValueError(f"{type_name} literal {text!r} is out of range ({low} to {high})")
+        return value
     if type_name == "real":
         lowered = text.lower()
         special = {"nan": math.nan, "+inf": math.inf, "inf": math.inf, "-inf": -math.inf}

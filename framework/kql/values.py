@@ -14,6 +14,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
+from dac.kql.bounds import LONG_MAX, LONG_MIN, int_or_null, long_or_null, timespan_from_ticks
 from dac.kql.literals import parse_datetime, parse_timespan
 
 SCALAR_TYPES = ("bool", "int", "long", "real", "decimal", "datetime", "timespan", "guid", "string", "dynamic")
@@ -87,9 +88,31 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
-def to_json_text(value: Any) -> str:
-    """Compact JSON as Kusto prints dynamic values (no spaces)."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=_json_default)
+def _finite(value: Any) -> Any:
+    """``value`` with each NaN or infinite real as the text Kusto writes for it."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return format_real(value)
+    if isinstance(value, list):
+        return [_finite(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    return value
+
+
+def to_json_text(value: Any, sort_keys: bool = False) -> str:
+    """Compact JSON as Kusto prints dynamic values (no spaces).
+
+    JSON has no NaN or infinity: Kusto's JSON results carry those reals as the strings
+    "NaN", "Infinity" and "-Infinity" (clients reading its results meet them as strings:
+    https://github.com/Azure/azure-sdk-for-net/issues/24975), so they are written so here
+    and the text stays standard JSON.
+    """
+    options: dict[str, Any] = {"separators": (",", ":"), "ensure_ascii": False, "default": _json_default,
+                               "sort_keys": sort_keys}
+    try:
+        return json.dumps(value, allow_nan=False, **options)
+    except ValueError:  # a non-finite real somewhere: the rare case pays for the copy
+        return json.dumps(_finite(value), **options)
 
 
 def to_string(value: Any) -> str:
@@ -131,31 +154,54 @@ def to_bool(value: Any) -> bool | None:
     return None
 
 
+# Number text as .NET's invariant culture reads it: ASCII digits only (Python's int() and float()
+# would also take "1_000" and other scripts' digits), plus the names of the non-finite reals.
+_INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
+_REAL_TEXT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_SPECIAL_REALS = {"nan": math.nan, "infinity": math.inf, "+infinity": math.inf, "-infinity": -math.inf,
+                  "inf": math.inf, "+inf": math.inf, "-inf": -math.inf}
+
+
+def _parse_real(text: str) -> float | None:
+    text = text.strip()
+    if _REAL_TEXT.fullmatch(text):
+        return float(text)
+    return _SPECIAL_REALS.get(text.lower())
+
+
 def to_long(value: Any) -> int | None:
+    """tolong(): null when the value is no number or does not fit in 64 bits."""
+    if value.__class__ is int:  # the common case first: this also converts every integer argument
+        return value if LONG_MIN <= value <= LONG_MAX else None
     if value is None:
         return None
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, int):
-        return value
+        return long_or_null(value)
     if isinstance(value, (float, decimal.Decimal)):
         if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
             return None
-        return int(value)
+        if isinstance(value, decimal.Decimal) and not value.is_finite():
+            return None
+        return long_or_null(int(value))
     if isinstance(value, str):
         text = value.strip()
-        try:
-            return int(text)
-        except ValueError:
-            try:
-                return int(float(text))
-            except ValueError:
-                return None
+        if _INTEGER_TEXT.fullmatch(text):
+            return long_or_null(int(text))
+        number = _parse_real(text)
+        return None if number is None else to_long(number)
     if isinstance(value, timedelta):
         return (value.days * 86400 + value.seconds) * 10_000_000 + value.microseconds * 10
     if isinstance(value, datetime):
         return ticks_of_datetime(value)
     return None
+
+
+def to_int(value: Any) -> int | None:
+    """toint(): a signed 32-bit integer, null when the value does not fit
+    (https://learn.microsoft.com/kusto/query/toint-function)."""
+    return int_or_null(to_long(value))
 
 
 def to_real(value: Any) -> float | None:
@@ -164,10 +210,7 @@ def to_real(value: Any) -> float | None:
     if isinstance(value, (bool, int, float, decimal.Decimal)):
         return float(value)
     if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            return None
+        return _parse_real(value)
     return None
 
 
@@ -191,7 +234,7 @@ def to_timespan(value: Any) -> timedelta | None:
         except ValueError:
             return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return timedelta(microseconds=value / 10)  # ticks
+        return timespan_from_ticks(value)
     return None
 
 
@@ -227,7 +270,7 @@ def ticks_of_datetime(value: datetime) -> int:
 CONVERTERS = {
     "string": to_string,
     "bool": to_bool,
-    "int": to_long,
+    "int": to_int,
     "long": to_long,
     "real": to_real,
     "decimal": lambda v: None if v is None else decimal.Decimal(str(v)),

@@ -1,0 +1,189 @@
+"""Scalar functions over IP addresses: parsing, matching, formatting, finding them in text.
+
+Registered into ``functions.FUNCTIONS`` on import (``functions`` imports this module).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+import re2
+
+from dac.kql import values as V
+from dac.kql.functions import scalar
+
+
+def _ipv4(text: Any) -> ipaddress.IPv4Network | None:
+    try:
+        return ipaddress.IPv4Network(V.to_string(text).strip(), strict=False)
+    except ValueError:
+        return None
+
+
+@scalar("ipv4_is_private", returns="bool", args=(1, 1))
+def _ipv4_is_private(value: Any) -> Any:
+    network = _ipv4(value)
+    if network is None:
+        return None
+    private = [ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")]
+    return any(network.subnet_of(p) for p in private)
+
+
+@scalar("ipv4_is_in_range", returns="bool", args=(2, 2))
+def _ipv4_is_in_range(value: Any, prefix: Any) -> Any:
+    address, network = _ipv4(value), _ipv4(prefix)
+    if address is None or network is None:
+        return None
+    return address.network_address in network
+
+
+@scalar("ipv4_is_match", returns="bool", args=(2, 3))
+def _ipv4_is_match(a: Any, b: Any, prefix: Any = 32) -> Any:
+    left, right = _ipv4(a), _ipv4(b)
+    if left is None or right is None:
+        return None
+    bits = min(left.prefixlen, right.prefixlen, V.to_long(prefix) if prefix is not None else 32)
+    mask = (0xFFFFFFFF << (32 - bits)) & 0xFFFFFFFF
+    return int(left.network_address) & mask == int(right.network_address) & mask
+
+
+@scalar("ipv4_compare", returns="long", args=(2, 3))
+def _ipv4_compare(a: Any, b: Any, prefix: Any = 32) -> Any:
+    left, right = _ipv4(a), _ipv4(b)
+    if left is None or right is None:
+        return None
+    bits = min(left.prefixlen, right.prefixlen, V.to_long(prefix) if prefix is not None else 32)
+    mask = (0xFFFFFFFF << (32 - bits)) & 0xFFFFFFFF
+    x, y = int(left.network_address) & mask, int(right.network_address) & mask
+    return (x > y) - (x < y)
+
+
+@scalar("ipv6_is_match", returns="bool", args=(2, 3))
+def _ipv6_is_match(a: Any, b: Any, prefix: Any = 128) -> Any:
+    left, right = _ipv6(a), _ipv6(b)
+    if left is None or right is None:
+        return None
+    bits = min(left.prefixlen, right.prefixlen, V.to_long(prefix) if prefix is not None else 128)
+    shift = 128 - bits
+    return int(left.network_address) >> shift == int(right.network_address) >> shift
+
+
+def _ipv6(text: Any) -> ipaddress.IPv6Network | None:
+    """An IPv6 network; IPv4 addresses become IPv4-mapped (::ffff:a.b.c.d), prefixes shifted by 96."""
+    raw = V.to_string(text).strip()
+    try:
+        network = ipaddress.ip_network(raw, strict=False)
+    except ValueError:
+        return None
+    if isinstance(network, ipaddress.IPv4Network):
+        mapped = ipaddress.IPv6Address("::ffff:" + str(network.network_address))
+        return ipaddress.IPv6Network(f"{mapped}/{network.prefixlen + 96}", strict=False)
+    return network
+
+
+@scalar("ipv6_compare", returns="long", args=(2, 3))
+def _ipv6_compare(a: Any, b: Any, prefix: Any = 128) -> Any:
+    left, right = _ipv6(a), _ipv6(b)
+    if left is None or right is None:
+        return None
+    bits = min(left.prefixlen, right.prefixlen, V.to_long(prefix) if prefix is not None else 128)
+    shift = 128 - bits
+    x, y = int(left.network_address) >> shift, int(right.network_address) >> shift
+    return (x > y) - (x < y)
+
+
+@scalar("ipv4_is_in_any_range", returns="bool", args=(2, 64))
+def _ipv4_is_in_any_range(value: Any, *ranges: Any) -> Any:
+    address = _ipv4(value)
+    if address is None:
+        return None
+    items = [r for item in ranges for r in (item if isinstance(item, list) else [item])]
+    return any(_ipv4_is_in_range(value, r) for r in items)
+
+
+# Runs of letters, digits and dots: an address is "properly delimited with non-alphanumeric
+# characters" when it is a whole run (dots around it allowed, a full stop after it is common).
+_RUN = re2.compile(r"[\p{L}\p{N}.]+")
+_ADDRESS = re2.compile(r"\.*([0-9]{1,3}(?:\.[0-9]{1,3}){3})\.*")
+
+
+def _addresses_in(text: str) -> list[str]:
+    """The IPv4 addresses written in ``text`` as whole, valid addresses (54127.0.0.1 holds none)."""
+    found = []
+    for run in _RUN.finditer(text):
+        match = _ADDRESS.fullmatch(run.group(0))
+        if match and _ipv4(match.group(1)) is not None:
+            found.append(match.group(1))
+    return found
+
+
+def _is_address(text: str) -> bool:
+    network = _ipv4(text)
+    return network is not None and network.prefixlen == 32 and "/" not in text
+
+
+@scalar("has_ipv4", returns="bool", args=(2, 2))
+def _has_ipv4(source: Any, address: Any) -> Any:
+    """Whether the valid IPv4 address ``address`` appears in the text, delimited by non-alphanumeric
+    characters (https://learn.microsoft.com/kusto/query/has-ipv4-function)."""
+    wanted = V.to_string(address).strip()
+    if not _is_address(wanted):
+        return False
+    target = ipaddress.IPv4Address(wanted)
+    return any(ipaddress.IPv4Address(found) == target for found in _addresses_in(V.to_string(source)))
+
+
+_PREFIX = re2.compile(r"(?:[0-9]{1,3}\.){1,3}")
+
+
+@scalar("has_ipv4_prefix", returns="bool", args=(2, 2))
+def _has_ipv4_prefix(source: Any, prefix: Any) -> Any:
+    """Whether an address in the text starts with ``prefix``: a whole address, or one to three
+    octets each followed by a dot (192., 192.168., 192.168.1.); anything else is no valid
+    prefix and gives false (https://learn.microsoft.com/kusto/query/has-ipv4-prefix-function)."""
+    wanted = V.to_string(prefix).strip()
+    if _is_address(wanted):
+        return _has_ipv4(source, wanted)
+    if not _PREFIX.fullmatch(wanted) or any(int(octet) > 255 for octet in wanted.split(".")[:-1]):
+        return False
+    return any(found.startswith(wanted) for found in _addresses_in(V.to_string(source)))
+
+
+@scalar("format_ipv4", returns="string", args=(1, 2))
+def _format_ipv4(value: Any, prefix: Any = 32) -> str:
+    network = _ipv4(value) if not isinstance(value, int) else ipaddress.IPv4Network(value)
+    if network is None:
+        return ""
+    bits = min(network.prefixlen, V.to_long(prefix) if prefix is not None else 32)
+    if bits < 0:
+        return ""
+    return str(ipaddress.IPv4Network(f"{network.network_address}/{bits}", strict=False).network_address)
+
+
+@scalar("format_ipv4_mask", returns="string", args=(1, 2))
+def _format_ipv4_mask(value: Any, prefix: Any = 32) -> str:
+    network = _ipv4(value)
+    if network is None:
+        return ""
+    bits = min(network.prefixlen, V.to_long(prefix) if prefix is not None else 32)
+    if bits < 0:
+        return ""
+    return str(ipaddress.IPv4Network(f"{network.network_address}/{bits}", strict=False))
+
+
+@scalar("parse_ipv4", returns="long", args=(1, 1))
+def _parse_ipv4(value: Any) -> Any:
+    network = _ipv4(value)
+    return None if network is None else int(network.network_address)
+
+
+@scalar("parse_ipv4_mask", returns="long", args=(2, 2))
+def _parse_ipv4_mask(value: Any, prefix: Any) -> Any:
+    """The address as a long with only its ``prefix`` leading bits kept (0 to 32, else null)
+    (https://learn.microsoft.com/kusto/query/parse-ipv4-mask-function)."""
+    network, bits = _ipv4(value), V.to_long(prefix)
+    if network is None or bits is None or not 0 <= bits <= 32:
+        return None
+    bits = min(bits, network.prefixlen)
+    return int(network.network_address) & ((0xFFFFFFFF << (32 - bits)) & 0xFFFFFFFF)
