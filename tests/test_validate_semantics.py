@@ -115,3 +115,22 @@ def test_approximated_series_functions_are_a_warning_at_the_call(tmp_path: Path)
                                                   "(b, s, t, r) = series_decompose(n, -1)"))
     assert [m.split(" follow")[0] for m in messages(detected)] == [
         "22:27: warning: series_decompose(): its seasonality autodetection"]
+
+
+def test_an_asim_rules_source_connectors_are_not_second_guessed(tmp_path: Path) -> None:
+    """ASIM parsers read whatever sources the workspace deploys: the dataTypes such a rule lists are its sources."""
+    from dac.kql import parse
+    from dac.rules.model import load_rule
+    from dac.validate.semantics import QueryBindingCheck, _calls_asim
+
+    assert _calls_asim(parse("_Im_Dns(starttime=ago(1h)) | take 1"))
+    assert _calls_asim(parse("imAuthentication | take 1"))
+    assert not _calls_asim(parse("DnsEvents | take 1"))
+    path = tmp_path / "asim.yaml"
+    path.write_text("id: 3f0a0f3e-8a53-4b2b-9d1e-0c1b2a3d4e5f\nname: n\nrequiredDataConnectors:\n"
+                    "  - connectorId: DNS\n    dataTypes:\n      - DnsEvents\nquery: |\n  DnsEvents\n", encoding="utf-8")
+    rule = load_rule(path)
+    unrelated = QueryBindingCheck()._data_types(rule, {"SigninLogs"}, set())
+    assert any("dataTypes lists 'DnsEvents'" in f.message for f in unrelated)
+    assert not any("dataTypes lists" in f.message
+                   for f in QueryBindingCheck()._data_types(rule, {"SigninLogs"}, set(), calls_asim=True))

@@ -62,7 +62,7 @@ class QueryBindingCheck:
             return findings
         if first.columns is not None:
             findings.extend(self._column_references(rule, [name for name, _ in first.columns]))
-        findings.extend(self._data_types(rule, first.tables, first.through_functions))
+        findings.extend(self._data_types(rule, first.tables, first.through_functions, _calls_asim(tree)))
         return findings
 
     def _column_references(self, rule: Rule, columns: list[str]) -> list[DacError]:
@@ -92,12 +92,15 @@ class QueryBindingCheck:
                         need(placeholder, f"{key} placeholder", "alertDetailsOverride", key)
         return findings
 
-    def _data_types(self, rule: Rule, tables: set[str], through_functions: set[str]) -> list[DacError]:
+    def _data_types(self, rule: Rule, tables: set[str], through_functions: set[str],
+                    calls_asim: bool = False) -> list[DacError]:
         """Warnings, not errors: connectors provide tables their dataTypes do not all name.
 
         A table read through a workspace function (a parser) counts as read for a connector the
         rule lists, but needs no connector of its own: an ASIM parser reads many sources, of
-        which the rule's connectors name the ones it is about.
+        which the rule's connectors name the ones it is about. A query that calls an ASIM parser
+        reads whatever source parsers the workspace deploys, which the rule files cannot know:
+        the connectors such a rule lists are its sources and are not second-guessed.
         """
         connectors = rule.data.get("requiredDataConnectors")
         if not isinstance(connectors, list):
@@ -117,12 +120,19 @@ class QueryBindingCheck:
             for table in sorted(tables - everything)
         ]
         for names, declared in provided:
-            if names & (tables | through_functions):
+            if calls_asim or names & (tables | through_functions):
                 continue  # the connector is needed for some table the query reads
             findings.extend(DacWarning(f"dataTypes lists '{name}', but the query reads no table of this connector", where,
                                        check="data-connectors")
                             for name, where in declared)
         return findings
+
+
+def _calls_asim(tree: ast.QueryBody) -> bool:
+    """Whether the query calls an ASIM parser (``_Im_Dns(...)``, ``imAuthentication``, ``ASimDns``)."""
+    from dac.workspace.asim import is_asim_name
+
+    return any(isinstance(node, (ast.Call, ast.Name)) and is_asim_name(node.name) for node in tree.walk())
 
 
 # Tables a connector provides beyond the dataTypes rule files usually list (Sentinel's UEBA
