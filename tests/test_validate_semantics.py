@@ -134,3 +134,16 @@ def test_an_asim_rules_source_connectors_are_not_second_guessed(tmp_path: Path) 
     assert any("dataTypes lists 'DnsEvents'" in f.message for f in unrelated)
     assert not any("dataTypes lists" in f.message
                    for f in QueryBindingCheck()._data_types(rule, {"SigninLogs"}, set(), calls_asim=True))
+
+
+def test_a_data_type_naming_part_of_a_table_provides_the_table(tmp_path: Path) -> None:
+    """Sentinel's data types such as 'OfficeActivity (Teams)' are the OfficeActivity table, in part."""
+    from dac.rules.model import load_rule
+    from dac.validate.semantics import QueryBindingCheck
+
+    path = tmp_path / "teams.yaml"
+    path.write_text("id: 3f0a0f3e-8a53-4b2b-9d1e-0c1b2a3d4e5f\nname: n\nrequiredDataConnectors:\n"
+                    "  - connectorId: Office365\n    dataTypes:\n      - OfficeActivity (Teams)\nquery: |\n"
+                    "  OfficeActivity\n", encoding="utf-8")
+    assert QueryBindingCheck()._data_types(load_rule(path), {"OfficeActivity"}, set()) == []
+    assert QueryBindingCheck()._data_types(load_rule(path), {"SigninLogs"}, set()) != []

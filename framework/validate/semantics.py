@@ -111,7 +111,10 @@ class QueryBindingCheck:
                 continue
             declared = [(t, rule.location("requiredDataConnectors", i, "dataTypes", j))
                         for j, t in enumerate(connector.get("dataTypes") or []) if isinstance(t, str)]
-            names = {t for t, _ in declared} | CONNECTOR_TABLES.get(str(connector.get("connectorId")), set())
+            # 'OfficeActivity (Teams)', 'SecurityAlert (IPC)': Sentinel's data types name a table, then
+            # in brackets the part of it a connector fills
+            names = {_DATA_TYPE_PART.sub("", t) for t, _ in declared} | CONNECTOR_TABLES.get(
+                str(connector.get("connectorId")), set())
             provided.append((names, declared))
         everything = set().union(*(names for names, _ in provided)) if provided else set()
         findings: list[DacError] = [
@@ -126,6 +129,9 @@ class QueryBindingCheck:
                                        check="data-connectors")
                             for name, where in declared)
         return findings
+
+
+_DATA_TYPE_PART = re.compile(r"\s*\([^()]*\)\s*$")
 
 
 def _calls_asim(tree: ast.QueryBody) -> bool:
