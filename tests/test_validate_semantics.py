@@ -147,3 +147,15 @@ def test_a_data_type_naming_part_of_a_table_provides_the_table(tmp_path: Path) -
                     "  OfficeActivity\n", encoding="utf-8")
     assert QueryBindingCheck()._data_types(load_rule(path), {"OfficeActivity"}, set()) == []
     assert QueryBindingCheck()._data_types(load_rule(path), {"SigninLogs"}, set()) != []
+
+
+def test_tables_named_to_a_function_that_reads_table_of_its_parameter_are_read() -> None:
+    """Entra ID rules write let f = (tableName:string) { table(tableName) | ... }; f("SigninLogs")."""
+    from dac.kql import parse
+    from dac.kql.binder import CatalogTables, tables_read
+
+    query = ('let aadFunc = (tableName:string) { table(tableName) | where ResultType == 500121 };\n'
+             'let a = aadFunc("SigninLogs"); let b = aadFunc("AADNonInteractiveUserSignInLogs");\nunion a, b')
+    assert tables_read(parse(query), CatalogTables("sentinel")) == {"SigninLogs", "AADNonInteractiveUserSignInLogs"}
+    plain = 'let f = (x:string) { SigninLogs | where UserPrincipalName == x };\nf("AuditLogs")'
+    assert tables_read(parse(plain), CatalogTables("sentinel")) == {"SigninLogs"}
