@@ -159,3 +159,24 @@ def test_tables_named_to_a_function_that_reads_table_of_its_parameter_are_read()
     assert tables_read(parse(query), CatalogTables("sentinel")) == {"SigninLogs", "AADNonInteractiveUserSignInLogs"}
     plain = 'let f = (x:string) { SigninLogs | where UserPrincipalName == x };\nf("AuditLogs")'
     assert tables_read(parse(plain), CatalogTables("sentinel")) == {"SigninLogs"}
+
+
+def test_names_may_start_with_digits_and_underscore() -> None:
+    """5_Min_Count is a name to the official parser (issue 14's corpus rule); 5m stays a timespan."""
+    from dac.kql import parse
+    from dac.kql.binder import bind
+
+    assert bind("SigninLogs | summarize 5_Min_Count = count() by bin(TimeGenerated, 5m) | where 5_Min_Count > 1",
+                "sentinel").errors == []
+    assert parse("print x = 5m").statements[0].source.items[0].expr.__class__.__name__ == "Literal"
+
+
+def test_a_kusto_aggregate_the_evaluator_lacks_is_a_warning_not_a_finding_against_the_rule(tmp_path: Path) -> None:
+    from dac.validate import validate_paths
+
+    path = tmp_path / "hll.yaml"
+    path.write_text("id: 3f0a0f3e-8a53-4b2b-9d1e-0c1b2a3d4e5f\nname: n\nquery: |\n"
+                    "  SigninLogs\n  | summarize hll(ResultType)\nversion: 1.0.0\n", encoding="utf-8")
+    findings = [f for f in validate_paths([path]) if f.check == "kql-binding"]
+    assert [type(f).__name__ for f in findings] == ["DacWarning"]
+    assert "aggregate function 'hll()' is not supported by the evaluator; the query is valid KQL" in findings[0].message

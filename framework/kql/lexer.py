@@ -85,6 +85,7 @@ for _op in _OPERATORS:
 _NUMBER = re.compile(r"0[xX][0-9a-fA-F]+|(?:[0-9]+\.(?!\.)[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _WORD = re.compile(r"[^\W\d]\w*")  # Unicode letters, as Kusto allows in names
 _UNIT = re.compile(r"[A-Za-z]+")
+_NAME_TAIL = re.compile(r"\w*")
 # Zero-width characters pasted from web pages; Kusto skips them like white space.
 _INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"}
 _TYPED_LITERALS = {"datetime", "date", "timespan", "time", "guid", "uuid", "uniqueid"}
@@ -248,6 +249,10 @@ class Lexer:
         assert match is not None
         self.pos = match.end()
         literal = match.group(0)
+        if literal.isdigit() and self.text.startswith("_", self.pos):
+            # 5_Min_Count: Kusto reads digits followed by an underscore as the start of a name
+            self.pos = _NAME_TAIL.match(self.text, self.pos).end()
+            return self._make(T.IDENT, start, self.text[start:self.pos])
         unit = _UNIT.match(self.text, self.pos)
         if unit and not literal.lower().startswith("0x"):
             word = unit.group(0)
