@@ -132,19 +132,24 @@ def _cmd_test(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_FINDINGS
 
 
+def _build_failed(args: argparse.Namespace, exc) -> int:
+    """build/pack refused: every bad file, one located error each; nothing was written."""
+    for error in exc.errors:
+        print(f"error: {printable(error)}", file=sys.stderr)
+    print(f"{exc.summary}; {printable(args.out)} is unchanged", file=sys.stderr)
+    if args.format == "json":
+        _emit_json({"command": args.command, "ok": False, "error": {**_where(exc.location), "message": exc.message},
+                    "errors": [{**_where(e.location), "message": e.message} for e in exc.errors]})
+    return EXIT_USAGE
+
+
 def _cmd_build(args: argparse.Namespace) -> int:
     from dac.render import BuildFailed, build
 
     try:
         built = build(args.paths, Path(args.out))
-    except BuildFailed as exc:  # every bad file, one located error each; nothing was written
-        for error in exc.errors:
-            print(f"error: {printable(error)}", file=sys.stderr)
-        print(f"{exc.summary}; {printable(args.out)} is unchanged", file=sys.stderr)
-        if args.format == "json":
-            _emit_json({"command": "build", "ok": False, "error": {**_where(exc.location), "message": exc.message},
-                        "errors": [{**_where(e.location), "message": e.message} for e in exc.errors]})
-        return EXIT_USAGE
+    except BuildFailed as exc:
+        return _build_failed(args, exc)
     for note in built.notes:
         print(printable(note), file=sys.stderr)
     if args.format == "json":
@@ -161,14 +166,8 @@ def _cmd_pack(args: argparse.Namespace) -> int:
 
     try:
         packed = build_pack(args.paths, Path(args.out), args.version, previous=args.previous, base=args.base)
-    except BuildFailed as exc:  # every bad file, one located error each; nothing was written
-        for error in exc.errors:
-            print(f"error: {printable(error)}", file=sys.stderr)
-        print(f"{exc.summary}; {printable(args.out)} is unchanged", file=sys.stderr)
-        if args.format == "json":
-            _emit_json({"command": "pack", "ok": False, "error": {**_where(exc.location), "message": exc.message},
-                        "errors": [{**_where(e.location), "message": e.message} for e in exc.errors]})
-        return EXIT_USAGE
+    except BuildFailed as exc:
+        return _build_failed(args, exc)
     for note in packed.notes:
         print(printable(note), file=sys.stderr)
     if args.format == "json":
