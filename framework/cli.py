@@ -9,12 +9,14 @@ prints results and chooses the exit code (0 success, 1 findings or failures,
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import shutil
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Iterator, NoReturn
 
 from dac.errors import DacError, DacWarning, Location
 from dac.output.escape import json_safe, printable
@@ -584,7 +586,8 @@ def main(argv: list[str] | None = None) -> int:
     """
     from dac.output.sarif import log_on_usage_error
 
-    with log_on_usage_error(sys.argv[1:] if argv is None else argv):
+    words = sys.argv[1:] if argv is None else argv
+    with log_on_usage_error(words), _json_on_usage_error(words):
         args = make_parser().parse_args(argv)
     try:
         if hasattr(args, "paths") and not args.paths:
@@ -621,7 +624,38 @@ def main(argv: list[str] | None = None) -> int:
         cause = str(exc) if isinstance(exc, InternalError) else f"{type(exc).__name__}: {exc}"
         print(f"dac {args.command}: internal error: {printable(cause + where)}; this is a bug in dac, please report it "
               "(DAC_DEBUG=1 shows the traceback)", file=sys.stderr)
+        if getattr(args, "format", "text") == "json":
+            _emit_json({"command": args.command, "ok": False, "error": {
+                "file": None, "line": None, "column": None, "internal": True,
+                "message": f"internal error: {cause + where}; this is a bug in dac"}})
         return EXIT_INTERNAL
+
+
+@contextlib.contextmanager
+def _json_on_usage_error(argv: list[str]) -> Iterator[None]:
+    """With ``--format json``, a command line argparse rejects still gives one JSON document on stdout.
+
+    argparse prints its message on stderr and exits 2 before dac has a namespace; the
+    message is held while it parses, passed on unchanged, and put in the document.
+    """
+    from dac.output.sarif import requested
+
+    if not requested(argv, "json"):
+        yield
+        return
+    held = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(held):
+            yield
+    except SystemExit as exc:
+        if exc.code == EXIT_USAGE:
+            lines = held.getvalue().strip().splitlines()
+            command = next((word for word in argv if not word.startswith("-")), None)
+            _emit_json({"command": command, "ok": False, "error": {"file": None, "line": None, "column": None,
+                                                                   "message": lines[-1] if lines else "usage error"}})
+        raise
+    finally:
+        sys.stderr.write(held.getvalue())
 
 
 def _silence_stdout() -> None:

@@ -270,3 +270,25 @@ complete_words dac validate --format ""
     assert lines[0] == "validate"
     assert lines[1] == "--format"
     assert set(lines[2].split()) >= {"text", "json"}
+
+
+@pytest.mark.parametrize("argv", [["validate", "--bogus", "--format", "json"], ["valdate", "--format=json"],
+                                  ["test", "--format", "json", "-j", "x"]])
+def test_format_json_gives_one_json_document_on_usage_errors(argv: list[str], capsys) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    captured = capsys.readouterr()
+    document = json.loads(captured.out)
+    assert document["ok"] is False and document["command"] == argv[0]
+    assert document["error"]["message"] in captured.err
+
+
+def test_format_json_gives_one_json_document_on_an_internal_error(monkeypatch, capsys) -> None:
+    import dac.validate
+
+    monkeypatch.setattr(dac.validate, "validate_paths", lambda *a, **k: 1 / 0)
+    monkeypatch.delenv("DAC_DEBUG", raising=False)
+    assert main(["validate", str(SEED), "--format", "json"]) == 3
+    document = json.loads(capsys.readouterr().out)
+    assert document["error"]["internal"] is True and "ZeroDivisionError" in document["error"]["message"]

@@ -38,13 +38,13 @@ SRCROOT = "%SRCROOT%"
 USAGE_EXIT = 2  # argparse's exit code for a command line it rejects (dac's EXIT_USAGE)
 
 
-def requested(argv: Sequence[str]) -> bool:
-    """Whether a command line asks for SARIF, read before (or without) argparse.
+def requested(argv: Sequence[str], form: str = "sarif") -> bool:
+    """Whether a command line asks for ``--format FORM``, read before (or without) argparse.
 
     A command line argparse rejects never becomes a namespace, yet a pipeline that
-    asked for SARIF still needs a log on stdout.
+    asked for SARIF (or JSON) still needs its document on stdout.
     """
-    return "--format=sarif" in argv or any(a == "--format" and b == "sarif" for a, b in zip(argv, argv[1:]))
+    return f"--format={form}" in argv or any(a == "--format" and b == form for a, b in zip(argv, argv[1:]))
 
 
 def _rule_name(check: str) -> str:
