@@ -80,6 +80,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     suppressed = [f for f in findings if f.suppressed]
     counted = [f for f in findings if not f.suppressed]
     errors = [f for f in counted if not isinstance(f, DacWarning)]
+    failed = EXIT_INTERNAL if any(f.check == "internal" for f in errors) else EXIT_FINDINGS  # a bug in dac: 3
     warnings = len(counted) - len(errors)
     if args.format == "json":
         _emit_json({"command": "validate", "ok": not errors, "errors": len(errors), "warnings": warnings,
@@ -88,12 +89,12 @@ def _cmd_validate(args: argparse.Namespace) -> int:
                                   "severity": "warning" if isinstance(f, DacWarning) else "error",
                                   **({"suppressed": f.suppressed} if f.suppressed else {}),
                                   "detail": getattr(f, "detail", "").splitlines()} for f in findings]})
-        return EXIT_FINDINGS if errors else EXIT_OK
+        return failed if errors else EXIT_OK
     if args.format == "sarif":
         from dac.output.sarif import write_log
 
-        write_log(sys.stdout, findings, EXIT_FINDINGS if errors else EXIT_OK)
-        return EXIT_FINDINGS if errors else EXIT_OK
+        write_log(sys.stdout, findings, failed if errors else EXIT_OK)
+        return failed if errors else EXIT_OK
     if args.format == "github":  # annotations replace the finding lines; stdout holds nothing else
         from dac.output.github import write_annotations
 
@@ -108,7 +109,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     tail = "".join([f", {warnings} warning(s)" if warnings else "", f", {len(suppressed)} suppressed" if suppressed else ""])
     if errors:
         print(f"{len(errors)} problem(s) found{tail}", file=sys.stderr)
-        return EXIT_FINDINGS
+        return failed
     print("all rules valid" + (f" ({tail[2:]})" if tail else ""), file=sys.stderr if args.format == "github" else sys.stdout)
     return EXIT_OK
 
@@ -129,9 +130,14 @@ def _cmd_test(args: argparse.Namespace) -> int:
                     "results": [{"rule": r.rule, "case": r.case, "status": r.status, **_where(r.location),
                                  "message": r.details[0] if r.details else "", "diff": r.details[1:]}
                                 for r in report.results]})
-        return EXIT_OK if report.ok else EXIT_FINDINGS
+        return _test_exit(report)
     print(report.render(verbose=args.verbose))
-    return EXIT_OK if report.ok else EXIT_FINDINGS
+    return _test_exit(report)
+
+
+def _test_exit(report) -> int:
+    """0 all passed, 1 a case failed or erred, 3 a case met a bug in dac (the other cases still ran)."""
+    return EXIT_INTERNAL if report.internal else EXIT_OK if report.ok else EXIT_FINDINGS
 
 
 def _build_failed(args: argparse.Namespace, exc) -> int:

@@ -292,3 +292,44 @@ def test_format_json_gives_one_json_document_on_an_internal_error(monkeypatch, c
     assert main(["validate", str(SEED), "--format", "json"]) == 3
     document = json.loads(capsys.readouterr().out)
     assert document["error"]["internal"] is True and "ZeroDivisionError" in document["error"]["message"]
+
+
+def test_a_bug_met_in_one_case_is_that_cases_error_and_the_others_still_run(tmp_path: Path, monkeypatch,
+                                                                           capsys) -> None:
+    from dac.testing import runner
+
+    real = runner.evaluate
+    calls = {"n": 0}
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyError("boom")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "evaluate", flaky)
+    monkeypatch.delenv("DAC_DEBUG", raising=False)
+    assert main(["test", str(SEED), "--format", "json", "-j", "1"]) == 3
+    document = json.loads(capsys.readouterr().out)
+    cases = SEED_TESTS.read_text(encoding="utf-8").count("\n  - name:")
+    assert document["passed"] == cases - 1 and document["errors"] == 1
+    [error] = [r for r in document["results"] if r["status"] == "ERROR"]
+    assert "internal error: KeyError: 'boom'; this is a bug in dac" in error["message"]
+
+
+def test_a_bug_in_one_check_is_a_finding_on_that_rule_and_the_other_checks_still_run(tmp_path, monkeypatch,
+                                                                                   capsys) -> None:
+    from dac.validate.schedule import ScheduleCheck
+
+    def broken(self, rule):
+        raise KeyError("EventOriginId")
+
+    monkeypatch.setattr(ScheduleCheck, "check", broken)
+    monkeypatch.delenv("DAC_DEBUG", raising=False)
+    rule = tmp_path / "rule.yaml"
+    rule.write_text(SEED.read_text(encoding="utf-8") + "severty: High\n", encoding="utf-8")  # a schema finding
+    assert main(["validate", str(rule), "--format", "json"]) == 3
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    assert {f["check"] for f in findings} >= {"internal", "schema"}  # the schema check still ran
+    [internal] = [f for f in findings if f["check"] == "internal"]
+    assert "internal error in the schedule check: KeyError: 'EventOriginId'; this is a bug in dac" in internal["message"]

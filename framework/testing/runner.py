@@ -6,6 +6,7 @@ rule before it ships, so an untested rule is not silently passed.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ class CaseResult:
     location: Location  # the case's `name` line in the test file, or where a rule that cannot run fails
     details: list[str] = field(default_factory=list)
     rule_file: str = ""  # groups results per rule in reports (JUnit) even when two rules share a name
+    internal: bool = False  # the ERROR is a bug in dac met on this case, not a problem of the rule
 
     def render(self) -> list[str]:
         """The lines ``dac test`` prints for this case: status, location, names, then the diff.
@@ -42,6 +44,11 @@ class CaseResult:
 @dataclass
 class TestReport:
     results: list[CaseResult] = field(default_factory=list)
+
+    @property
+    def internal(self) -> bool:
+        """Whether some case met a bug in dac (the command then exits 3)."""
+        return any(r.internal for r in self.results)
 
     @property
     def ok(self) -> bool:
@@ -84,6 +91,12 @@ def run_case(rule: Rule, suite: TestSuite, case: TestCase, tree) -> CaseResult:
     except KqlError as exc:
         error = query_error(rule, exc)
         return CaseResult(label, case.name, "ERROR", case.location, [f"{error.location}: {error.message}"], rule.path)
+    except Exception as exc:  # noqa: BLE001 - a bug met on one case is that case's ERROR; the others still run
+        if os.environ.get("DAC_DEBUG"):
+            raise
+        return CaseResult(label, case.name, "ERROR", case.location,
+                          [f"internal error: {type(exc).__name__}: {exc}; this is a bug in dac, please report it"],
+                          rule.path, internal=True)
     try:
         expected = expected_rows(suite.doc, case.expect_key, case.expect, result, case.now)
     except DacError as exc:

@@ -34,6 +34,7 @@ file does not hide the problems of the rest.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -76,7 +77,9 @@ class CollectionCheck(Protocol):
 # Kinds of finding no check class stands for: a file that does not load, and the connector
 # warnings the binding check gives beside its own findings.
 RULE_FILE = "rule-file"
+INTERNAL = "internal"  # a bug in dac met while checking one rule: the command exits 3
 _OTHER_KINDS = {
+    INTERNAL: "an internal error of dac while checking the rule (a bug in dac, not in the rule)",
     RULE_FILE: "the rule file reads as YAML and is a mapping",
     "data-connectors": "requiredDataConnectors provide the tables the query reads (warning)",
     "workspace": "the workspace declares the custom tables, functions and watchlists the query uses (dac.workspace)",
@@ -229,7 +232,14 @@ def _check_file(path: Path) -> tuple[list[DacError], RuleIdentity | None, list[S
         return _declaration(path), None, []
     findings: list[DacError] = []
     for check in _per_file_checks():
-        findings.extend(_tagged(check.id, check.check(rule)))
+        try:
+            findings.extend(_tagged(check.id, check.check(rule)))
+        except Exception as exc:  # noqa: BLE001 - a bug in one check on one rule; every other check still runs
+            if os.environ.get("DAC_DEBUG"):
+                raise
+            findings.append(DacError(f"internal error in the {check.id} check: {type(exc).__name__}: {exc}; "
+                                     "this is a bug in dac, please report it", Location(str(path), 1, 1),
+                                     check=INTERNAL))
     return findings, RuleIdentity.of(rule), Suppression.all_of(rule)
 
 
