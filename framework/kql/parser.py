@@ -237,12 +237,12 @@ class Parser:
                     if depth == 0:
                         return self.text[start.offset:token.end]
         token = self.tok
-        if token.kind is T.IDENT:
+        name = token.text if token.kind is T.IDENT else token.value[0] if token.kind is T.TYPED else None
+        if name == "uuid":  # a literal keyword (uuid(...)), but no type name to the official parser
+            raise self.error("the name 'uuid' is not a valid type name here; use guid", token)
+        if name is not None:
             self.advance()
-            return token.text
-        if token.kind is T.TYPED:
-            self.advance()
-            return token.value[0]
+            return name
         raise self.expected("a type name")
 
     # ------------------------------------------------------------ tabular
@@ -966,8 +966,10 @@ class Parser:
             self.advance()
             return self.at(ast.Literal(typed_literal("timespan", token.value), "timespan"), token)
         if kind is T.TYPED:
-            self.advance()
             word, body = token.value
+            if word == "uniqueid":  # a type name, but no literal keyword to the official parser
+                raise self.error("'uniqueid' is a type name, not a literal; write guid(...)", token)
+            self.advance()
             type_name = _TYPED_NAMES[word]
             if len(body) >= 2 and body[0] == body[-1] and body[0] in "'\"":
                 body = body[1:-1]
@@ -1008,6 +1010,9 @@ class Parser:
             return self.at(ast.Name(word), token)
         if word == "dynamic":
             return self.at(self.dynamic_literal(token), token)
+        if word in _NOT_LITERALS:  # type names Kusto has no literal form for: string("a") is no string
+            raise self.error(f"'{word}' is a type name, not a function or literal here "
+                             f"({_NOT_LITERALS[word]})", token)
         if word in SCALAR_TYPES and word not in ("datetime", "date", "timespan", "time", "guid"):
             literal = self.scalar_type_literal(word)
             if literal is not None:
@@ -1081,6 +1086,8 @@ class Parser:
 
 _TYPED_NAMES = {"datetime": "datetime", "date": "datetime", "timespan": "timespan", "time": "timespan",
                 "guid": "guid", "uuid": "guid", "uniqueid": "guid"}
+# Type names the official parser refuses as literal keywords (word(...)), with what to write instead.
+_NOT_LITERALS = {"string": "write a quoted string, or tostring()", "boolean": "write true/false, bool(...) or tobool()"}
 _TYPE_ALIASES = {"boolean": "bool", "double": "real", "date": "datetime", "time": "timespan", "uuid": "guid", "uniqueid": "guid"}
 _NO_NAMED_ARGS: set[str] = set()
 
