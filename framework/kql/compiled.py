@@ -59,17 +59,20 @@ def runtime_error(node: ast.Node, what: str, exc: Exception) -> KqlRuntimeError:
     return KqlRuntimeError(f"{what}: {reason}", node.line, node.column)
 
 
+def located(exc: Exception, node: ast.Node, what: str) -> KqlRuntimeError:
+    """A failure of ``what`` as a query error at ``node``; one already located keeps its place."""
+    if isinstance(exc, KqlRuntimeError) and exc.line:
+        return exc
+    return runtime_error(node, what, exc)
+
+
 def guarded(fn: Callable[[Row], Any], node: ast.Node, what: str) -> Callable[[Row], Any]:
     """``fn`` whose failures are query errors located at ``node`` (located ones pass through)."""
     def run(row: Row) -> Any:
         try:
             return fn(row)
-        except KqlRuntimeError as exc:
-            if exc.line:
-                raise
-            raise runtime_error(node, what, exc) from None
-        except RUNTIME_FAILURES as exc:
-            raise runtime_error(node, what, exc) from None
+        except (KqlRuntimeError, *RUNTIME_FAILURES) as exc:
+            raise located(exc, node, what) from None
 
     return run
 
@@ -78,11 +81,6 @@ def call_runner(impl: Callable[..., Any], fns: list[Callable[[Row], Any]], node:
                 what: str) -> Callable[[Row], Any]:
     """Per-row calls of ``impl`` on the arguments' values, failures located at ``node`` as in
     ``guarded``; the common arities are unrolled, as this runs for every row and call."""
-    def failed(exc: Exception) -> KqlRuntimeError:
-        if isinstance(exc, KqlRuntimeError) and exc.line:
-            return exc
-        return runtime_error(node, what, exc)
-
     if len(fns) == 1:
         (f0,) = fns
 
@@ -90,7 +88,7 @@ def call_runner(impl: Callable[..., Any], fns: list[Callable[[Row], Any]], node:
             try:
                 return impl(f0(row))
             except (KqlRuntimeError, *RUNTIME_FAILURES) as exc:
-                raise failed(exc) from None
+                raise located(exc, node, what) from None
     elif len(fns) == 2:
         f0, f1 = fns
 
@@ -98,12 +96,12 @@ def call_runner(impl: Callable[..., Any], fns: list[Callable[[Row], Any]], node:
             try:
                 return impl(f0(row), f1(row))
             except (KqlRuntimeError, *RUNTIME_FAILURES) as exc:
-                raise failed(exc) from None
+                raise located(exc, node, what) from None
     else:
         def run(row: Row) -> Any:
             try:
                 return impl(*[f(row) for f in fns])
             except (KqlRuntimeError, *RUNTIME_FAILURES) as exc:
-                raise failed(exc) from None
+                raise located(exc, node, what) from None
 
     return run

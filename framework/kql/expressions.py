@@ -29,6 +29,7 @@ from dac.kql.compiled import (
     call_runner,
     constant,
     guarded,
+    located,
     runtime_error,
     semantic,
     unsupported,
@@ -454,14 +455,10 @@ class ExpressionCompiler(WindowFunctions):
             values = [f(()) for f in fns]
             try:
                 return constant(impl(*values), result_type)
-            except re2.error as exc:
+            except re2.error as exc:  # a constant pattern: the query itself is wrong
                 raise semantic(expr, f"invalid regular expression: {exc}") from None
-            except KqlRuntimeError as exc:
-                if exc.line:
-                    raise
-                raise runtime_error(expr, what, exc) from None
-            except RUNTIME_FAILURES as exc:
-                raise runtime_error(expr, what, exc) from None
+            except (KqlRuntimeError, *RUNTIME_FAILURES) as exc:
+                raise located(exc, expr, what) from None
         return Compiled(call_runner(impl, fns, expr, what), result_type)
 
     def _tuple_call(self, expr: ast.Call, spec: TupleFunction) -> Compiled:
