@@ -8,15 +8,19 @@ which is opened non-blocking so a FIFO swapped in meanwhile cannot hang it), rea
 most a stated number of bytes, and decode UTF-8 with an error at the line of the bad
 byte. :func:`walk_tree` lists a rule tree without following a symbolic link that leads
 out of it and without skipping a folder it cannot read. :func:`output_file` checks a
-file to be written: it must name a file (not ``/``, not a folder).
+file to be written: it must name a file (not ``/``, not a folder); :func:`replaced_file`
+writes one through a temporary file beside it.
 """
 
 from __future__ import annotations
 
 import os
 import stat
+import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from dac.errors import DacError, Location
 
@@ -177,3 +181,29 @@ def walk_tree(root: str | Path, suffixes: tuple[str, ...], error: type[DacError]
 
 __all__ = ["MAX_JSON_BYTES", "MAX_QUERY_BYTES", "decode_utf8", "output_file", "read_bytes", "read_text",
            "regular_file", "special_kind", "walk_tree", "within"]
+
+
+@contextmanager
+def replaced_file(target: Path, failure: str, where: Location, mode: int | None = None) -> Iterator[BinaryIO]:
+    """A binary stream whose content replaces ``target`` when the block ends without error.
+
+    The content goes to a temporary file in ``target``'s folder (made if missing) and is
+    moved over ``target`` in one step, so a reader sees the old file or the new one, never
+    half of one, and a failure leaves neither a partial file nor the temporary one behind.
+    ``mode`` sets the new file's permissions (mkstemp makes it private); an OSError is a
+    DacError ``failure: reason`` at ``where``.
+    """
+    temporary = ""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        with os.fdopen(handle, "wb") as stream:
+            yield stream
+        if mode is not None:
+            os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except OSError as exc:
+        raise DacError(f"{failure}: {exc.strerror or exc}", where) from None
+    finally:
+        if temporary and os.path.exists(temporary):
+            os.unlink(temporary)

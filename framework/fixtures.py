@@ -21,12 +21,11 @@ contoso/fabrikam (Microsoft's example companies), ``*.example`` / example.com
 
 from __future__ import annotations
 
+import io
 import json
-import os
 import random
 import re
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -34,7 +33,7 @@ from typing import IO, Any
 
 from dac import catalog
 from dac.errors import DacError, Location, did_you_mean
-from dac.files import output_file
+from dac.files import output_file, replaced_file
 from dac.output.escape import printable
 from dac.testing.clock import DEFAULT_NOW
 
@@ -501,20 +500,11 @@ def write_fixtures(table: str, platform: str | None = None, rows: int = 10, seed
     if out is None:
         return write_rows(stream or sys.stdout, source, fmt, table)
     target = output_file(out)  # not a folder, / or a device
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    except OSError as exc:
-        raise DacError(f"cannot write the fixtures: {exc.strerror}", Location(str(out))) from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as file:
-            count = write_rows(file, source, fmt, table)
-        os.replace(temp, target)
-    except OSError as exc:
-        raise DacError(f"cannot write the fixtures: {exc.strerror}", Location(str(out))) from None
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
+    with replaced_file(target, "cannot write the fixtures", Location(str(out))) as raw:
+        file = io.TextIOWrapper(raw, encoding="utf-8", newline="\n")
+        count = write_rows(file, source, fmt, table)
+        file.flush()
+        file.detach()  # the raw stream is closed by replaced_file
     return count
 
 

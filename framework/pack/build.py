@@ -11,16 +11,14 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import re
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dac.errors import DacError, Location
-from dac.files import output_file, regular_file
+from dac.files import output_file, regular_file, replaced_file
 from dac.pack.changelog import compare, render_markdown
 from dac.pack.manifest import rule_entry
 from dac.render import deployment, render_all, stem_of
@@ -157,18 +155,5 @@ def _write_atomically(out: Path, data: bytes) -> None:
     made or written, or an ``out`` that became a folder meanwhile, is an error at
     ``out`` and leaves nothing behind.
     """
-    target = output_file(out)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    except OSError as exc:
-        raise DacError(f"cannot write the pack: {exc.strerror}", Location(str(out))) from None
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
-    except OSError as exc:
-        raise DacError(f"cannot write the pack: {exc.strerror}", Location(str(out))) from None
-    finally:
-        Path(temporary).unlink(missing_ok=True)
+    with replaced_file(output_file(out), "cannot write the pack", Location(str(out)), 0o644) as stream:
+        stream.write(data)

@@ -19,13 +19,12 @@ import codecs
 import os
 import re
 import stat
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from dac.errors import DacError, Location, RuleFileError
-from dac.files import MAX_QUERY_BYTES, read_bytes
+from dac.files import MAX_QUERY_BYTES, read_bytes, replaced_file
 from dac.rules.model import RULE_SUFFIXES, Rule, is_test_file, load_rule
 from dac.rules.yamlfile import parse_yaml
 
@@ -285,19 +284,10 @@ def write_atomically(path: Path, content: bytes) -> None:
     target = Path(os.path.realpath(path))
     try:
         mode = stat.S_IMODE(target.stat().st_mode)
-        handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
         raise DacError(f"cannot write file: {exc.strerror}", Location(str(path))) from None
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
-        os.chmod(temp, mode)
-        os.replace(temp, target)
-    except OSError as exc:
-        raise DacError(f"cannot write file: {exc.strerror}", Location(str(path))) from None
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
+    with replaced_file(target, "cannot write file", Location(str(path)), mode) as stream:
+        stream.write(content)
 
 
 __all__ = ["LayoutError", "WriteReport", "format_files", "planned_content", "replace_query", "write_atomically"]

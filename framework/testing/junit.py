@@ -19,15 +19,13 @@ escapes: a report that does not parse would hide every result in it.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import xml.etree.ElementTree as ET
 from itertools import groupby
 from pathlib import Path
 
 from dac.errors import DacError, Location
-from dac.files import output_file
+from dac.files import output_file, replaced_file
 from dac.testing.runner import CaseResult, TestReport
 
 # Everything outside XML 1.0's Char production (https://www.w3.org/TR/xml/#charsets).
@@ -83,17 +81,7 @@ def write_junit(report: TestReport, path: str | Path) -> Path:
         raise DacError(f"cannot write the JUnit report {target}: {exc.message}", Location(str(target))) from None
     tree = ET.ElementTree(junit_tree(report))
     ET.indent(tree)
-    temporary = ""
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        with os.fdopen(handle, "wb") as stream:
-            tree.write(stream, encoding="utf-8", xml_declaration=True)
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; a report is for every reader of the workspace
-        os.replace(temporary, target)
-    except OSError as exc:
-        raise DacError(f"cannot write the JUnit report {target}: {exc.strerror or exc}", Location(str(target))) from None
-    finally:
-        if temporary and os.path.exists(temporary):
-            os.unlink(temporary)
+    # mode 0o644: a report is for every reader of the workspace
+    with replaced_file(target, f"cannot write the JUnit report {target}", Location(str(target)), 0o644) as stream:
+        tree.write(stream, encoding="utf-8", xml_declaration=True)
     return target
