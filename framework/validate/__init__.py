@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Protocol
 
 from dac.errors import DacError, DacWarning, Location, RuleFileError
+from dac.files import within
 from dac.parallel import ordered_map
 from dac.rules.model import Rule, discover_rule_files, load_rule
 from dac.validate.approximations import ApproximationCheck
@@ -198,7 +199,7 @@ def _unique_ids(identities: list[RuleIdentity], files: list[Path], settings) -> 
     and the finding lands on it; findings are reported only on the named files.
     """
     named = {str(path) for path in files}
-    inside = [path for path in files if _within(path, settings.root)]
+    inside = [path for path in files if within(path.resolve(), settings.root)]
     others: list[RuleIdentity] = []
     if inside:
         known = {path.resolve() for path in files}
@@ -212,14 +213,6 @@ def _unique_ids(identities: list[RuleIdentity], files: list[Path], settings) -> 
                 continue  # that file's own problems are reported when it is validated
     duplicates = UniqueIdCheck().check_identities([*others, *identities])
     return [finding for finding in _tagged(UniqueIdCheck.id, duplicates) if finding.location.path in named]
-
-
-def _within(path: Path, root: Path) -> bool:
-    try:
-        path.resolve().relative_to(root)
-    except ValueError:
-        return False
-    return True
 
 
 def _check_file(path: Path) -> tuple[list[DacError], RuleIdentity | None, list[Suppression]]:
@@ -251,7 +244,7 @@ def _declaration(path: Path) -> list[DacError]:
     """
     from dac import config
 
-    if any(_within(path, folder.resolve()) for folder in config.current().workspace_folders()):
+    if any(within(path.resolve(), folder.resolve()) for folder in config.current().workspace_folders()):
         return []
     return [DacWarning("this file declares a workspace parser or function, not a rule; list its folder in "
                        "[tool.dac] workspace so that rules can call it", Location(str(path), 1, 1),
