@@ -623,4 +623,5 @@ PARAMETER_TYPES["series_outliers"] = {0: frozenset(), 1: frozenset({"string"}), 
                                       3: frozenset({"number"}), 4: frozenset({"number"}), 5: frozenset({"number"})}
 
 # The other families register themselves into FUNCTIONS as they are imported.
-from dac.kql import functions_datetime, functions_dynamic, functions_math, functions_network  # noqa: E402,F401
+from dac.kql import (  # noqa: E402,F401
+    functions_datetime, functions_dynamic, functions_math, functions_network, functions_trigonometry)
