@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 from dac.errors import did_you_mean
 from dac.kql import ast
 from dac.kql import values as V
-from dac.kql.aggregates import AGGREGATES, MULTI_COLUMN, TAKE_ANY, ArgExtreme, Percentiles, TakeAny
+from dac.kql.aggregates import AGGREGATES, MULTI_COLUMN, TAKE_ANY, ArgExtreme, Percentiles, TakeAny, argument_problem
 from dac.kql.errors import KqlRuntimeError, KqlSemanticError, KqlUnresolvedName
 from dac.kql.functions_math import bin_value
 from dac.kql.expressions import (
@@ -747,7 +747,12 @@ class Evaluator:
                 if node.name == "count":
                     value_args = []
                 compiled = [compiler.compile(a) for a in value_args]
-                extra = [compiler.compile(a).fn(()) if compiler.compile(a).const else None for a in node.args]
+                every = [compiler.compile(a) for a in node.args]
+                problem = argument_problem(node.name, [c.type for c in every])
+                if problem is not None:
+                    index, message, refused = problem
+                    raise (unsupported if refused else semantic)(node.args[index], message)
+                extra = [c.fn(()) if c.const else None for c in every]
                 slot_name = f"$agg{len(slots)}"
                 slots.append((spec, [c.fn for c in compiled], extra, spec.result([c.type for c in compiled])))
                 names.append(aggregate_name(node))
@@ -782,6 +787,9 @@ class Evaluator:
         if len(call.args) < 2:
             raise semantic(call, "percentiles() takes a value and at least one percent")
         value = compiler.compile(call.args[0])
+        problem = argument_problem("percentile", [value.type])
+        if problem is not None:
+            raise (unsupported if problem[2] else semantic)(call.args[0], problem[1].replace("percentile", "percentiles"))
         percents = []
         for arg in call.args[1:]:
             compiled = compiler.compile(arg)
