@@ -49,7 +49,7 @@ def read_expectation(doc: YamlDocument, key: tuple, raw: dict[str, Any]) -> Expe
                         raw.get("ordered"))
     if found.expect is None and found.contains is None and found.count is None:
         raise DacError("the case states nothing about the result: give expect: (the rows), contains: "
-                       "(rows among others) or count: (how many)", doc.location(key + ("name",)))
+                       "(rows among others) or count: (how many)", doc.location(key))
     if found.expect is not None and found.count is not None:
         raise DacError("count: with expect: says the number of rows twice (expect: lists every row); "
                        "keep one", found.where("count"))
