@@ -133,7 +133,7 @@ def _typed(row: FixtureRow, column: str, raw: Any, type_name: str, now: datetime
         return raw
     if column in row.text:
         return convert_text(raw, type_name, now, row.where[column])
-    return convert_value(raw, type_name, now, row.where[column], row.source.get(column))
+    return convert_value(raw, type_name, now, row.where[column])
 
 
 def geo_entries(doc: YamlDocument, key: tuple, entries: list[Any] | None) -> list[Any]:
@@ -261,8 +261,7 @@ def _merged(first: FixtureRow | None, second: FixtureRow | None) -> FixtureRow |
     """One defaults row: ``first``'s values, then ``second``'s for the columns ``first`` lacks."""
     if first is None or second is None:
         return first or second
-    return FixtureRow(dict(first.values), dict(first.where), dict(first.key_where),
-                      source=dict(first.source)).take_defaults(second)
+    return FixtureRow(dict(first.values), dict(first.where), dict(first.key_where)).take_defaults(second)
 
 
 def _is_function(name: str) -> bool:

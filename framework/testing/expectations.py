@@ -24,7 +24,6 @@ from dac.rules.yamlfile import YamlDocument
 from dac.testing.compare import diff_rows, render_row
 from dac.testing.convert import convert_value
 from dac.testing.ordering import ResultOrder
-from dac.testing.rows import yaml_source
 
 
 @dataclass
@@ -152,8 +151,7 @@ def _typed_rows(expectation: Expectation, field: str, names: list[str], types: d
             advice = "" if limited else "; columns: limits the comparison to some"
             raise DacError(f"{field} row lacks {'compared' if limited else 'result'} column(s): {', '.join(missing)} "
                            f"({stated} must be stated{advice})", where)
-        rows.append(tuple(convert_value(raw[c], types[c], now, doc.location(key + (number, c)),
-                                        yaml_source(doc, key + (number, c))) for c in names))
+        rows.append(tuple(convert_value(raw[c], types[c], now, doc.location(key + (number, c))) for c in names))
     return rows
 
 

@@ -53,7 +53,6 @@ class FixtureRow:
     key_where: dict[str, Location]
     text: set[str] = field(default_factory=set)
     typed: set[str] = field(default_factory=set)
-    source: dict[str, str] = field(default_factory=dict)  # a YAML number's own text (1:30:00 is 5400 in YAML)
     note: str = ""
 
     def take_defaults(self, defaults: "FixtureRow | None") -> "FixtureRow":
@@ -65,16 +64,7 @@ class FixtureRow:
                 self.values[column] = value
                 self.where[column] = defaults.where[column]
                 self.key_where[column] = defaults.key_where[column]
-                if column in defaults.source:
-                    self.source[column] = defaults.source[column]
         return self
-
-
-def yaml_source(doc: YamlDocument, key: tuple) -> str | None:
-    """The text of a plain YAML number at ``key`` (``1:30:00`` reads as the integer 5400 in YAML 1.1)."""
-    node = doc.nodes.get(tuple(key))
-    value = getattr(node, "value", None)
-    return value if isinstance(value, str) and not getattr(node, "style", None) else None
 
 
 def yaml_row(doc: YamlDocument, key: tuple, mapping: dict[str, Any]) -> FixtureRow:
@@ -83,10 +73,6 @@ def yaml_row(doc: YamlDocument, key: tuple, mapping: dict[str, Any]) -> FixtureR
     for column, value in mapping.items():
         row.where[column] = doc.location(key + (column,))
         row.key_where[column] = doc.key_location(key + (column,))
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            text = yaml_source(doc, key + (column,))
-            if text is not None:
-                row.source[column] = text
     return row
 
 
@@ -217,14 +203,11 @@ def _sequence(ctx: RowContext, key: tuple, column: str, spec: dict[str, Any]) ->
     kind = ctx.types[column]
     at_from, at_every = doc.location(key + ("from",)), doc.location(key + ("every",))
     if kind in ("datetime", "timespan"):
-        start = convert_value(spec["from"], kind, ctx.now, at_from, yaml_source(doc, key + ("from",)))
+        start = convert_value(spec["from"], kind, ctx.now, at_from)
         if start is None:
             raise DacError("from: cannot be null", at_from)
-        step_text = spec["every"]
-        if not isinstance(step_text, str):
-            step_text = yaml_source(doc, key + ("every",)) or str(step_text)
         try:
-            step = parse_span(step_text)
+            step = parse_span(str(spec["every"]))
         except ValueError as exc:
             raise DacError(f"every: {exc}", at_every) from None
     elif kind in ("int", "long", "real", "decimal"):
