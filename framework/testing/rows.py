@@ -23,7 +23,6 @@ import decimal
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable
 
