@@ -990,7 +990,7 @@ class Evaluator:
                 legs.extend((n, self.table_named(n)) for n in names)
                 continue
             try:
-                legs.append((leg.name if isinstance(leg, ast.Name) else "", self.table_from_expr(leg, scope)))
+                legs.append((_leg_name(leg), self.table_from_expr(leg, scope)))
             except KqlUnresolvedName:  # isfuzzy=true leaves out a leg naming what does not exist, nothing else
                 if not fuzzy:
                     raise
@@ -1017,10 +1017,7 @@ class Evaluator:
                 rows.append(carry_ingestion(row, values) if row.__class__ is IngestedRow else values)
         if source_column:
             columns = [(str(source_column), "string")] + columns
-        names = [n for n, _ in columns]
-        if len(set(names)) != len(names):
-            columns = [(n if names.count(n) == 1 else f"{n}_{t}", t) for n, t in columns]
-        return Table(columns, rows)
+        return Table(_union_names(columns), rows)
 
     # ------------------------------------------------------------ mv-expand, parse, evaluate
 
@@ -1727,6 +1724,40 @@ _PARSE_TYPE_PATTERNS = {
     "long": r"-?\d+", "int": r"-?\d+", "real": r"-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?", "decimal": r"-?\d+(?:\.\d*)?",
 }
 
+
+
+def _leg_name(leg: ast.Node) -> str:
+    """The name ``withsource`` gives a union leg: the table's, or the one its ``as`` operator sets."""
+    if isinstance(leg, ast.Name):
+        return leg.name
+    query = leg.query if isinstance(leg, ast.Tabular) else leg
+    if isinstance(query, ast.Pipeline) and query.operators and isinstance(query.operators[-1], ast.As):
+        return query.operators[-1].name
+    return ""
+
+
+def _union_names(columns: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Union columns of one name and several types become name_type; one such name already taken gets 1, 2, ...
+
+    A column whose name is unique keeps it: the union page's example names the columns of
+    ``union (print x=1), (print x=toint(2)), (print x_long=3)`` x_long1, x_int, x_long
+    (https://learn.microsoft.com/kusto/query/union-operator). The official binder
+    (Kusto.Language) says x_long, x_int, x_long1 instead; the page shows the engine's output.
+    """
+    names = [n for n, _ in columns]
+    taken = {n for n in names if names.count(n) == 1}
+    result = []
+    for name, kind in columns:
+        if names.count(name) == 1:
+            result.append((name, kind))
+            continue
+        base = f"{name}_{kind}"
+        new, suffix = base, 1
+        while new in taken:
+            new, suffix = f"{base}{suffix}", suffix + 1
+        taken.add(new)
+        result.append((new, kind))
+    return result
 
 
 def _as_table(name: str, value: Any) -> Table | RowSource:
