@@ -176,10 +176,13 @@ class Evaluator:
         unknown = set(named) - {p[0] for p in params}
         if unknown:
             raise semantic(call, f"function '{binding.name}' has no parameter named {', '.join(sorted(unknown))}")
-        if len(positional) > len(params):
+        if len(positional) + len(named) > len(params):
             raise semantic(call, f"function '{binding.name}' takes {len(params)} argument(s), got {len(args)}")
-        for index, (pname, _ptype, default) in enumerate(params):
-            arg = positional[index] if index < len(positional) else named.get(pname, default)
+        # named arguments bind their parameters; positional ones fill the others in order, so that
+        # checkLength(len=3, input) passes input as s (https://learn.microsoft.com/kusto/query/assert-function)
+        by_position = dict(zip([p[0] for p in params if p[0] not in named], positional))
+        for pname, _ptype, default in params:
+            arg = named[pname] if pname in named else by_position.get(pname, default)
             if arg is None:
                 raise semantic(call, f"function '{binding.name}' needs a value for parameter '{pname}'")
             if compiler is not None:
