@@ -222,19 +222,31 @@ def column_name(text: str) -> str:
     return unescape(text).strip().strip("`").strip()
 
 
-def unescape(text: str) -> str:
+def unescape(text: str, backslashes: bool = True) -> str:
     """The cell's value as the page means it: markdown escapes and HTML entities undone.
 
     ``<br>`` in a table cell is a line break of the value (a markdown table cell
-    cannot hold a newline); ``\\|`` is a literal bar, ``&nbsp;`` a space.
+    cannot hold a newline); ``\\|`` is a literal bar; a cell of nothing but
+    ``&nbsp;`` is empty. Inside a code span markdown leaves backslashes alone;
+    outside one ``\\\\`` is one backslash, ``\\_`` an underscore, but pages
+    often write paths and JSON without escaping them, so ``backslashes=False``
+    gives that second reading (see ``readings``).
     """
     code = re.fullmatch(r"\s*`([^`]*)`\s*", text)
     if code:  # a cell printed as inline code
-        text = code.group(1)
+        text, backslashes = code.group(1), False
     text = re.sub(r"<br\s*/?>", "\n", text, flags=re.IGNORECASE)
     text = re.sub(r"<(https?://[^\s<>]+)>", r"\1", text)  # a markdown autolink
-    text = re.sub(r"\\([\\`*_{}\[\]()#+\-.!|<>~])", r"\1", text)
-    return html.unescape(text).replace("\xa0", " ")
+    text = re.sub(r"\\([\\`*_{}\[\]()#+\-.!|<>~])" if backslashes else r"\\(\|)", r"\1", text)
+    text = html.unescape(text)
+    return "" if text.strip(" \xa0") == "" else text
+
+
+def readings(text: str) -> list[str]:
+    """The ways a documented cell can be read: with markdown's backslash escapes, and without them."""
+    first = unescape(text)
+    second = unescape(text, backslashes=False)
+    return [first] if second == first else [first, second]
 
 
 def show_row(row: tuple, types: list[str]) -> list[str]:
@@ -251,14 +263,19 @@ def show_value(value: Any, kind: str) -> str:
 
 def cell_matches(text: str, value: Any, kind: str) -> bool:
     """Does the documented cell ``text`` stand for ``value`` of the column type ``kind``?"""
-    text = unescape(text).strip() if kind != "string" else unescape(text)
+    return any(_reading_matches(reading, value, kind) for reading in readings(text))
+
+
+def _reading_matches(text: str, value: Any, kind: str) -> bool:
     reader = _READERS.get(V.normal_type(kind))
     if reader is None:
         return False
-    if kind != "string" and text.strip() in NULL_TEXTS:
-        return value is None
+    if kind != "string":
+        text = text.strip()
+        if text in NULL_TEXTS:
+            return value is None
     if value is None:
-        return kind == "dynamic" and text.strip() == "null"
+        return False
     try:
         return reader(text, value)
     except (ValueError, ArithmeticError):

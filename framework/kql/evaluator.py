@@ -1232,6 +1232,12 @@ class Evaluator:
             for plan, states, default in zip(plans, per_plan, defaults):
                 series.append([plan.result(states[i])[0] if i in states else default for i in range(bins)])
             rows.append(key_values + tuple(series) + (list(axis_array),))
+        if not groups and str(node.params.get("kind", "")).lower() == "nonempty":
+            # kind=nonempty "produces a default result when the input of make-series operator is empty":
+            # one row of defaults; the page does not say what its by columns would hold
+            if key_columns:
+                raise unsupported(node, "make-series kind=nonempty over an empty input with by columns is not supported")
+            rows.append(tuple([default] * bins for default in defaults) + (list(axis_array),))
         return Table(_unique_names(node, columns, [False] * len(columns)), rows)
 
     def op_TopNested(self, node: ast.TopNested, table: Table, scope: Scope) -> Table:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import parse_qsl, urlsplit
@@ -483,13 +484,19 @@ def _parse_url(value: Any) -> dict[str, Any]:
 
 @scalar("parse_path", returns="dynamic", args=(1, 1))
 def _parse_path(value: Any) -> dict[str, Any]:
+    """The parts of a file path; a ``scheme://`` prefix is the Scheme and a ``:name`` after the
+    file name its alternate data stream (file://C:/temp/file.txt:some.exe on the parse_path page)."""
     text = _str(value)
-    separator = "\\" if "\\" in text else "/"
-    directory, _, filename = text.rpartition(separator)
+    scheme_match = re.match(r"([A-Za-z][A-Za-z0-9+.-]*)://", text)
+    scheme = scheme_match.group(1) if scheme_match else ""
+    path = text[scheme_match.end():] if scheme_match else text
+    separator = "\\" if "\\" in path else "/"
+    directory, _, filename = path.rpartition(separator)
+    filename, _, stream = filename.partition(":")
     extension = filename.rpartition(".")[2] if "." in filename else ""
-    root = text[:2] if len(text) >= 2 and text[1] == ":" and text[0].isalpha() else ""
-    return {"Scheme": "", "RootPath": root, "DirectoryPath": directory, "DirectoryName": directory.rpartition(separator)[2],
-            "Filename": filename, "Extension": extension, "AlternateDataStreamName": ""}
+    root = path[:2] if len(path) >= 2 and path[1] == ":" and path[0].isalpha() else ""
+    return {"Scheme": scheme, "RootPath": root, "DirectoryPath": directory, "DirectoryName": directory.rpartition(separator)[2],
+            "Filename": filename, "Extension": extension, "AlternateDataStreamName": stream}
 
 
 @scalar("parse_user_agent", returns="dynamic", args=(2, 2))
