@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from datetime import datetime
 import re
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -582,10 +583,19 @@ def _parse_csv(value: Any) -> list[str]:
 
 @scalar("hash", returns="long", args=(1, 2))
 def _hash(value: Any, modulo: Any = None) -> Any:
-    """XXH64 of the value's UTF-8 text as a signed long; with a modulo, the (non-negative) remainder."""
+    """XXH64 of the value's UTF-8 text (of a datetime, its ticks as 8 little-endian bytes) as a
+    signed long; with a modulo, the (non-negative) remainder.
+
+    hash(datetime("2015-01-01")) is 1380966698541616202 on the hash page: the XXH64 of the
+    tick count's bytes, not of the text.
+    """
     from dac.kql.xxhash import xxh64
 
-    digest = xxh64(_str(value).encode("utf-8"))
+    if isinstance(value, datetime):
+        data = V.ticks_of_datetime(value).to_bytes(8, "little", signed=True)
+    else:
+        data = _str(value).encode("utf-8")
+    digest = xxh64(data)
     if modulo is not None:
         size = V.to_long(modulo)
         return digest % size if size else None
