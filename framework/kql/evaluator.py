@@ -35,7 +35,10 @@ from dac.kql.expressions import (
     unsupported,
 )
 from dac.kql.geoip import GeoDatabase, GeoEntryError
+from dac.kql.parse_kv import parse_kv
 from dac.kql.parser import parse
+from dac.kql.partition import partition
+from dac.kql.scan import scan
 from dac.kql.streaming import RowSource, concatenate, row_local_head, slices
 from dac.kql.table import OPEN_COLUMN, IngestedRow, Table, carry_ingestion, keep_ingestion
 
@@ -1172,6 +1175,15 @@ class Evaluator:
                 new[position] = value
             rows.append(carry_ingestion(row, tuple(new)) if row.__class__ is IngestedRow else tuple(new))
         return Table(columns, rows, table.ordered)
+
+    def op_ParseKv(self, node: ast.ParseKv, table: Table, scope: Scope) -> Table:
+        return parse_kv(self, node, table, scope)
+
+    def op_Scan(self, node: ast.Scan, table: Table, scope: Scope) -> Table:
+        return scan(self, node, table, scope)
+
+    def op_Partition(self, node: ast.Partition, table: Table, scope: Scope) -> Table:
+        return partition(self, node, table, scope)
 
     def op_MakeSeries(self, node: ast.MakeSeries, table: Table, scope: Scope) -> Table:
         """make-series (https://learn.microsoft.com/kusto/query/make-series-operator).
