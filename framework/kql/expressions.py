@@ -53,6 +53,7 @@ from dac.kql.operators import (
 from dac.kql.series import TUPLE_FUNCTIONS, TupleFunction
 from dac.kql.table import ingestion_time_of
 from dac.kql.window import PositionCell, WindowFunctions
+from dac.kql.wildcard import any_column
 
 if TYPE_CHECKING:
     from dac.kql.evaluator import Scope
@@ -236,6 +237,8 @@ class ExpressionCompiler(WindowFunctions):
         return self._maybe_const(Compiled(run, inner.type), inner)
 
     def c_Binary(self, expr: ast.Binary) -> Compiled:
+        if isinstance(expr.left, ast.Star):  # where * has "term": any column (dac.kql.wildcard)
+            return any_column(expr, self.compile(expr.right), self.columns)
         left = self.compile(expr.left)
         right = self.compile(expr.right)
         lf, rf = left.fn, right.fn

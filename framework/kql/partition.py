@@ -53,7 +53,7 @@ def partition(evaluator: "Evaluator", node: ast.Partition, table: Table, scope: 
     for part in parts:
         if part.columns != empty.columns:
             raise semantic(node, "the partition subquery gives different columns for different partitions")
-    result = concatenate(parts, empty.columns) if parts else empty
+    result = concatenate(parts, empty.columns) if parts else Table(empty.columns, [])  # a union of no results
     return Table(result.columns, result.rows, False)
 
 
