@@ -197,4 +197,4 @@ def test_columns_made_by_parse_kv_scan_and_partition_are_known(tmp_path: Path) -
 
 def test_a_scan_step_reference_to_a_missing_column_is_reported(tmp_path: Path) -> None:
     path = write_rule(tmp_path, "query: |\n  UrlClickEvents\n  | scan with (step s1: s1.NoSuch == 1;)\n")
-    assert messages(path) == ["21:24: step 's1' has no column 'NoSuch'"]
+    assert messages(path) == ["21:27: step 's1' has no column 'NoSuch'"]
