@@ -28,7 +28,9 @@ from conftest import REPO
 from wheelhouse import build_wheelhouse, fresh_venv, offline_pip_env, project_snapshot
 
 DATA_FILES = ("schemas/rule.schema.json", "schemas/tests.schema.json", "schemas/kusto_functions.json",
+              "schemas/kusto_operators.json",
               "schemas/tables/sentinel.json", "schemas/tables/defender.json")
+KQL_DATA = ("refusals.yaml",)  # framework/kql/, read by dac.kql.builtins
 TEMPLATES = sorted(p.name for p in (REPO / "framework" / "render" / "templates").glob("*.j2"))
 
 
@@ -70,6 +72,8 @@ def test_the_wheel_holds_one_top_level_package_and_every_data_file(dists: dict[s
     assert modules <= set(recorded), f"not packaged (add them to [tool.setuptools] packages): {modules - set(recorded)}"
     for template in TEMPLATES:
         assert f"dac/render/templates/{template}" in recorded
+    for data in KQL_DATA:
+        assert f"dac/kql/{data}" in recorded
     assert "dac = dac.cli:run" in entry_points and "dac = dac.pytest_plugin" in entry_points
 
 
@@ -79,6 +83,7 @@ def test_the_sdist_holds_the_source_layout_and_every_data_file(dists: dict[str, 
     for data in (*DATA_FILES, "pyproject.toml", "README.md", "framework/__init__.py", "framework/resources.py"):
         assert data in names
     assert {f"framework/render/templates/{t}" for t in TEMPLATES} <= names
+    assert {f"framework/kql/{d}" for d in KQL_DATA} <= names
 
 
 def run(bin_dir: Path, cwd: Path, *command: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -387,3 +387,5 @@ def argument_problem(name: str, types: list[str]) -> tuple[int, str, bool] | Non
 # arg_max / arg_min / take_any return several columns; the evaluator expands them.
 MULTI_COLUMN = {"arg_max": True, "argmax": True, "arg_min": False, "argmin": False}
 TAKE_ANY = {"take_any", "any"}
+# Every aggregate summarize evaluates: the registered ones and the few it plans itself.
+AGGREGATE_NAMES = frozenset(AGGREGATES) | frozenset(MULTI_COLUMN) | frozenset(TAKE_ANY) | {"percentiles"}

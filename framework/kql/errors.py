@@ -41,6 +41,11 @@ class KqlUnsupportedError(KqlError):
     """Valid KQL that this evaluator does not implement: refused rather than guessed."""
 
 
+class KqlRefusedSyntax(KqlSyntaxError, KqlUnsupportedError):
+    """A Kusto operator the parser does not read: valid KQL, refused with its reason (builtins.refusal),
+    and still a syntax error to a tool that only parses, since no tree can be built past it."""
+
+
 class KqlSemanticError(KqlError):
     """A query that parses but cannot run: unknown table or column, wrong argument types."""
 

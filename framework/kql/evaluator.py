@@ -12,7 +12,6 @@ import math
 import random
 import operator as op
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
@@ -20,6 +19,7 @@ from dac.errors import did_you_mean
 from dac.kql import ast
 from dac.kql import values as V
 from dac.kql.aggregates import AGGREGATES, MULTI_COLUMN, TAKE_ANY, ArgExtreme, Percentiles, TakeAny, argument_problem
+from dac.kql.builtins import refused
 from dac.kql.errors import KqlRuntimeError, KqlSemanticError, KqlUnresolvedName
 from dac.kql.functions_math import bin_value
 from dac.kql.expressions import (
@@ -75,6 +75,10 @@ class Scope:
 
     def child(self) -> "Scope":
         return Scope(parent=self)
+
+
+# The built-in tabular functions table_from_expr evaluates (table() with a constant name).
+TABULAR_FUNCTIONS = frozenset({"table", "materialize", "view"})
 
 
 class Evaluator:
@@ -281,7 +285,8 @@ class Evaluator:
                     table = table.opened()
                     continue
                 name = operator.name if isinstance(operator, ast.Generic) else type(operator).__name__.lower()
-                raise unsupported(operator, f"query operator '{name}' is not supported by the evaluator")
+                raise refused(operator, name, "operator") or unsupported(
+                    operator, f"query operator '{name}' is not supported by the evaluator")
             table = handler(operator, table, scope)
             if len(table.rows) > self.max_rows:
                 raise KqlRuntimeError(
@@ -321,7 +326,7 @@ class Evaluator:
         if isinstance(expr, ast.Tabular):
             return self.eval_pipeline(expr.query, scope)
         if isinstance(expr, ast.Call):
-            if expr.name in ("materialize", "view") and expr.args:
+            if expr.name in TABULAR_FUNCTIONS - {"table"} and expr.args:
                 return self.table_from_expr(expr.args[0], scope)
             if expr.name == "table" and expr.args and isinstance(expr.args[0], ast.Literal):
                 return self.table_from_expr(ast.Name(str(expr.args[0].value), line=expr.line, column=expr.column), scope)
@@ -341,7 +346,8 @@ class Evaluator:
             if not is_kusto_function(expr.name):  # nothing defines it here: a leg isfuzzy may leave out
                 raise KqlUnresolvedName(f"tabular function '{expr.name}()' is not supported by the evaluator",
                                         expr.line, expr.column)
-            raise unsupported(expr, f"tabular function '{expr.name}()' is not supported by the evaluator")
+            raise refused(expr, expr.name) or unsupported(
+                expr, f"tabular function '{expr.name}()' is not supported by the evaluator")
         raise semantic(expr, "expected a tabular expression")
 
     def platform_AssignedIPAddresses(self, call: ast.Call, scope: Scope) -> Table:
@@ -780,8 +786,11 @@ class Evaluator:
 
         lifted = lift(expr)
         if not slots:
-            if isinstance(expr, ast.Call) and expr.name in _kusto_aggregates():  # Kusto's, not implemented here
-                raise unsupported(expr, f"aggregate function '{expr.name}()' is not supported by the evaluator")
+            calls = [node for node in expr.walk() if isinstance(node, ast.Call)]
+            for call in calls:  # Kusto's aggregate (or function), not implemented here: refused, with why
+                error = refused(call, call.name, "aggregate", "scalar")
+                if error is not None:
+                    raise error
             raise semantic(expr, "summarize expects an aggregate function such as count() or make_set()")
         extra = {f"$agg{i}": Compiled((lambda i: lambda row: row[i])(i), slot[3]) for i, slot in enumerate(slots)}
         final = ExpressionCompiler(self, [], compiler.scope, extra).compile(lifted)
@@ -1332,7 +1341,8 @@ class Evaluator:
             return self.sample(node, table, scope)
         if self.check:
             return table.opened()
-        raise unsupported(node, f"query operator '{node.name}' is not supported by the evaluator")
+        raise refused(node, node.name, "operator") or unsupported(
+            node, f"query operator '{node.name}' is not supported by the evaluator")
 
     def sample(self, node: ast.Generic, table: Table, scope: Scope) -> Table:
         """sample N (https://learn.microsoft.com/kusto/query/sample-operator): up to N random rows.
@@ -1445,7 +1455,8 @@ class Evaluator:
         if plugin is None:
             if self.check:
                 return table.opened()
-            raise unsupported(node.call, f"plugin '{node.call.name}' is not supported by the evaluator")
+            raise refused(node.call, node.call.name, "plugin") or unsupported(
+                node.call, f"plugin '{node.call.name}' is not supported by the evaluator")
         return plugin(node.call, table, scope)
 
     def plugin_bag_unpack(self, call: ast.Call, table: Table, scope: Scope) -> Table:
@@ -1655,14 +1666,8 @@ def bind_lets(statements: list, scope: Scope) -> tuple[Scope, list[Binding]]:
     return scope, bindings
 
 
-@lru_cache(maxsize=1)
-def _kusto_aggregates() -> frozenset[str]:
-    """Kusto's aggregate functions (schemas/kusto_functions.json): one the evaluator lacks is unsupported, not unknown."""
-    import json
-
-    from dac import resources
-
-    return frozenset(json.loads(resources.read_text("kusto_functions.json"))["aggregate"])
+# The plugins evaluate runs: each is an Evaluator.plugin_<name> method.
+PLUGINS = frozenset(name[len("plugin_"):] for name in dir(Evaluator) if name.startswith("plugin_"))
 
 
 def _bare_callable(value: Any) -> bool:

@@ -8,10 +8,9 @@ functions and wrong arities are found here, before any row is read.
 
 from __future__ import annotations
 
-import json
 import operator as op
 from dataclasses import replace
-from functools import lru_cache, partial
+from functools import partial
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -19,8 +18,9 @@ import re2
 
 from dac.kql import ast
 from dac.kql import values as V
-from dac.kql.aggregates import AGGREGATES, MULTI_COLUMN, TAKE_ANY
+from dac.kql.aggregates import AGGREGATE_NAMES, AGGREGATES
 from dac.errors import did_you_mean
+from dac.kql.builtins import is_kusto_name, refused
 from dac.kql.bounds import LONG_MAX, LONG_MIN, LongOverflow, shift
 from dac.kql.errors import KqlRuntimeError
 from dac.kql.compiled import (
@@ -142,8 +142,7 @@ def aggregate_name(call: ast.Call) -> str:
 
 
 def is_aggregate_call(expr: ast.Expr) -> bool:
-    return isinstance(expr, ast.Call) and (
-        expr.name in AGGREGATES or expr.name in MULTI_COLUMN or expr.name in TAKE_ANY or expr.name == "percentiles")
+    return isinstance(expr, ast.Call) and expr.name in AGGREGATE_NAMES
 
 
 # ------------------------------------------------------------------ compiler
@@ -441,7 +440,8 @@ class ExpressionCompiler(WindowFunctions):
                 for arg in expr.args:
                     self.compile(arg.args[1] if isinstance(arg, ast.Call) and arg.name == "$named" else arg)
                 return Compiled(lambda row: None, "dynamic")
-            raise unsupported(expr, f"function '{name}()' is not supported by the evaluator")
+            raise refused(expr, name, "scalar", "aggregate", "plugin", "operator") or unsupported(
+                expr, f"function '{name}()' is not supported by the evaluator")
         count = len(expr.args)
         if count < function.min_args or (function.max_args is not None and count > function.max_args):
             expected = str(function.min_args) if function.min_args == function.max_args else (
@@ -688,17 +688,13 @@ class ExpressionCompiler(WindowFunctions):
         return Compiled(ingestion_time_of, "datetime")
 
 
-@lru_cache(maxsize=1)
-def _kusto_functions() -> frozenset[str]:
-    from dac import resources
-
-    catalog = json.loads(resources.read_text("kusto_functions.json"))
-    return frozenset(catalog["scalar"]) | frozenset(catalog["aggregate"]) | frozenset(catalog["plugin"])
+# The functions the compiler builds itself (f_<name>): iff, case, ago, now, the window functions...
+SPECIAL_FORMS = frozenset(name[2:] for name in dir(ExpressionCompiler) if name.startswith("f_"))
 
 
 def is_kusto_function(name: str) -> bool:
-    """Whether Kusto itself defines ``name`` (an unimplemented one is unsupported, an unknown one an error)."""
-    return name in _kusto_functions()
+    """Whether Kusto itself defines ``name`` (an unimplemented one is refused, an unknown one an error)."""
+    return is_kusto_name(name, "scalar", "aggregate", "plugin")
 
 
 def _list_get(values: list[Any], position: int) -> Any:

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from dac.kql import ast
-from dac.kql.errors import KqlSyntaxError
+from dac.kql.builtins import refusal
+from dac.kql.errors import KqlRefusedSyntax, KqlSyntaxError
 from dac.kql.lexer import T, Token, tokenize
 from dac.kql.literals import dynamic_from_text, typed_literal
 
@@ -61,6 +62,12 @@ class Parser:
     def error(self, message: str, token: Token | None = None) -> KqlSyntaxError:
         token = token or self.tok
         return KqlSyntaxError(message, token.line, token.column, self.text)
+
+    def refuse(self, token: Token, kinds: tuple[str, ...] = ("operator",)) -> None:
+        """Stop at a Kusto built-in dac does not implement, saying why (refusals.yaml), not "unknown"."""
+        found = refusal(token.text, kinds)
+        if found is not None:
+            raise KqlRefusedSyntax(found.message(), token.line, token.column, self.text)
 
     def expected(self, what: str) -> KqlSyntaxError:
         return self.error(f"expected {what}, found {self.tok.describe()}")
@@ -292,6 +299,10 @@ class Parser:
             if word == "find":
                 self.advance()
                 return self.at(ast.FindSource(self.find_body()), token)
+        if token.kind is T.IDENT and self.peek().is_op("("):
+            # inline_external_table(...), cluster(...).database(...).T: refused before the parser meets
+            # syntax it does not read
+            self.refuse(token, ("operator", "scalar"))
         expr = self.expression()
         return self.at(ast.ExprSource(expr), token)
 
@@ -436,6 +447,7 @@ class Parser:
             raise self.expected("a query operator after '|'")
         handler = getattr(self, "op_" + token.text.replace("-", "_"), None)
         if handler is None:
+            self.refuse(token)
             raise self.error(f"unknown query operator '{token.text}'", token)
         self.advance()
         return self.at(handler(token), token)
@@ -1171,6 +1183,11 @@ _TYPED_NAMES = {"datetime": "datetime", "date": "datetime", "timespan": "timespa
 _NOT_LITERALS = {"string": "write a quoted string, or tostring()", "boolean": "write true/false, bool(...) or tobool()"}
 _TYPE_ALIASES = {"boolean": "bool", "double": "real", "date": "datetime", "time": "timespan", "uuid": "guid", "uniqueid": "guid"}
 _NO_NAMED_ARGS: set[str] = set()
+
+
+# The operators the parser reads: each op_<name> method (``-`` spelt ``_``) and the source keywords.
+OPERATOR_KEYWORDS = frozenset(name[3:].replace("_", "-") for name in dir(Parser) if name.startswith("op_")) \
+    | frozenset(SOURCE_KEYWORDS)
 
 
 def parse(text: str) -> ast.QueryBody:
