@@ -430,8 +430,9 @@ class ExpressionCompiler(WindowFunctions):
             return special(expr)
         if name in TUPLE_FUNCTIONS:
             return self._tuple_call(expr, TUPLE_FUNCTIONS[name])
-        if is_aggregate_call(expr):
-            raise semantic(expr, f"aggregate function '{name}()' can only be used in summarize")
+        if is_aggregate_call(expr):  # any() is also a graph-match function: refused, not misplaced
+            raise refused(expr, name, "scalar") or semantic(
+                expr, f"aggregate function '{name}()' can only be used in summarize")
         function = FUNCTIONS.get(name)
         if function is None and not is_kusto_function(name):
             raise semantic(expr, f"unknown function '{name}'")
