@@ -197,6 +197,39 @@ class TakeAny(Accumulator):
         return self.value
 
 
+class TakeAnyIf(Accumulator):
+    """take_anyif(expr, predicate): some value among the rows the predicate holds for, a non-empty one
+    when there is one; null when it holds for none (https://learn.microsoft.com/kusto/query/take-anyif-aggregation-function)."""
+
+    def __init__(self) -> None:
+        self.value: Any = None
+
+    def add(self, args: list[Any]) -> None:
+        if self.value in (None, "") and _true(args[1]):
+            self.value = args[0]
+
+    def result(self) -> Any:
+        return self.value
+
+
+class BinaryAll(Accumulator):
+    """binary_all_and/or/xor: the bitwise fold of the group's non-null longs, null for none
+    (https://learn.microsoft.com/kusto/query/binary-all-and-aggregation-function)."""
+
+    def __init__(self, fold: Callable[[int, int], int]) -> None:
+        self.total: int | None = None
+        self.fold = fold
+
+    def add(self, args: list[Any]) -> None:
+        value = args[0]
+        if value is None or isinstance(value, bool) or not isinstance(value, int):
+            return
+        self.total = value if self.total is None else self.fold(self.total, value)
+
+    def result(self) -> Any:
+        return self.total
+
+
 class ArgExtreme(Accumulator):
     """arg_max/arg_min: keep the whole row values of the extreme; first one wins on ties."""
 
@@ -223,13 +256,14 @@ class ArgExtreme(Accumulator):
 
 
 class Variance(Accumulator):
-    def __init__(self, sample: bool, root: bool) -> None:
+    def __init__(self, sample: bool, root: bool, predicate: bool = False) -> None:
         self.values: list[float] = []
         self.sample = sample
         self.root = root
+        self.predicate = predicate
 
     def add(self, args: list[Any]) -> None:
-        if args[0] is not None:
+        if args[0] is not None and (not self.predicate or _true(args[1])):
             self.values.append(float(args[0]))
 
     def result(self) -> Any:
@@ -339,6 +373,14 @@ _register(("stdev",), 1, 1, "stdev_", "real", lambda extra: Variance(True, True)
 _register(("stdevp",), 1, 1, "stdevp_", "real", lambda extra: Variance(False, True))
 _register(("variance",), 1, 1, "variance_", "real", lambda extra: Variance(True, False))
 _register(("variancep",), 1, 1, "variancep_", "real", lambda extra: Variance(False, False))
+# https://learn.microsoft.com/kusto/query/stdevif-aggregation-function (and varianceif, variancepif)
+_register(("stdevif",), 2, 2, "stdevif_", "real", lambda extra: Variance(True, True, predicate=True))
+_register(("varianceif",), 2, 2, "varianceif_", "real", lambda extra: Variance(True, False, predicate=True))
+_register(("variancepif",), 2, 2, "variancepif_", "real", lambda extra: Variance(False, False, predicate=True))
+_register(("take_anyif", "anyif"), 2, 2, "take_anyif_", _same, lambda extra: TakeAnyIf())
+_register(("binary_all_and",), 1, 1, "binary_all_and_", "long", lambda extra: BinaryAll(lambda a, b: a & b))
+_register(("binary_all_or",), 1, 1, "binary_all_or_", "long", lambda extra: BinaryAll(lambda a, b: a | b))
+_register(("binary_all_xor",), 1, 1, "binary_all_xor_", "long", lambda extra: BinaryAll(lambda a, b: a ^ b))
 _register(("percentile",), 2, 2, "percentile_", _same, lambda extra: Percentile(float(extra[1])))
 
 # The argument types Kusto's binder insists on, settled with the official language service:

@@ -1629,7 +1629,9 @@ class _AggregatePlan:
             values = state[0].result()
             return list(values) if values is not None else [None] * len(self.columns)
         results = tuple(accumulator.result() for accumulator in state)
-        return [self.final.fn(results)]
+        value = self.final.fn(results)
+        # a string is never null in Kusto: an aggregate with nothing to give (maxif, take_anyif) gives ""
+        return ["" if value is None and self.columns[0][1] == "string" else value]
 
 
 _CAST_ACCEPTS = {
