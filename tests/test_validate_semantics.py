@@ -179,7 +179,8 @@ def test_a_kusto_aggregate_the_evaluator_lacks_is_a_warning_not_a_finding_agains
                     "  SigninLogs\n  | summarize hll(ResultType)\nversion: 1.0.0\n", encoding="utf-8")
     findings = [f for f in validate_paths([path]) if f.check == "kql-binding"]
     assert [type(f).__name__ for f in findings] == ["DacWarning"]
-    assert "aggregate function 'hll()' is not supported by the evaluator; the query is valid KQL" in findings[0].message
+    assert "aggregate function 'hll()' cannot be evaluated by dac (inexact)" in findings[0].message
+    assert "the query is valid KQL" in findings[0].message
 
 
 def test_columns_made_by_parse_kv_scan_and_partition_are_known(tmp_path: Path) -> None:

@@ -63,10 +63,12 @@ class Parser:
         token = token or self.tok
         return KqlSyntaxError(message, token.line, token.column, self.text)
 
-    def refuse(self, token: Token, kinds: tuple[str, ...] = ("operator",)) -> None:
-        """Stop at a Kusto built-in dac does not implement, saying why (refusals.yaml), not "unknown"."""
+    def refuse(self, token: Token, kinds: tuple[str, ...] = ("operator",),
+               only: dict[str, str | None] | None = None) -> None:
+        """Stop at a Kusto built-in dac does not implement, saying why (refusals.yaml), not "unknown";
+        ``only`` limits a kind to one category (None: any)."""
         found = refusal(token.text, kinds)
-        if found is not None:
+        if found is not None and (only is None or only[found.kind] in (None, found.category)):
             raise KqlRefusedSyntax(found.message(), token.line, token.column, self.text)
 
     def expected(self, what: str) -> KqlSyntaxError:
@@ -301,8 +303,8 @@ class Parser:
                 return self.at(ast.FindSource(self.find_body()), token)
         if token.kind is T.IDENT and self.peek().is_op("("):
             # inline_external_table(...), cluster(...).database(...).T: refused before the parser meets
-            # syntax it does not read
-            self.refuse(token, ("operator", "scalar"))
+            # syntax it does not read (only those: a call parsed here may be a plugin's argument)
+            self.refuse(token, ("operator", "scalar"), {"operator": None, "scalar": "service"})
         expr = self.expression()
         return self.at(ast.ExprSource(expr), token)
 
