@@ -339,7 +339,7 @@ def test_row_limit_stops_runaway_joins() -> None:
     from dac.kql.errors import KqlRuntimeError
 
     many = Table.from_dicts([{"k": 1}] * 200)
-    with pytest.raises(KqlRuntimeError, match="more than 1000 rows"):
+    with pytest.raises(KqlRuntimeError, match="join: the query needs more than the evaluation budget of 1,000 rows"):
         evaluate("A | join kind=inner A on k", {"A": many}, now=NOW, max_rows=1000)
 
 

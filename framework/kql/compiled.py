@@ -12,6 +12,7 @@ from typing import Any, Callable
 import re2
 
 from dac.kql import ast
+from dac.kql.budget import BudgetExceeded
 from dac.kql.errors import KqlRuntimeError, KqlSemanticError, KqlUnsupportedError
 
 Row = tuple
@@ -50,6 +51,8 @@ RUNTIME_FAILURES = (ArithmeticError, ValueError, TypeError, AttributeError, Inde
 
 def runtime_error(node: ast.Node, what: str, exc: Exception) -> KqlRuntimeError:
     """``exc`` (a RUNTIME_FAILURES member or an unlocated KqlRuntimeError) as an error at ``node``."""
+    if isinstance(exc, BudgetExceeded):  # keeps its kind: callers tell a resource limit from a wrong query
+        return exc.at(node.line, node.column, what)
     if isinstance(exc, KqlRuntimeError):
         reason = exc.message
     elif isinstance(exc, re2.error):

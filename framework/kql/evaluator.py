@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 from dac.errors import did_you_mean
 from dac.kql import ast
 from dac.kql import values as V
+from dac.kql import budget as B
 from dac.kql.aggregates import AGGREGATES, MULTI_COLUMN, TAKE_ANY, ArgExtreme, Percentiles, TakeAny, argument_problem
 from dac.kql.builtins import refused
 from dac.kql.errors import KqlRuntimeError, KqlSemanticError, KqlUnresolvedName
@@ -42,9 +43,15 @@ from dac.kql.scan import scan
 from dac.kql.streaming import RowSource, concatenate, row_local_head, slices
 from dac.kql.table import OPEN_COLUMN, IngestedRow, Table, carry_ingestion, keep_ingestion
 
-DEFAULT_MAX_ROWS = 1_000_000
 
 # Defender's AssignedIPAddresses() result: the documented columns, typed as DeviceNetworkInfo types them
+# Operators not charged for their output rows: the row-local ones only keep or reshape the rows
+# they were given (see ``budget``); the fan-out ones charge their rows while they build them.
+_UNCHARGED = frozenset({ast.Where, ast.Extend, ast.Project, ast.ProjectAway, ast.ProjectKeep, ast.ProjectRename,
+                        ast.ProjectReorder, ast.Take, ast.Serialize, ast.As, ast.Render, ast.Parse, ast.Search,
+                        ast.Join, ast.Lookup, ast.MvExpand, ast.MvApply, ast.UnionOp})
+_CHARGE_EVERY = 4096  # rows a loop builds between two charges of the budget
+
 ASSIGNED_IP_COLUMNS = (("Timestamp", "datetime"), ("IPAddress", "string"), ("IPType", "string"),
                        ("NetworkAdapterType", "string"), ("ConnectedNetworks", "dynamic"))
 
@@ -82,7 +89,7 @@ TABULAR_FUNCTIONS = frozenset({"table", "materialize", "view"})
 
 
 class Evaluator:
-    def __init__(self, tables: Mapping[str, Table], now: datetime, max_rows: int = DEFAULT_MAX_ROWS,
+    def __init__(self, tables: Mapping[str, Table], now: datetime, budget: B.Budget | None = None,
                  check: bool = False, geo_ip: GeoDatabase | None = None, chunk_rows: int | None = None) -> None:
         self.tables = tables
         # With chunk_rows, every pipeline runs its row-local head chunk by chunk even over
@@ -90,7 +97,7 @@ class Evaluator:
         # a RowSource input (a file being read) is always read in chunks.
         self.chunk_rows = chunk_rows
         self.now = now
-        self.max_rows = max_rows
+        self.budget = budget or B.Budget()  # what this evaluation may still build (see ``budget``)
         self.geo_ip = GeoDatabase.of(geo_ip)  # what geo_info_from_ip_address() knows (empty: every lookup fails)
         # Check mode binds a query over empty catalog tables to find semantic errors; features
         # the evaluator lacks then yield unknown (open) schemas instead of errors.
@@ -256,8 +263,7 @@ class Evaluator:
         if isinstance(fold, ast.Count):
             return Table([("Count", "long")], [(sum(1 for _ in rows()),)])
         table = self.op_Summarize(fold, Table(first.columns, [], first.ordered), scope, rows())
-        if len(table.rows) > self.max_rows:
-            raise KqlRuntimeError(f"result exceeds the limit of {self.max_rows} rows", fold.line, fold.column)
+        self.budget.rows(len(table.rows), fold)
         return table
 
     def run_chunked(self, chunks: Iterator[Table], head: list[ast.Operator], take: ast.Take | None,
@@ -270,9 +276,7 @@ class Evaluator:
             part = self.apply_operators(chunk, head, scope)
             parts.append(part)
             kept += len(part.rows)
-            if kept > self.max_rows:
-                where = head[-1] if head else take
-                raise KqlRuntimeError(f"result exceeds the limit of {self.max_rows} rows", where.line, where.column)
+            self.budget.rows(len(part.rows), head[-1] if head else take, "the rows kept from the input")
             if limit is not None and kept >= limit:
                 break
         return concatenate(parts, parts[0].columns)
@@ -288,9 +292,8 @@ class Evaluator:
                 raise refused(operator, name, "operator") or unsupported(
                     operator, f"query operator '{name}' is not supported by the evaluator")
             table = handler(operator, table, scope)
-            if len(table.rows) > self.max_rows:
-                raise KqlRuntimeError(
-                    f"result exceeds the limit of {self.max_rows} rows", operator.line, operator.column)
+            if operator.__class__ not in _UNCHARGED:
+                self.budget.rows(len(table.rows), operator)
         return table
 
     def eval_source(self, source: ast.Source, scope: Scope) -> Table:
@@ -436,6 +439,7 @@ class Evaluator:
         for start in range(0, len(values), width):
             rows.append(tuple(V.convert(v, kind) if v is not None else V.default_value(kind)
                               for v, (_, kind) in zip(values[start:start + width], columns)))
+        self.budget.rows(len(rows), source)
         return Table(columns, rows)
 
     def external_data(self, source: ast.Datatable, columns: list[tuple[str, str]], scope: Scope) -> Table:
@@ -448,6 +452,7 @@ class Evaluator:
         for url in urls:
             if url in self.tables:
                 given = self.table_named(url)
+                self.budget.rows(len(given.rows), source)
                 index = given.index()
                 unknown = [n for n in given.names if n not in dict(columns)]
                 if unknown:
@@ -480,14 +485,18 @@ class Evaluator:
         if not step:
             raise semantic(source.step, "range step must not be zero")
         ascending = step > step * 0
+        charge, pending = self.budget.rows, 0
         while value is not None and (value <= stop if ascending else value >= stop):
             rows.append((value,))
-            if len(rows) > self.max_rows:
-                raise KqlRuntimeError(f"range exceeds the limit of {self.max_rows} rows", source.line, source.column)
+            pending += 1
+            if pending == _CHARGE_EVERY:
+                charge(pending, source, "range")
+                pending = 0
             try:
                 value = value + step
             except OverflowError:  # the next datetime would be past 9999-12-31: the range ends here
                 break
+        charge(pending, source, "range")
         return Table([(source.name, start.type)], rows)
 
     def src_Union(self, source: ast.Union, scope: Scope) -> Table:
@@ -940,20 +949,21 @@ class Evaluator:
         empty_left = tuple(V.default_value(t) for _, t in table.columns)
         rows: list[tuple] = []
         matched_right: set[int] = set()
+        charge, unmatched = self.budget.rows, 1 if kind in ("leftouter", "fullouter") else 0
         for row in left_rows:
             key = left_key(row)
             matches = buckets.get(key, []) if key is not None else []
+            charge(len(matches) or unmatched, node, "join")
             for position in matches:
                 rows.append(row + right.rows[position])
                 matched_right.add(position)
-                if len(rows) > self.max_rows:
-                    raise KqlRuntimeError(f"join produces more than {self.max_rows} rows", node.line, node.column)
             if not matches and kind in ("leftouter", "fullouter"):
                 rows.append(row + empty_right)
         if kind in ("rightouter", "fullouter"):
             for position, row in enumerate(right.rows):
                 if position not in matched_right:
                     rows.append(empty_left + row)
+            charge(len(right.rows) - len(matched_right), node, "join")
         return Table(columns, rows)
 
     def op_Lookup(self, node: ast.Lookup, table: Table, scope: Scope) -> Table:
@@ -976,8 +986,10 @@ class Evaluator:
             columns.append((new, kind_name))
         empty = tuple(V.default_value(right.columns[i][1]) for i in keep)
         rows = []
+        charge, unmatched = self.budget.rows, 1 if kind == "leftouter" else 0
         for row in table.rows:
             matches = buckets.get(tuple(V.hashable(row[i]) for i in left_keys), [])
+            charge(len(matches) or unmatched, node, "lookup")
             for match in matches:
                 rows.append(row + match)
             if not matches and kind == "leftouter":
@@ -1024,6 +1036,7 @@ class Evaluator:
         source_column = node.params.get("withsource")
         rows: list[tuple] = []
         for name, t in legs:
+            self.budget.rows(len(t.rows), node, "union")
             index = {c: i for i, c in enumerate(t.columns)}
             for row in t.rows:
                 values = tuple(row[index[c]] if c in index else V.default_value(c[1]) for c in columns)
@@ -1060,6 +1073,7 @@ class Evaluator:
         limit = self._count(node.limit, scope) if node.limit is not None else None
         rows: list[tuple] = []
         width = len(table.columns)
+        charge = self.budget.rows
         for row in table.rows:
             expansions = []
             for _, fn, _ in targets:
@@ -1073,6 +1087,7 @@ class Evaluator:
             length = max((len(e) for e in expansions), default=0)
             if limit is not None:
                 length = min(length, limit)
+            charge(length, node, "mv-expand")
             for position in range(length):
                 new = list(row) + [None] * (len(columns) - width - (1 if index_column else 0))
                 for (target, _, to_type), values in zip(targets, expansions):
@@ -1081,8 +1096,6 @@ class Evaluator:
                 if index_column:
                     new.append(position)
                 rows.append(carry_ingestion(row, tuple(new)) if row.__class__ is IngestedRow else tuple(new))
-                if len(rows) > self.max_rows:
-                    raise KqlRuntimeError(f"mv-expand produces more than {self.max_rows} rows", node.line, node.column)
         return Table(columns, rows, table.ordered)
 
     def op_MvApply(self, node: ast.MvApply, table: Table, scope: Scope) -> Table:
@@ -1105,9 +1118,8 @@ class Evaluator:
             sub = self.op_MvExpand(expand, Table(table.columns, [row]), scope)
             result = self.apply_operators(sub, node.subquery.operators, scope)
             base = tuple(row[i] for i in keep)
+            self.budget.rows(len(result.rows), node, "mv-apply")
             rows.extend(base + tuple(r[i] for i in extra) for r in result.rows)
-            if len(rows) > self.max_rows:
-                raise KqlRuntimeError(f"mv-apply produces more than {self.max_rows} rows", node.line, node.column)
         columns = [table.columns[i] for i in keep] + [empty.columns[i] for i in extra]
         return Table(columns, rows, table.ordered)
 
@@ -1233,7 +1245,7 @@ class Evaluator:
             stop = bin_value(max(present), step) + step
         bins = 0
         if start is not None and stop is not None:
-            while start + step * bins < stop and bins < self.max_rows:
+            while start + step * bins < stop and bins <= self.budget.limits.series_points:
                 bins += 1
         groups: dict[tuple, tuple[tuple, list[dict[int, list]]]] = {}
         for row, value in zip(table.rows, axis_values):
@@ -1246,6 +1258,7 @@ class Evaluator:
                 state = states.setdefault(index, plan.new())
                 plan.add(state, row)
         columns = key_columns + [(plan.columns[0][0], "dynamic") for plan in plans] + [(axis_name, "dynamic")]
+        self.budget.points(max(len(groups), 1) * bins * (len(plans) + 1), node)  # each group's arrays and its axis
         axis_array = [start + step * i for i in range(bins)]
         rows = []
         for key_values, per_plan in groups.values():
@@ -1493,6 +1506,7 @@ class Evaluator:
             if name in existing:
                 raise semantic(call, f"bag_unpack: column '{name}' already exists")
             columns.append((name, "dynamic"))
+        self.budget.value_bytes(len(table.rows) * len(keys) * B.ITEM_BYTES, call)  # a cell per row and key
         rows = []
         for row in table.rows:
             bag = row[position] if isinstance(row[position], dict) else {}
@@ -1798,8 +1812,9 @@ def _as_table(name: str, value: Any) -> Table | RowSource:
 
 
 def evaluate(query: str | ast.QueryBody, tables: Mapping[str, Any], now: datetime | None = None,
-             max_rows: int = DEFAULT_MAX_ROWS, as_table: bool = False, check: bool = False,
-             geo_ip: GeoDatabase | list[Mapping[str, Any]] | None = None, chunk_rows: int | None = None) -> Any:
+             max_rows: int | None = None, as_table: bool = False, check: bool = False,
+             geo_ip: GeoDatabase | list[Mapping[str, Any]] | None = None, chunk_rows: int | None = None,
+             limits: B.Limits | None = None) -> Any:
     """Run ``query`` over ``tables`` (name -> Table, RowSource or list of dict rows).
 
     ``now`` fixes the clock for ``now()`` and ``ago()`` (tests pass a fixed one;
@@ -1811,7 +1826,9 @@ def evaluate(query: str | ast.QueryBody, tables: Mapping[str, Any], now: datetim
     the result rows as dicts in result order, or the ``Table`` itself with
     ``as_table=True``. A RowSource table is read chunk by chunk where the plan
     allows (see ``dac.kql.streaming``); ``chunk_rows`` makes every
-    pipeline run that way, over chunks of that many rows.
+    pipeline run that way, over chunks of that many rows. The evaluation gets
+    one budget of ``limits`` (``max_rows`` overrides their row limit; see
+    ``dac.kql.budget``): a query needing more fails with ``BudgetExceeded``.
     """
     body = parse(query) if isinstance(query, str) else query
     if now is None:
@@ -1824,8 +1841,10 @@ def evaluate(query: str | ast.QueryBody, tables: Mapping[str, Any], now: datetim
         database = GeoDatabase.of(geo_ip)
     except GeoEntryError as exc:
         raise KqlRuntimeError(f"geo_ip entry {exc.index + 1}: {exc}") from None
+    budget = B.Budget((limits or B.Limits()).replace(rows=max_rows))
     try:
-        result = Evaluator(prepared, now, max_rows, check, database, chunk_rows).run(body, root() if root else None)
+        with B.active(budget):
+            result = Evaluator(prepared, now, budget, check, database, chunk_rows).run(body, root() if root else None)
     except RecursionError:
         raise KqlRuntimeError("the query is nested too deeply to evaluate") from None
     except MemoryError:
