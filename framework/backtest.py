@@ -30,13 +30,15 @@ from dac import catalog
 from dac.errors import DacError, Location, did_you_mean
 from dac.files import regular_file
 from dac.kql import values as V
+from dac.kql.budget import Limits
 from dac.kql.streaming import RowSource
 from dac.kql.table import Table
 
 DEFAULT_CHUNK_ROWS = 50_000
-# What one data file may decompress to (.gz) or hold when it is read whole (.json): a
-# gzip bomb or a runaway export ends in an error, not in a full disk or memory.
-DEFAULT_MAX_DATA_MB = 4_096
+# What one data file may decompress to (.gz), hold when it is read whole (.json) or hold in
+# one line (.jsonl): a gzip bomb or a runaway export ends in an error, not in a full disk or
+# memory ([tool.dac] max-data-mb, one of the evaluation budget's limits).
+DEFAULT_MAX_DATA_MB = Limits().data_mb
 _decode = json.JSONDecoder().decode
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
 

@@ -118,7 +118,7 @@ def _cmd_test(args: argparse.Namespace) -> int:
     from dac.testing.runner import run_tests
 
     with _Progress("testing") as progress:
-        report = run_tests(args.paths, progress=progress, jobs=args.jobs)
+        report = run_tests(args.paths, progress=progress, jobs=args.jobs, limits=_budget(args))
     if args.junit:  # before any output: an unwritable FILE is exit 2 with only the error on stdout
         from dac.testing.junit import write_junit
 
@@ -289,11 +289,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
             share = f" ({fraction:.0%} of its files)" if fraction is not None else ""
             progress.show(f"{table}: {rows:,} rows read{share}")
 
+        limits = _budget(args)
         tables = backtest.file_tables(args.data, platform, args.chunk_rows, report,
-                                      args.max_data_mb or backtest.DEFAULT_MAX_DATA_MB)
+                                      args.max_data_mb or limits.data_mb)
         started = time.perf_counter()
         try:
-            result = evaluate(tree, tables, now=now, as_table=True, max_rows=args.max_rows)
+            result = evaluate(tree, tables, now=now, as_table=True, limits=limits)
         except KqlError as exc:
             raise located(exc) from None
         seconds = time.perf_counter() - started
@@ -434,6 +435,31 @@ def _format_option(command: argparse.ArgumentParser) -> None:
                          help="json: one JSON document on stdout for machines (exit codes unchanged)")
 
 
+# --flag -> (the Limits field it sets, help); each is also a [tool.dac] setting of the same name
+_BUDGET_FLAGS = {
+    "max-rows": ("rows", "rows all operators of one evaluation may materialise (default 10,000,000)"),
+    "max-value-mb": ("value_mb", "MB of strings and dynamic values functions of one evaluation may build "
+                                 "(default 1024)"),
+    "max-series-points": ("series_points", "make-series points of one evaluation (default 10,000,000)"),
+    "max-regex-groups": ("regex_groups", "capture groups one regular expression may have (default 256)"),
+}
+
+
+def _budget_options(command: argparse.ArgumentParser) -> None:
+    """The evaluation budget's flags (dac.kql.budget); unset, the [tool.dac] setting or the default holds."""
+    group = command.add_argument_group("evaluation budget (each query evaluation; also [tool.dac] settings)")
+    for flag, (_limit, text) in _BUDGET_FLAGS.items():
+        group.add_argument(f"--{flag}", type=_positive, metavar="N", help=text)
+
+
+def _budget(args: argparse.Namespace):
+    """The limits of each evaluation: the flags given over the repository's settings."""
+    from dac import config
+
+    return config.current().limits.replace(**{limit: getattr(args, flag.replace("-", "_"))
+                                              for flag, (limit, _text) in _BUDGET_FLAGS.items()})
+
+
 def _jobs_option(command: argparse.ArgumentParser) -> None:
     command.add_argument("-j", "--jobs", type=int, metavar="N",
                          help="worker processes for large rule sets (default: one per core; 1 runs in-process)")
@@ -479,6 +505,7 @@ def make_parser() -> argparse.ArgumentParser:
     test.add_argument("paths", nargs="*", metavar="PATH", help=_PATHS_HELP)
     test.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
     _jobs_option(test)
+    _budget_options(test)
     test.set_defaults(func=_cmd_test)
     _format_option(test)
     test.add_argument("--junit", metavar="FILE", help="also write the results as JUnit XML to FILE (atomically)")
@@ -540,10 +567,11 @@ def make_parser() -> argparse.ArgumentParser:
                                         "platform, else the one whose catalog has every data table)")
     run.add_argument("--now", help="the clock for now() and ago(), ISO 8601 (default: the current time); set it "
                                    "to the end of the exported window")
-    run.add_argument("--max-rows", type=int, default=10_000_000, help="limit on any intermediate result")
+    _budget_options(run)
     run.add_argument("--max-data-mb", type=_positive, metavar="MB",
-                     help="what one .gz data file may decompress to, or one .json file (read whole) may hold, "
-                          "in MB (default 4096); beyond it the run stops with an error naming the file")
+                     help="what one .gz data file may decompress to, or one .json file (read whole) or one "
+                          "line of a .jsonl file may hold, in MB (default 4096, or [tool.dac] max-data-mb); "
+                          "beyond it the run stops with an error naming the file")
     run.add_argument("--chunk-rows", type=int, default=50_000, help=argparse.SUPPRESS)
     run.set_defaults(func=_cmd_run)
 

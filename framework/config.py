@@ -8,6 +8,8 @@ instead of repeating flags in every pre-commit hook and pipeline step::
     platforms = ["Sentinel"]        # for rules that name no `platforms:` of their own
     disable = ["data-connectors"]   # check ids whose findings are switched off
     workspace = ["workspace"]       # folders declaring the Sentinel workspace around the rules (dac.workspace)
+    max-rows = 20_000_000           # the evaluation budget (dac.kql.budget): rows, max-value-mb,
+                                    # max-series-points, max-regex-groups, max-data-mb
 
 The file is found from the current folder upwards: the first folder holding a
 ``dac.toml``, or a ``pyproject.toml`` with a ``[tool.dac]`` table, wins. The walk
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from dac.errors import DacError, Location, did_you_mean
+from dac.kql.budget import SETTINGS, Limits
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -35,7 +38,10 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 DEFAULT_RULES = ("detections",)
-KEYS = ("rules", "platforms", "disable", "workspace")
+LIST_KEYS = ("rules", "platforms", "disable", "workspace")
+# [tool.dac] setting -> the evaluation budget limit it sets (dac.kql.budget.Limits)
+LIMIT_KEYS = {setting: limit for limit, (setting, _unit) in SETTINGS.items()}
+KEYS = LIST_KEYS + tuple(LIMIT_KEYS)
 DEFAULT_WORKSPACE = "workspace"
 
 
@@ -49,6 +55,7 @@ class Settings:
     platforms: tuple[str, ...] = ()
     disable: frozenset[str] = frozenset()
     workspace: tuple[str, ...] | None = None  # None: the default folders (see workspace_folders)
+    limits: Limits = Limits()  # each evaluation's budget (a test case, dac run)
 
     def rule_folders(self) -> list[Path]:
         """The configured rules folders that exist, as absolute paths."""
@@ -117,7 +124,14 @@ def load_settings(path: Path) -> Settings:
         if key not in KEYS:
             raise DacError(f"{section}unknown key {key!r}{did_you_mean(key, list(KEYS))}", where(key))
     values: dict[str, Any] = {}
-    for key in KEYS:
+    limits: dict[str, int] = {}
+    for key, limit in LIMIT_KEYS.items():
+        if key in table:
+            value = table[key]
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise DacError(f"{section}{key}: expected a positive whole number, found {value!r}", where(key))
+            limits[limit] = value
+    for key in LIST_KEYS:
         if key in table:
             value = table[key]
             if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
@@ -131,7 +145,8 @@ def load_settings(path: Path) -> Settings:
         if not (root / name).is_dir():
             raise DacError(f"{section}workspace: no such folder {name!r} (relative to {root})", where("workspace"))
     return Settings(source=str(path), root=root, rules=tuple(values.get("rules", DEFAULT_RULES)), platforms=platforms,
-                    disable=disable, workspace=tuple(workspace) if workspace is not None else None)
+                    disable=disable, workspace=tuple(workspace) if workspace is not None else None,
+                    limits=Limits().replace(**limits))
 
 
 def _platforms(names: list[str], section: str, where: Location) -> tuple[str, ...]:

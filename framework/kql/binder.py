@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from dac import catalog
 from dac.kql import ast
+from dac.kql.budget import BudgetExceeded
 from dac.kql.errors import KqlError
 from dac.kql.evaluator import evaluate
 from dac.kql.parser import parse
@@ -124,6 +125,8 @@ def bind(query: str | ast.QueryBody, platform: str, space: "Workspace | None" = 
     try:
         result = evaluate(tree, Environment(tables, lambda: root_scope(space, unknown=missing)), now=_CHECK_CLOCK,
                           check=True, as_table=True)
+    except BudgetExceeded:  # constant sources too large to bind fully: no error of the query, its schema unknown
+        return Binding(errors, None, tables_read(tree, tables))
     except KqlError as error:
         return Binding(errors + [error], None, set())
     indirect = set().union(*(tables_read(function.definition().body, tables) for function in functions_used(tree, space)))

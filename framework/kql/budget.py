@@ -42,6 +42,8 @@ from dac.kql.errors import KqlRuntimeError
 # Values at most this large (characters, or items times ITEM_BYTES) are not charged.
 SMALL = 256
 ITEM_BYTES = 8  # what one array item or bag entry counts: a reference to a value
+# A value a function could build of more than this many bytes is worth a look before it is built.
+LARGE = 16_000_000
 
 
 @dataclass(frozen=True)
@@ -172,8 +174,45 @@ def items(count: int) -> None:
             budget.value_bytes(count * ITEM_BYTES)
 
 
-def regex_groups(groups: int) -> None:
-    """Refuse, in an evaluation, a compiled regular expression with too many capture groups."""
+def checked_regex(regex: Any, node: Any = None) -> Any:
+    """``regex`` (compiled by re2), refused in an evaluation when it has too many capture groups."""
     budget = _current.get()
     if budget is not None:
-        budget.regex(groups)
+        budget.regex(regex.groups, node)
+    return regex
+
+
+def dynamic(value: Any) -> None:
+    """Charge the text ``value`` (an array or bag) would serialise to, before it is serialised.
+
+    Arrays and bags share their items, so ``pack_array(a, a)`` nested twenty deep is small in
+    memory yet a terabyte as text: the walk counts each shared item every time it appears,
+    remembering the size of what it has measured, and stops as soon as the budget is spent.
+    """
+    budget = _current.get()
+    if budget is None:
+        return
+    sizes: dict[int, int] = {}
+    left = budget.bytes_left
+
+    def size(item: Any) -> int:
+        if isinstance(item, str):
+            return len(item) + 2
+        if not isinstance(item, (list, dict)):
+            return 8
+        known = sizes.get(id(item))
+        if known is not None:
+            return known
+        total = 2
+        for member in (item if isinstance(item, list) else item.values()):
+            total += size(member) + 1
+            if total > left:
+                break
+        if isinstance(item, dict):
+            total += sum(len(key) + 3 for key in item)
+        sizes[id(item)] = total
+        return total
+
+    measured = size(value)
+    if measured > SMALL:
+        budget.value_bytes(measured)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import re2
 
 from dac.kql import ast
+from dac.kql import budget as B
 from dac.kql import values as V
 from dac.kql.aggregates import AGGREGATE_NAMES, AGGREGATES
 from dac.errors import did_you_mean
@@ -269,7 +270,7 @@ class ExpressionCompiler(WindowFunctions):
         if name.lstrip("!") == "matches regex" and right.const:
             pattern = right.fn(())
             try:
-                regex = re2.compile(V.to_string(pattern))
+                regex = B.checked_regex(re2.compile(V.to_string(pattern)), expr.right)
             except re2.error as exc:
                 raise semantic(expr.right, f"invalid regular expression: {exc}") from None
             return Compiled(lambda row: regex.search(V.to_string(lf(row))) is not None, "bool")
@@ -522,7 +523,7 @@ class ExpressionCompiler(WindowFunctions):
             raise semantic(expr.args[0], "function 'extract()' takes a constant regular expression "
                                          "(Kusto does not read it from a column)")
         try:
-            regex = re2.compile(V.to_string(pattern.fn(())))
+            regex = B.checked_regex(re2.compile(V.to_string(pattern.fn(()))), expr.args[0])
         except re2.error as exc:
             raise semantic(expr.args[0], f"invalid regular expression: {exc}") from None
 

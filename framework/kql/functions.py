@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import re2
 
+from dac.kql import budget as B
 from dac.kql import values as V
 from dac.kql.bounds import DECIMAL_MAX
 
@@ -196,12 +197,16 @@ def _toupper(value: Any) -> str:
 
 @scalar("strcat", returns="string", args=(1, 64))
 def _strcat(*values: Any) -> str:
-    return "".join(_str(v) for v in values)
+    parts = [_str(v) for v in values]
+    B.text(sum(map(len, parts)))  # charged before it is built: doubling a string is how memory runs out
+    return "".join(parts)
 
 
 @scalar("strcat_delim", returns="string", args=(3, 65))
 def _strcat_delim(delimiter: Any, *values: Any) -> str:
-    return _str(delimiter).join(_str(v) for v in values)
+    separator, parts = _str(delimiter), [_str(v) for v in values]
+    B.text(sum(map(len, parts)) + len(separator) * (len(parts) - 1))
+    return separator.join(parts)
 
 
 @scalar("substring", returns="string", args=(2, 3))
@@ -237,7 +242,7 @@ def _indexof(value: Any, lookup: Any, start: Any = 0, length: Any = -1, occurren
 def _countof(value: Any, search: Any, kind: Any = "normal") -> int:
     text, needle = _str(value), _str(search)
     if kind == "regex":
-        return len(re2.findall(needle, text))
+        return len(B.checked_regex(re2.compile(needle)).findall(text))
     if not needle:
         return 0
     count, position = 0, text.find(needle)
@@ -248,7 +253,7 @@ def _countof(value: Any, search: Any, kind: Any = "normal") -> int:
 
 
 def _trim_pattern(pattern: str, text: str, side: str) -> str:
-    regex = re2.compile(pattern)
+    regex = B.checked_regex(re2.compile(pattern))
     if side in ("both", "start"):
         while text:
             match = regex.match(text)
@@ -284,8 +289,13 @@ def _trim_end(pattern: Any, value: Any) -> str:
 
 @scalar("replace_string", returns="string", args=(3, 3))
 def _replace_string(value: Any, lookup: Any, rewrite: Any) -> str:
-    needle = _str(lookup)
-    return _str(value) if not needle else _str(value).replace(needle, _str(rewrite))
+    needle, text = _str(lookup), _str(value)
+    if not needle:
+        return text
+    replacement = _str(rewrite)
+    if len(replacement) > len(needle):  # only a longer rewrite can grow the text: count what it adds
+        B.text(len(text) + text.count(needle) * (len(replacement) - len(needle)))
+    return text.replace(needle, replacement)
 
 
 def _kusto_rewrite(rewrite: str) -> str:
@@ -297,8 +307,15 @@ def _kusto_rewrite(rewrite: str) -> str:
 
 @scalar("replace_regex", returns="string", args=(3, 3))
 def _replace_regex(value: Any, pattern: Any, rewrite: Any) -> str:
+    text, replacement = _str(value), _kusto_rewrite(_str(rewrite))
+    regex = B.checked_regex(re2.compile(_str(pattern)))
     try:
-        return re2.sub(_str(pattern), _kusto_rewrite(_str(rewrite)), _str(value))
+        if len(text) + (len(text) + 1) * len(replacement) > B.LARGE:  # could be large: count the matches first
+            B.text(len(text) + sum(1 for _ in regex.finditer(text)) * len(replacement))
+            return regex.sub(replacement, text)
+        result = regex.sub(replacement, text)
+        B.text(len(result))
+        return result
     except IndexError:  # the engine's word for a \N past the pattern's groups
         raise ValueError(f"the rewrite {_str(rewrite)!r} names a capture group the regular expression "
                          f"{_str(pattern)!r} does not have") from None
@@ -338,6 +355,7 @@ def _strrep(value: Any, count: Any, delimiter: Any = "") -> str:
         from dac.kql.errors import KqlRuntimeError
 
         raise KqlRuntimeError(f"strrep() would build a string longer than {MAX_STRING} characters")
+    B.text((len(text) + len(separator)) * times)
     return separator.join([text] * times)
 
 
@@ -367,7 +385,7 @@ def _split(value: Any, delimiter: Any, index: Any = None) -> Any:
 @scalar("extract_all", "extractall", returns="dynamic", args=(2, 3))
 def _extract_all(pattern: Any, *rest: Any) -> Any:
     groups, value = (rest[0], rest[1]) if len(rest) == 2 else (None, rest[0])
-    regex = re2.compile(_str(pattern))
+    regex = B.checked_regex(re2.compile(_str(pattern)))
     results = []
     for match in regex.finditer(_str(value)):
         if groups is None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import re2
 
+from dac.kql import budget as B
 from dac.kql import values as V
 from dac.kql.functions import scalar
 
@@ -46,6 +47,7 @@ def _range(start: Any, stop: Any, step: Any = None) -> Any:
             current = current + step
         except OverflowError:
             break
+    B.items(len(values))  # a call is capped, but it runs for every row
     return values
 
 
@@ -94,6 +96,7 @@ def _bag_merge(*bags: Any) -> dict[str, Any]:
 def _array_concat(*arrays: Any) -> Any:
     if not all(isinstance(a, list) for a in arrays):
         return None
+    B.items(sum(map(len, arrays)))
     return [item for array in arrays for item in array]
 
 
@@ -152,7 +155,11 @@ def _array_sort_desc(array: Any, nulls_last: Any = True) -> Any:
 
 @scalar("array_strcat", "strcat_array", returns="string", args=(2, 2))
 def _array_strcat(array: Any, delimiter: Any) -> str:
-    return V.to_string(delimiter).join(V.to_string(v) for v in array) if isinstance(array, list) else ""
+    if not isinstance(array, list):
+        return ""
+    separator, parts = V.to_string(delimiter), [V.to_string(v) for v in array]
+    B.text(sum(map(len, parts)) + len(separator) * max(len(parts) - 1, 0))
+    return separator.join(parts)
 
 
 def _set_items(arrays: tuple[Any, ...]) -> list[list[Any]]:

@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 import re2
 
+from dac.kql import budget as B
 from dac.kql import values as V
 from dac.kql.bounds import LONG_MAX, LONG_MIN, within_range
 
@@ -106,7 +107,7 @@ def _string_op(test: Callable[[str, str], bool]) -> Callable[[Any, Any], bool]:
 
 
 def _matches(a: Any, b: Any) -> bool:
-    return re2.search(V.to_string(b), V.to_string(a)) is not None
+    return B.checked_regex(re2.compile(V.to_string(b))).search(V.to_string(a)) is not None
 
 
 BINARY_PREDICATES: dict[str, Callable[[Any, Any], bool | None]] = {

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from dac.kql.bounds import LONG_MAX, LONG_MIN, int_or_null, long_or_null, timespan_from_ticks
+from dac.kql.budget import dynamic
 from dac.kql.literals import parse_datetime, parse_timespan
 
 SCALAR_TYPES = ("bool", "int", "long", "real", "decimal", "datetime", "timespan", "guid", "string", "dynamic")
@@ -107,6 +108,7 @@ def to_json_text(value: Any, sort_keys: bool = False) -> str:
     https://github.com/Azure/azure-sdk-for-net/issues/24975), so they are written so here
     and the text stays standard JSON.
     """
+    dynamic(value)  # in an evaluation, the text is charged to its budget before it is built
     options: dict[str, Any] = {"separators": (",", ":"), "ensure_ascii": False, "default": _json_default,
                                "sort_keys": sort_keys}
     try:

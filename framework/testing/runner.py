@@ -9,10 +9,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
+from dac import config
 from dac.errors import DacError, Location
 from dac.kql import KqlError, evaluate
+from dac.kql.budget import Limits
 from dac.output.escape import printable
 from dac.parallel import ordered_map
 from dac.rules.model import Rule, discover_rule_files, load_rule
@@ -91,14 +94,19 @@ def order_reason(rule: Rule, order: ResultOrder) -> str:
     return f"its last row-order operator, {order.operator} at {where}, {verb}"
 
 
-def run_case(rule: Rule, suite: TestSuite, case: TestCase, tree, order: ResultOrder | None = None) -> CaseResult:
-    """Run one case; the result is located at the case, a located error inside it goes into the details."""
+def run_case(rule: Rule, suite: TestSuite, case: TestCase, tree, order: ResultOrder | None = None,
+             limits: Limits | None = None) -> CaseResult:
+    """Run one case; the result is located at the case, a located error inside it goes into the details.
+
+    The case is one evaluation with its own budget of ``limits`` (default: the repository's settings).
+    """
     label = rule.name or Path(rule.path).stem
     from dac.workspace.environment import evaluation_tables
 
     try:
         tables = evaluation_tables(tree, case.tables, suite.platform, case.functions, case.watchlists)
-        result = evaluate(tree, tables, now=case.now, as_table=True, geo_ip=case.geo_ip)
+        result = evaluate(tree, tables, now=case.now, as_table=True, geo_ip=case.geo_ip,
+                          limits=limits or config.current().limits)
     except KqlError as exc:
         error = query_error(rule, exc)
         return CaseResult(label, case.name, "ERROR", case.location, [f"{error.location}: {error.message}"], rule.path)
@@ -138,11 +146,11 @@ class PreparedRule:
     def cases(self) -> list[TestCase]:
         return self.suite.cases if self.suite is not None and self.problem is None else []
 
-    def run(self, case: TestCase) -> CaseResult:
+    def run(self, case: TestCase, limits: Limits | None = None) -> CaseResult:
         assert self.rule is not None and self.suite is not None
         if self.order is None:
             self.order = result_order(self.tree)
-        return run_case(self.rule, self.suite, case, self.tree, self.order)
+        return run_case(self.rule, self.suite, case, self.tree, self.order, limits)
 
 
 def prepare_rule(path: Path) -> PreparedRule:
@@ -181,11 +189,11 @@ def prepare_rule(path: Path) -> PreparedRule:
     return PreparedRule(label, rule, suite, tree)
 
 
-def run_rule(path: Path) -> list[CaseResult]:
+def run_rule(path: Path, limits: Limits | None = None) -> list[CaseResult]:
     prepared = prepare_rule(path)
     if prepared.problem is not None:
         return [prepared.problem]
-    return [prepared.run(case) for case in prepared.cases]
+    return [prepared.run(case, limits) for case in prepared.cases]
 
 
 def _warm() -> None:
@@ -199,7 +207,7 @@ def _warm() -> None:
 
 
 def run_tests(paths: list[str], progress: Callable[[int, int, Path], None] | None = None,
-              jobs: int | None = None) -> TestReport:
+              jobs: int | None = None, limits: Limits | None = None) -> TestReport:
     """Run the cases of every rule under ``paths``; ``progress(done, total, path)`` is told as each rule finishes.
 
     Rules run on ``jobs`` processes (default: every core) when there are many of them;
@@ -207,7 +215,7 @@ def run_tests(paths: list[str], progress: Callable[[int, int, Path], None] | Non
     """
     report = TestReport()
     files = discover_rule_files(paths)
-    for number, results in enumerate(ordered_map(run_rule, files, jobs, warm=_warm)):
+    for number, results in enumerate(ordered_map(partial(run_rule, limits=limits), files, jobs, warm=_warm)):
         if progress is not None:
             progress(number, len(files), files[number])
         report.results.extend(results)
