@@ -185,7 +185,15 @@ class FileTable(RowSource):
             yield from self._batches(self._jsonl_rows(file, handle), raw, size)
 
     def _jsonl_rows(self, file: DataFile, handle: IO[bytes]) -> Iterator[tuple]:
-        for number, line in enumerate(handle, 1):
+        number = 0
+        while True:
+            line = handle.readline(self.max_bytes + 1)  # never more than the limit of one line in memory
+            if not line:
+                return
+            number += 1
+            if len(line) > self.max_bytes:
+                raise DacError(f"line {number} holds more than {self.max_bytes // 1_000_000} MB (the --max-data-mb "
+                               "limit, also [tool.dac] max-data-mb)", Location(str(file.path), number, 1))
             if not line.strip():
                 continue
             try:
@@ -250,6 +258,11 @@ class FileTable(RowSource):
         except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for a bad file
             raise DacError(f"not a readable Parquet file: {exc}", Location(str(file.path))) from None
         total = source.metadata.num_rows
+        metadata = source.metadata
+        unpacked = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
+        if unpacked > self.max_bytes:  # what the row groups decompress to, as the file's footer declares it
+            raise DacError(f"decompresses to more than {self.max_bytes // 1_000_000} MB (the --max-data-mb limit, "
+                           "also [tool.dac] max-data-mb)", Location(str(file.path)))
         done = 0
         for batch in source.iter_batches(batch_size=self.chunk_rows):
             rows = [self._row(record, lambda name, n=done + i + 1: Location(f"{file.path} (row {n})"))
@@ -273,7 +286,8 @@ class _Capped(io.RawIOBase):
         count = self.inner.readinto(buffer)
         self.count += count
         if self.count > self.limit:
-            raise DacError(f"{self.what} more than {self.limit // 1_000_000} MB (the --max-data-mb limit)",
+            raise DacError(f"{self.what} more than {self.limit // 1_000_000} MB (the --max-data-mb limit, "
+                           "also [tool.dac] max-data-mb)",
                            Location(str(self.path)))
         return count
 

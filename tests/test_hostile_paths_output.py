@@ -293,7 +293,7 @@ def test_gzipped_data_is_capped_by_max_data_mb(tmp_path: Path, capsys: pytest.Ca
     with gzip.open(data, "wb") as stream:
         stream.write(b"\n" * 3_000_000)  # blank lines: nothing to parse, only bytes to decompress
     assert main(["run", "UrlClickEvents | count", "--data", str(data), "--max-data-mb", "2"]) == 2
-    assert f"{data}: decompresses to more than 2 MB (the --max-data-mb limit)" in capsys.readouterr().err
+    assert f"{data}: decompresses to more than 2 MB (the --max-data-mb limit, also [tool.dac] max-data-mb)" in capsys.readouterr().err
     assert main(["run", "UrlClickEvents | count", "--data", str(data), "--max-data-mb", "4"]) == 0
 
 
