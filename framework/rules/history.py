@@ -12,7 +12,7 @@ from pathlib import Path
 
 from dac.errors import DacError
 from dac.rules.model import RULE_SUFFIXES, TEST_SUFFIXES, Rule
-from dac.rules.yamlfile import parse_yaml
+from dac.rules.yamlfile import MAX_FILE_BYTES, parse_yaml
 
 
 def _run_git(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -55,6 +55,9 @@ def rules_at(ref: str, paths: list[str]) -> dict[str, Rule]:
     for name in sorted(listing):
         if not name.endswith(RULE_SUFFIXES) or name.endswith(TEST_SUFFIXES):
             continue
+        size = _git(["cat-file", "-s", f"{ref}:{name}"], top).strip()
+        if not size.isdigit() or int(size) > MAX_FILE_BYTES:  # never read a huge blob whole: rule files are small
+            raise DacError(f"{ref}:{name} holds {size} bytes, more than a rule file may ({MAX_FILE_BYTES})")
         text = _git(["show", f"{ref}:{name}"], top)
         doc = parse_yaml(text, f"{ref}:{name}")
         if isinstance(doc.data, dict):
