@@ -264,7 +264,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from dac.testing.clock import clock_option
 
     source = args.query
-    is_text = source != "-" and not Path(source).is_file() and not source.endswith((".yaml", ".yml", ".kql", ".csl"))
+    is_text = source != "-" and not _is_file(source) and not source.endswith((".yaml", ".yml", ".kql", ".csl"))
     text, rule = (source, None) if is_text else _read_query(source, False)
 
     def located(error: KqlError) -> DacError:
@@ -280,7 +280,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise located(exc) from None
     names = [backtest.data_file(argument).table for argument in args.data]
     platform = _run_platform(args.platform, rule, names)
-    binding = bind(tree, platform)
+    limits = _budget(args)
+    binding = bind(tree, platform, limits=limits)
     if binding.errors:
         raise located(binding.errors[0])
     now = clock_option(args.now)
@@ -289,7 +290,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
             share = f" ({fraction:.0%} of its files)" if fraction is not None else ""
             progress.show(f"{table}: {rows:,} rows read{share}")
 
-        limits = _budget(args)
         tables = backtest.file_tables(args.data, platform, args.chunk_rows, report,
                                       args.max_data_mb or limits.data_mb)
         started = time.perf_counter()
@@ -315,6 +315,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     read_text = ", ".join(f"{printable(name)} {count:,}" for name, count in read.items())
     print(f"{len(result.rows):,} row(s) from {read_text} row(s) read in {seconds:.2f}s", file=sys.stderr)
     return EXIT_OK
+
+
+def _is_file(source: str) -> bool:
+    """Whether QUERY names a file; query text too long to be a file name is not one (no OSError)."""
+    try:
+        return Path(source).is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def _run_platform(named: str | None, rule, tables: list[str]) -> str:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from dac import catalog
 from dac.kql import ast
-from dac.kql.budget import BudgetExceeded
+from dac.kql.budget import BudgetExceeded, Limits
 from dac.kql.errors import KqlError
 from dac.kql.evaluator import evaluate
 from dac.kql.parser import parse
@@ -107,9 +107,11 @@ def tables_read(tree: ast.QueryBody, known: Mapping[str, Table]) -> set[str]:
     return {name for name in names - lets if name in known}
 
 
-def bind(query: str | ast.QueryBody, platform: str, space: "Workspace | None" = None) -> Binding:
+def bind(query: str | ast.QueryBody, platform: str, space: "Workspace | None" = None,
+         limits: Limits | None = None) -> Binding:
     """Bind ``query`` against ``platform``'s catalog (and on Sentinel the workspace ``space``, default the
-    repository's): the undeclared names, then the first syntax or semantic error; the result schema."""
+    repository's): the undeclared names, then the first syntax or semantic error; the result schema.
+    Constant sources (range, datatable) are evaluated within a budget of ``limits``."""
     from dac import workspace
     from dac.workspace.environment import Environment, root_scope
     from dac.workspace.names import functions_used, undeclared
@@ -124,7 +126,7 @@ def bind(query: str | ast.QueryBody, platform: str, space: "Workspace | None" = 
     errors: list[KqlError] = [name.error() for name in missing]
     try:
         result = evaluate(tree, Environment(tables, lambda: root_scope(space, unknown=missing)), now=_CHECK_CLOCK,
-                          check=True, as_table=True)
+                          check=True, as_table=True, limits=limits)
     except BudgetExceeded:  # constant sources too large to bind fully: no error of the query, its schema unknown
         return Binding(errors, None, tables_read(tree, tables))
     except KqlError as error:
