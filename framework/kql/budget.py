@@ -139,11 +139,6 @@ def _position(node: Any) -> tuple[int, int]:
 _current: ContextVar[Budget | None] = ContextVar("dac_kql_budget", default=None)
 
 
-def current() -> Budget | None:
-    """The budget of the evaluation running in this context, if any."""
-    return _current.get()
-
-
 class active:
     """``with active(budget):`` makes ``budget`` the one that functions charge."""
 
