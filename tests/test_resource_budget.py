@@ -196,3 +196,14 @@ def test_dac_run_takes_the_limit_from_the_setting_and_the_flag(data: Path, tmp_p
         assert main(["run", query, "--data", str(data), "--max-rows", "5000"]) == 0
     finally:
         config.use(None)
+
+
+def test_a_bad_pattern_is_a_located_error_and_nothing_on_stderr(capfd) -> None:
+    # RE2 logs a pattern it cannot parse to file descriptor 2 unless told not to; the user must see
+    # only dac's own located error, in words (not RE2's bytes repr).
+    from dac.kql import KqlError, evaluate
+
+    with pytest.raises(KqlError) as info:
+        evaluate('print x = "a" matches regex "[]"', {})
+    assert str(info.value) == "1:29: invalid regular expression: missing ]: []"
+    assert capfd.readouterr().err == ""

@@ -37,6 +37,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, fields
 from typing import Any
 
+import re2
+
 from dac.kql.errors import KqlRuntimeError
 
 # Values at most this large (characters, or items times ITEM_BYTES) are not charged.
@@ -169,8 +171,16 @@ def items(count: int) -> None:
             budget.value_bytes(count * ITEM_BYTES)
 
 
-def checked_regex(regex: Any, node: Any = None) -> Any:
-    """``regex`` (compiled by re2), refused in an evaluation when it has too many capture groups."""
+# RE2 writes every pattern it cannot parse to stderr through its own logger ("re2.cc:242] Error
+# parsing ..."): a query's bad pattern is a located query error, never noise on the terminal.
+_QUIET = re2.Options()
+_QUIET.log_errors = False
+
+
+def compile_regex(pattern: str, node: Any = None) -> Any:
+    """``pattern`` compiled by RE2 without logging; in an evaluation, refused when it has more capture
+    groups than the budget allows (a bad pattern raises re2.error, which callers locate)."""
+    regex = re2.compile(pattern, _QUIET)
     budget = _current.get()
     if budget is not None:
         budget.regex(regex.groups, node)
@@ -211,3 +221,11 @@ def dynamic(value: Any) -> None:
     measured = size(value)
     if measured > SMALL:
         budget.value_bytes(measured)
+
+
+def regex_problem(exc: Exception) -> str:
+    """What RE2 said of a pattern it refused, as text ("invalid regular expression: missing ]: [")."""
+    detail = exc.args[0] if exc.args else exc
+    if isinstance(detail, bytes):
+        detail = detail.decode("utf-8", "replace")
+    return f"invalid regular expression: {detail}"

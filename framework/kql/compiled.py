@@ -12,6 +12,7 @@ from typing import Any, Callable
 import re2
 
 from dac.kql import ast
+from dac.kql import budget as B
 from dac.kql.budget import BudgetExceeded
 from dac.kql.errors import KqlRuntimeError, KqlSemanticError, KqlUnsupportedError
 
@@ -56,7 +57,7 @@ def runtime_error(node: ast.Node, what: str, exc: Exception) -> KqlRuntimeError:
     if isinstance(exc, KqlRuntimeError):
         reason = exc.message
     elif isinstance(exc, re2.error):
-        reason = f"invalid regular expression: {exc}"
+        reason = B.regex_problem(exc)
     else:
         reason = str(exc) or type(exc).__name__
     return KqlRuntimeError(f"{what}: {reason}", node.line, node.column)

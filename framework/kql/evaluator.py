@@ -1162,7 +1162,7 @@ class Evaluator:
         if kind != "regex":
             text = "(?s)^" + text + "$"
         try:
-            regex = B.checked_regex(re2.compile(text), node)
+            regex = B.compile_regex(text, node)
         except re2.error as exc:
             raise semantic(node, f"invalid parse pattern: {exc}") from None
         index = table.index()

@@ -270,9 +270,9 @@ class ExpressionCompiler(WindowFunctions):
         if name.lstrip("!") == "matches regex" and right.const:
             pattern = right.fn(())
             try:
-                regex = B.checked_regex(re2.compile(V.to_string(pattern)), expr.right)
+                regex = B.compile_regex(V.to_string(pattern), expr.right)
             except re2.error as exc:
-                raise semantic(expr.right, f"invalid regular expression: {exc}") from None
+                raise semantic(expr.right, B.regex_problem(exc)) from None
             return Compiled(lambda row: regex.search(V.to_string(lf(row))) is not None, "bool")
         if name in ("has", "!has") and right.const:
             search = V.term_matcher(V.to_string(right.fn(())))
@@ -461,7 +461,7 @@ class ExpressionCompiler(WindowFunctions):
             try:
                 return constant(impl(*values), result_type)
             except re2.error as exc:  # a constant pattern: the query itself is wrong
-                raise semantic(expr, f"invalid regular expression: {exc}") from None
+                raise semantic(expr, B.regex_problem(exc)) from None
             except (KqlRuntimeError, *RUNTIME_FAILURES) as exc:
                 raise located(exc, expr, what) from None
         return Compiled(call_runner(impl, fns, expr, what), result_type)
@@ -523,9 +523,9 @@ class ExpressionCompiler(WindowFunctions):
             raise semantic(expr.args[0], "function 'extract()' takes a constant regular expression "
                                          "(Kusto does not read it from a column)")
         try:
-            regex = B.checked_regex(re2.compile(V.to_string(pattern.fn(()))), expr.args[0])
+            regex = B.compile_regex(V.to_string(pattern.fn(())), expr.args[0])
         except re2.error as exc:
-            raise semantic(expr.args[0], f"invalid regular expression: {exc}") from None
+            raise semantic(expr.args[0], B.regex_problem(exc)) from None
 
         def run(row: Row) -> Any:
             match = regex.search(V.to_string(text.fn(row)))

@@ -242,7 +242,7 @@ def _indexof(value: Any, lookup: Any, start: Any = 0, length: Any = -1, occurren
 def _countof(value: Any, search: Any, kind: Any = "normal") -> int:
     text, needle = _str(value), _str(search)
     if kind == "regex":
-        return len(B.checked_regex(re2.compile(needle)).findall(text))
+        return len(B.compile_regex(needle).findall(text))
     if not needle:
         return 0
     count, position = 0, text.find(needle)
@@ -253,7 +253,7 @@ def _countof(value: Any, search: Any, kind: Any = "normal") -> int:
 
 
 def _trim_pattern(pattern: str, text: str, side: str) -> str:
-    regex = B.checked_regex(re2.compile(pattern))
+    regex = B.compile_regex(pattern)
     if side in ("both", "start"):
         while text:
             match = regex.match(text)
@@ -308,7 +308,7 @@ def _kusto_rewrite(rewrite: str) -> str:
 @scalar("replace_regex", returns="string", args=(3, 3))
 def _replace_regex(value: Any, pattern: Any, rewrite: Any) -> str:
     text, replacement = _str(value), _kusto_rewrite(_str(rewrite))
-    regex = B.checked_regex(re2.compile(_str(pattern)))
+    regex = B.compile_regex(_str(pattern))
     try:
         if len(text) + (len(text) + 1) * len(replacement) > B.LARGE:  # could be large: count the matches first
             B.text(len(text) + sum(1 for _ in regex.finditer(text)) * len(replacement))
@@ -385,7 +385,7 @@ def _split(value: Any, delimiter: Any, index: Any = None) -> Any:
 @scalar("extract_all", "extractall", returns="dynamic", args=(2, 3))
 def _extract_all(pattern: Any, *rest: Any) -> Any:
     groups, value = (rest[0], rest[1]) if len(rest) == 2 else (None, rest[0])
-    regex = B.checked_regex(re2.compile(_str(pattern)))
+    regex = B.compile_regex(_str(pattern))
     results = []
     for match in regex.finditer(_str(value)):
         if groups is None:

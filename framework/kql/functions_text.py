@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl
 
 import re2
 
+from dac.kql import budget as B
 from dac.kql import values as V
 from dac.kql.functions import CONSTANT_ARGUMENTS, INTEGER_ARGUMENTS, PARAMETER_TYPES, scalar
 
@@ -63,7 +64,7 @@ def _indexof_regex(value: Any, pattern: Any, start: Any = 0, length: Any = -1, o
     if first > len(text):
         return -1
     end = len(text) if span == -1 else min(first + span, len(text))
-    matches = re2.compile(V.to_string(pattern)).finditer(text[first:end])
+    matches = B.compile_regex(V.to_string(pattern)).finditer(text[first:end])
     for count, match in enumerate(matches, 1):
         if count >= max(nth, 1):
             return first + match.start()

@@ -107,7 +107,7 @@ def _string_op(test: Callable[[str, str], bool]) -> Callable[[Any, Any], bool]:
 
 
 def _matches(a: Any, b: Any) -> bool:
-    return B.checked_regex(re2.compile(V.to_string(b))).search(V.to_string(a)) is not None
+    return B.compile_regex(V.to_string(b)).search(V.to_string(a)) is not None
 
 
 BINARY_PREDICATES: dict[str, Callable[[Any, Any], bool | None]] = {

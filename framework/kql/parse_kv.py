@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 import re2
 
 from dac.kql import ast
+from dac.kql import budget as B
 from dac.kql import values as V
 from dac.kql.compiled import RUNTIME_FAILURES, runtime_error, semantic, unsupported
 from dac.kql.expressions import ExpressionCompiler
@@ -117,9 +118,9 @@ def _options(evaluator: "Evaluator", node: ast.ParseKv, scope: "Scope") -> Optio
             escapes.add(text)
         elif key == "regex":
             try:
-                options.regex = re2.compile(text)
+                options.regex = B.compile_regex(text)
             except re2.error as exc:
-                raise semantic(expr, f"invalid regular expression: {exc}") from None
+                raise semantic(expr, B.regex_problem(exc)) from None
             if options.regex.groups != 2:
                 raise semantic(expr, "the parse-kv regex must have exactly two capturing groups: the key, then the value")
         elif not text:
