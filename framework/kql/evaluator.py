@@ -36,6 +36,7 @@ from dac.kql.expressions import (
     unsupported,
 )
 from dac.kql.geoip import GeoDatabase, GeoEntryError
+from dac.kql import search_schema
 from dac.kql.parse_kv import parse_kv
 from dac.kql.parser import parse
 from dac.kql.partition import partition
@@ -103,6 +104,10 @@ class Evaluator:
         # the evaluator lacks then yield unknown (open) schemas instead of errors.
         self.check = check
         self.platform_functions: frozenset[str] = getattr(tables, "functions", frozenset())
+        # Check mode: the nodes inside legs of ``union isfuzzy=true``, where a table name that resolves to
+        # nothing stands for a table of unknown columns, as Kusto's binder takes it. (A call of a function
+        # nothing declares is left out instead: an ASIM unifying parser's schema is its Empty parser's.)
+        self.fuzzy_nodes: set[int] = set()
 
     # ------------------------------------------------------------ statements
 
@@ -324,6 +329,8 @@ class Evaluator:
                 raise semantic(expr, f"'{expr.name}' is not a table")
             if expr.name in self.tables:
                 return self.table_named(expr.name)
+            if id(expr) in self.fuzzy_nodes:
+                return Table([OPEN_COLUMN])
             hint = did_you_mean(expr.name, list(self.tables))
             raise KqlUnresolvedName(f"unknown table '{expr.name}'{hint}", expr.line, expr.column)
         if isinstance(expr, ast.Tabular):
@@ -1002,6 +1009,10 @@ class Evaluator:
     def union(self, first: list[Table], node: ast.Union, scope: Scope) -> Table:
         legs: list[tuple[str, Table]] = [("", t) for t in first]
         fuzzy = str(node.params.get("isfuzzy", "false")).lower() == "true"
+        if self.check and fuzzy:
+            # a leg naming what does not exist is no error, but its columns are unknown: the union's schema
+            # is then open, while an unknown column inside a leg that resolves is still reported
+            self.fuzzy_nodes.update(id(inner) for leg in node.legs for inner in leg.walk())
         for leg in node.legs:
             if isinstance(leg, ast.Star) and self.check:
                 legs.append(("", Table([OPEN_COLUMN])))  # every table of the workspace: schema unknown here
@@ -1389,7 +1400,12 @@ class Evaluator:
         patterns = node.tables or ["*"]
         names = sorted({n for n in self.tables for p in patterns if fnmatch.fnmatchcase(n, p)})
         if self.check:
-            return Table([("$table", "string"), OPEN_COLUMN])
+            legs = self.scoped_tables(node.tables, scope, source)
+            if legs is None:
+                return Table([("$table", "string"), OPEN_COLUMN])
+            table = Table(search_schema.search_columns(legs, everywhere=not node.tables))
+            SearchPredicate(self, scope, node).compile(table)  # binds the predicate: an unknown column is an error
+            return table
         pieces = []
         for name in names:
             legs = self.table_named(name)
@@ -1408,6 +1424,16 @@ class Evaluator:
                         for row in piece.rows)
         return Table(columns, rows)
 
+    def scoped_tables(self, patterns: list[str], scope: Scope, at: ast.Node) -> list[Table] | None:
+        """The (empty) tables ``search``/``find`` read in check mode: those ``in (...)`` names, else the whole
+        catalog; None when a wildcard matches none of them (see ``search_schema``)."""
+        if not patterns:
+            return [self.table_named(name) for name in self.tables]
+        names = search_schema.scope_names(patterns, self.tables, _scope_names(scope))
+        if names is None:
+            return None
+        return [self.table_from_expr(ast.Name(name, line=at.line, column=at.column), scope) for name in names]
+
     def src_FindSource(self, source: ast.FindSource, scope: Scope) -> Table:
         """find in (T, ...) where p [project cols]: ``source_`` names the table; without project,
         ``pack_`` holds each row's non-empty columns (https://learn.microsoft.com/kusto/query/find-operator)."""
@@ -1416,7 +1442,12 @@ class Evaluator:
         patterns = node.tables or ["*"]
         names = sorted({n for n in self.tables for p in patterns if fnmatch.fnmatchcase(n, p)})
         if self.check:
-            return Table([(source_column, "string"), OPEN_COLUMN])
+            legs = self.scoped_tables(node.tables, scope, source)
+            if legs is None:
+                return Table([(source_column, "string"), OPEN_COLUMN])
+            merged = search_schema.columns_by_name(legs)
+            ExpressionCompiler(self, merged, scope).compile(node.predicate)
+            return Table(search_schema.find_columns(source_column, merged, node.project, source))
         projected = node.project or []
         columns: list[tuple[str, str]] = [(source_column, "string")]
         rows = []
@@ -1491,6 +1522,10 @@ class Evaluator:
         if prefix_arg is not None:
             prefix = V.to_string(ExpressionCompiler(self, [], scope).compile(prefix_arg).fn(()))
         position = index[column]
+        keep = [i for i in range(len(table.columns)) if i != position]
+        columns = [table.columns[i] for i in keep]
+        if self.check:  # the bags' keys are only known from rows: any column name may follow, as Kusto's binder has it
+            return Table(columns).opened()
         keys: list[str] = []
         for row in table.rows:
             bag = row[position]
@@ -1498,8 +1533,6 @@ class Evaluator:
                 for key in bag:
                     if key not in keys:
                         keys.append(key)
-        keep = [i for i in range(len(table.columns)) if i != position]
-        columns = [table.columns[i] for i in keep]
         existing = {n for n, _ in columns}
         for key in keys:
             name = prefix + key

@@ -59,6 +59,18 @@ PARAMETER_TYPES: dict[str, dict[int, frozenset[str]]] = {
         "exp", "exp2", "exp10", "gamma", "unixtime_seconds_todatetime", "unixtime_milliseconds_todatetime",
         "unixtime_microseconds_todatetime", "unixtime_nanoseconds_todatetime")},
     "has_any_index": {1: frozenset({"dynamic"})},
+    # text functions: their argument must be a string (a dynamic value passes, as for every entry);
+    # todynamic's too, though parse_json, whose alias it is, also takes a dynamic value
+    **{name: {0: frozenset({"string"})} for name in (
+        "parse_json", "parsejson", "todynamic", "toobject", "parse_csv", "toguid", "string_size", "url_encode",
+        "url_encode_component", "url_decode", "base64_encode_tostring", "base64_encodestring",
+        "base64_decode_tostring", "base64_decodestring", "base64_decode_toarray", "ipv4_is_private", "parse_ipv4",
+        "parse_path", "parse_url", "parseurl")},
+    **{name: {0: frozenset({"number"})} for name in ("sqrt", "log", "log2", "log10", "ceiling", "round", "isnan")},
+    "abs": {0: frozenset({"number", "timespan"})},
+    "not": {0: frozenset({"bool"})},
+    **{name: {0: frozenset({"dynamic"})} for name in (
+        "array_length", "arraylength", "array_concat", "array_reverse", "array_sum", "bag_keys")},
 }
 # Arguments the binder requires to be integers ("The expression value must be an integer"): a real,
 # which the value model could otherwise carry into a shift or a hex digit string, is refused.
@@ -66,7 +78,7 @@ INTEGER_ARGUMENTS: dict[str, frozenset[int]] = {
     **{name: frozenset({0, 1}) for name in ("binary_and", "binary_or", "binary_xor", "binary_shift_left",
                                             "binary_shift_right", "tohex")},
     "binary_not": frozenset({0}), "round": frozenset({1}), "datetime_add": frozenset({1}),
-    "parse_ipv4_mask": frozenset({1}),
+    "parse_ipv4_mask": frozenset({1}), "make_string": frozenset({0}), "unicode_codepoints_to_string": frozenset({0}),
 }
 # Arguments the binder requires to be constants ("The expression must be a constant"): a regular
 # expression or rewrite read from a column is refused before any row is read.

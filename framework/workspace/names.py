@@ -111,15 +111,20 @@ def _scan(root: ast.Node, known: _Known, workspace: Workspace) -> dict[str, Unde
             tabular_calls.add(id(node.expr))
         elif isinstance(node, ast.Union):
             tabular_calls.update(id(leg) for leg in node.legs if isinstance(leg, ast.Call))
-            if _fuzzy(node):
-                skipped.update(id(leg) for leg in node.legs)
+            if _fuzzy(node):  # anywhere in the leg, as in (T | join U on k): Kusto's binder tolerates it
+                skipped.update(id(inner) for leg in node.legs for inner in leg.walk())
     for node in sorted(root.walk(), key=lambda n: (n.line, n.column)):
-        if isinstance(node, ast.ExprSource) and isinstance(node.expr, ast.Name):
+        if isinstance(node, ast.ExprSource) and isinstance(node.expr, ast.Name) and id(node.expr) not in skipped:
             note(node.expr.name, node.expr, True)
         elif isinstance(node, ast.Union):
             for leg in node.legs:
                 if isinstance(leg, ast.Name) and "*" not in leg.name and id(leg) not in skipped:
                     note(leg.name, leg, True)
+        elif isinstance(node, (ast.SearchSource, ast.FindSource)):
+            scoped = node.search if isinstance(node, ast.SearchSource) else node.find
+            for name in scoped.tables:  # names without a position of their own: the operator's stands in
+                if "*" not in name:
+                    note(name, ast.Name(name, line=node.line, column=node.column), True)
         elif isinstance(node, ast.Call) and id(node) not in skipped:
             if node.name == "table" and node.args and isinstance(node.args[0], ast.Literal):
                 note(str(node.args[0].value), node, True)
