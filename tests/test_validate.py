@@ -514,7 +514,7 @@ def test_a_parser_file_among_the_rules_is_a_workspace_declaration_not_a_rule(tmp
 TRIAGE = REPO / "tests" / "data" / "corpus_triage.yaml"
 # Findings on the corpus by category, as triaged in tests/data/corpus_triage.yaml. A change in a verdict
 # moves a count; a false finding is a bug to fix, and this count must only fall.
-TRIAGED = {"real-defect": 170, "limitation": 73, "false-finding": 0}
+TRIAGED = {"real-defect": 171, "limitation": 69, "false-finding": 0}
 
 
 def test_every_corpus_finding_is_triaged() -> None:
