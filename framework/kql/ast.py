@@ -454,6 +454,81 @@ class Partition(Operator):
 
 
 @dataclass
+class Consume(Operator):
+    """``consume [decodeblocks = bool]``: reads its input and returns no table."""
+
+    params: dict[str, Any]
+
+
+@dataclass
+class SampleDistinct(Operator):
+    """``sample-distinct Count of Column``."""
+
+    count: Expr
+    of: Expr
+
+
+@dataclass
+class TopHitters(Operator):
+    """``top-hitters Count of Column [by SummingExpression]``."""
+
+    count: Expr
+    of: Expr
+    by: Expr | None
+
+
+@dataclass
+class ForkLeg(Node):
+    name: str | None  # ``name = (...)``
+    operators: list[Operator]
+
+
+@dataclass
+class Fork(Operator):
+    """``fork [name=](operators) ...``: one result table per leg."""
+
+    legs: list[ForkLeg]
+
+
+@dataclass
+class Facet(Operator):
+    """``facet by Column, ... [with (operators)]``: one result table per column, and one for ``with``."""
+
+    columns: list[str]
+    with_operators: list[Operator] | None
+
+
+@dataclass
+class MacroExpand(Operator):
+    """``macro-expand [kind=...] [isfuzzy=...] entity_group [Entity, ...] as Name (subquery)``.
+
+    ``group`` is the name of a stored or let-defined entity group when the
+    operator names one instead of listing ``entities``.
+    """
+
+    params: dict[str, Any]
+    entities: list[Expr]
+    group: str | None
+    name: str
+    subquery: "Pipeline"
+
+
+@dataclass
+class MacroExpandSource(Source):
+    """``macro-expand ...`` at the start of a query (it takes no input)."""
+
+    macro: MacroExpand
+
+
+@dataclass
+class Unparsed(Operator):
+    """An operator of the official grammar the evaluator refuses, kept as its source text (``text``)."""
+
+    name: str
+    text: str
+
+
+@dataclass
 class Generic(Operator):
     """An operator the parser accepts by its shape but no stage interprets (e.g. ``getschema``, ``sample``)."""
 

@@ -36,11 +36,15 @@ from dac.kql.expressions import (
     unsupported,
 )
 from dac.kql.geoip import GeoDatabase, GeoEntryError
-from dac.kql import search_schema
+from dac.kql.consume import consume
+from dac.kql.macro_expand import macro_expand
 from dac.kql.parse_kv import parse_kv
 from dac.kql.parser import parse
 from dac.kql.partition import partition
+from dac.kql.refused_operators import refuse
+from dac.kql.sample_distinct import sample_distinct
 from dac.kql.scan import scan
+from dac.kql.top_hitters import top_hitters
 from dac.kql.streaming import RowSource, concatenate, row_local_head, slices
 from dac.kql.table import OPEN_COLUMN, IngestedRow, Table, carry_ingestion, keep_ingestion
 
@@ -505,6 +509,9 @@ class Evaluator:
                 break
         charge(pending, source, "range")
         return Table([(source.name, start.type)], rows)
+
+    def src_MacroExpandSource(self, source: ast.MacroExpandSource, scope: Scope) -> Table:
+        return macro_expand(self, source.macro, scope)
 
     def src_Union(self, source: ast.Union, scope: Scope) -> Table:
         return self.union([], source, scope)
@@ -1216,6 +1223,27 @@ class Evaluator:
 
     def op_Partition(self, node: ast.Partition, table: Table, scope: Scope) -> Table:
         return partition(self, node, table, scope)
+
+    def op_Consume(self, node: ast.Consume, table: Table, scope: Scope) -> Table:
+        return consume(node, table)
+
+    def op_SampleDistinct(self, node: ast.SampleDistinct, table: Table, scope: Scope) -> Table:
+        return sample_distinct(self, node, table, scope)
+
+    def op_TopHitters(self, node: ast.TopHitters, table: Table, scope: Scope) -> Table:
+        return top_hitters(self, node, table, scope)
+
+    def op_Fork(self, node: ast.Fork, table: Table, scope: Scope) -> Table:
+        return refuse(self, node, table)
+
+    def op_Facet(self, node: ast.Facet, table: Table, scope: Scope) -> Table:
+        return refuse(self, node, table)
+
+    def op_MacroExpand(self, node: ast.MacroExpand, table: Table, scope: Scope) -> Table:
+        return refuse(self, node, table)
+
+    def op_Unparsed(self, node: ast.Unparsed, table: Table, scope: Scope) -> Table:
+        return refuse(self, node, table)
 
     def op_MakeSeries(self, node: ast.MakeSeries, table: Table, scope: Scope) -> Table:
         """make-series (https://learn.microsoft.com/kusto/query/make-series-operator).

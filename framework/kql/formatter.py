@@ -229,6 +229,8 @@ class Formatter:
             return f"range {name(node.name)} from {self.expr(node.start)} to {self.expr(node.stop)} step {self.expr(node.step)}"
         if isinstance(node, ast.Union):
             return "union " + self.union(node)
+        if isinstance(node, ast.MacroExpandSource):
+            return self.op_MacroExpand(node.macro)
         if isinstance(node, ast.SearchSource):
             return self.search(node.search)
         if isinstance(node, ast.FindSource):
@@ -404,6 +406,41 @@ class Formatter:
         inner = (pad + "| ").join(self.operator(op) for op in node.subquery.operators)
         self.level -= 1
         return f"{head}({pad}{inner}\n{INDENT * self.level})"
+
+    def op_Consume(self, node: ast.Consume) -> str:
+        return ("consume " + params(node.params)).rstrip()
+
+    def op_SampleDistinct(self, node: ast.SampleDistinct) -> str:
+        return f"sample-distinct {self.expr(node.count)} of {self.expr(node.of)}"
+
+    def op_TopHitters(self, node: ast.TopHitters) -> str:
+        text = f"top-hitters {self.expr(node.count)} of {self.expr(node.of)}"
+        return text + (f" by {self.expr(node.by)}" if node.by is not None else "")
+
+    def subquery_operators(self, operators: list[ast.Operator]) -> str:
+        """``(operator | ...)`` on indented lines: the subquery of fork and facet."""
+        self.level += 1
+        pad = "\n" + INDENT * self.level
+        inner = (pad + "| ").join(self.operator(op) for op in operators)
+        self.level -= 1
+        return f"({pad}{inner}\n{INDENT * self.level})"
+
+    def op_Fork(self, node: ast.Fork) -> str:
+        legs = [(f"{name(leg.name)} = " if leg.name is not None else "") + self.subquery_operators(leg.operators)
+                for leg in node.legs]
+        return "fork " + " ".join(legs)
+
+    def op_Facet(self, node: ast.Facet) -> str:
+        text = "facet by " + ", ".join(name(c) for c in node.columns)
+        return text + (" with " + self.subquery_operators(node.with_operators) if node.with_operators else "")
+
+    def op_MacroExpand(self, node: ast.MacroExpand) -> str:
+        group = name(node.group) if node.group is not None else (
+            "entity_group [" + ", ".join(self.expr(e) for e in node.entities) + "]")
+        return f"macro-expand {params(node.params)}{group} as {name(node.name)} {self.nested(node.subquery)}"
+
+    def op_Unparsed(self, node: ast.Unparsed) -> str:
+        return (node.name + " " + node.text).rstrip()
 
     def op_Render(self, node: ast.Render) -> str:
         text = "render " + name(node.chart)

@@ -56,7 +56,7 @@ HYPHENATED = {
     "mv-expand", "mv-apply", "parse-where", "parse-kv", "make-series", "top-nested",
     "top-hitters", "make-graph", "graph-match", "graph-merge", "graph-to-table",
     "graph-mark-components", "graph-shortest-paths", "execute-and-cache", "sample-distinct", "macro-expand",
-    "project-by-names",
+    "project-by-names", "assert-schema",
 }
 
 # Longest first so that "!contains_cs" wins over "!", "==" over "=".

@@ -272,6 +272,9 @@ class Parser:
 
     def source(self) -> ast.Source:
         token = self.tok
+        if token.is_word("macro-expand"):
+            self.advance()
+            return self.at(ast.MacroExpandSource(self.at(self.op_macro_expand(token), token)), token)
         if token.kind is T.IDENT and token.text in SOURCE_KEYWORDS and self.source_keyword_applies():
             word = token.text
             if word == "datatable":
@@ -743,6 +746,115 @@ class Parser:
         self.expect_op(")")
         source = self.at(ast.Pipeline(self.at(ast.ExprSource(ast.Name("$partition")), start), operators), start)
         return ast.Partition(params, column, source, False)
+
+    def op_consume(self, token: Token) -> ast.Operator:
+        """``consume [decodeblocks = bool]`` (consume-operator)."""
+        return ast.Consume(self.params({"decodeblocks"}))
+
+    def op_sample_distinct(self, token: Token) -> ast.Operator:
+        """``sample-distinct Count of Column`` (sample-distinct-operator)."""
+        count = self.expression()
+        self.expect_word("of")
+        return ast.SampleDistinct(count, self.expression())
+
+    def op_top_hitters(self, token: Token) -> ast.Operator:
+        """``top-hitters Count of Column [by SummingExpression]`` (top-hitters-operator)."""
+        count = self.expression()
+        self.expect_word("of")
+        of = self.expression()
+        return ast.TopHitters(count, of, self.expression() if self.accept_word("by") else None)
+
+    def op_fork(self, token: Token) -> ast.Operator:
+        """``fork [name=](operators) [name=](operators) ...`` (fork-operator)."""
+        legs: list[ast.ForkLeg] = []
+        while True:
+            start = self.tok
+            leg_name = None
+            if start.kind is T.IDENT and self.peek().is_op("="):
+                leg_name = self.name("a fork leg name")
+                self.advance()
+            elif not start.is_op("("):
+                break
+            legs.append(self.at(ast.ForkLeg(leg_name, self.parenthesized_operators()), start))
+        if not legs:
+            raise self.expected("'(' and a subquery after 'fork'")
+        return ast.Fork(legs)
+
+    def op_facet(self, token: Token) -> ast.Operator:
+        """``facet by Column, ... [with (operators)]`` (facet-operator)."""
+        self.expect_word("by")
+        columns = [self.name("a facet column")]
+        while self.accept_op(","):
+            columns.append(self.name("a facet column"))
+        with_operators = self.parenthesized_operators() if self.accept_word("with") else None
+        return ast.Facet(columns, with_operators)
+
+    def parenthesized_operators(self) -> list[ast.Operator]:
+        """``( operator | operator ... )``: a subquery over the operator's input (fork, facet)."""
+        self.expect_op("(")
+        operators = [self.operator()]
+        while self.accept_op("|"):
+            operators.append(self.operator())
+        self.expect_op(")")
+        return operators
+
+    def op_macro_expand(self, token: Token) -> ast.Operator:
+        """``macro-expand [kind=..] [isfuzzy=..] (entity_group [e, ...] | Group) as Name (subquery)``."""
+        params = self.params({"kind", "isfuzzy"})
+        entities: list[ast.Expr] = []
+        group = None
+        if self.tok.is_word("entity_group") and self.peek().is_op("["):
+            self.advance()
+            self.advance()
+            entities.append(self.expression())
+            while self.accept_op(","):
+                entities.append(self.expression())
+            self.expect_op("]")
+        else:
+            group = self.name("an entity group")
+        self.expect_word("as")
+        alias = self.name("an entity identifier")
+        self.expect_op("(")
+        subquery = self.pipe_expression()
+        self.expect_op(")")
+        return ast.MacroExpand(params, entities, group, alias, subquery)
+
+    def op_assert_schema(self, token: Token) -> ast.Operator:
+        """``assert-schema (Column:type, ...)``: checked for its shape, kept as text (no doc page defines it)."""
+        start = self.tok
+        self.column_schema()
+        return ast.Unparsed("assert-schema", self.text[start.offset:self.tokens[self.index - 1].end])
+
+    def unparsed(self, name: str) -> ast.Unparsed:
+        """The rest of an operator up to the next ``|`` or ``;`` (or its enclosing bracket), as text."""
+        first, begin = self.tok, self.index
+        depth = 0
+        while self.tok.kind is not T.EOF:
+            if depth == 0 and self.tok.is_op("|", ";", ")", "]", "}"):
+                break
+            if self.tok.is_op("(", "[", "{"):
+                depth += 1
+            elif self.tok.is_op(")", "]", "}"):
+                depth -= 1
+            self.advance()
+        if self.index == begin:
+            return ast.Unparsed(name, "")
+        return ast.Unparsed(name, self.text[first.offset:self.tokens[self.index - 1].end])
+
+    def op_make_graph(self, token: Token) -> ast.Operator:
+        return self.unparsed("make-graph")
+
+    def op_graph_match(self, token: Token) -> ast.Operator:
+        return self.unparsed("graph-match")
+
+    def op_graph_to_table(self, token: Token) -> ast.Operator:
+        return self.unparsed("graph-to-table")
+
+    def op_graph_shortest_paths(self, token: Token) -> ast.Operator:
+        return self.unparsed("graph-shortest-paths")
+
+    def op_graph_mark_components(self, token: Token) -> ast.Operator:
+        return self.unparsed("graph-mark-components")
 
     def op_render(self, token: Token) -> ast.Operator:
         chart = self.name("a chart type")
