@@ -199,3 +199,26 @@ def test_columns_made_by_parse_kv_scan_and_partition_are_known(tmp_path: Path) -
 def test_a_scan_step_reference_to_a_missing_column_is_reported(tmp_path: Path) -> None:
     path = write_rule(tmp_path, "query: |\n  UrlClickEvents\n  | scan with (step s1: s1.NoSuch == 1;)\n")
     assert messages(path) == ["21:27: step 's1' has no column 'NoSuch'"]
+
+
+def test_columns_made_by_top_hitters_sample_distinct_and_macro_expand_are_known(tmp_path: Path) -> None:
+    # top-hitters names its count column after the value; sample-distinct keeps only its column.
+    path = write_rule(tmp_path, (
+        "query: |\n  let Hosts = UrlClickEvents | sample-distinct 5 of Url;\n"
+        "  macro-expand entity_group [UrlClickEvents] as X (X | top-hitters 3 of Url)\n"
+        "  | where Url in (Hosts)\n"
+        "  | project Url, approximate_count_Url\n"))
+    assert messages(path) == []
+
+
+def test_a_column_dropped_by_sample_distinct_is_reported(tmp_path: Path) -> None:
+    path = write_rule(tmp_path, "query: |\n  UrlClickEvents\n  | sample-distinct 5 of Url\n  | project Timestamp\n")
+    assert len(messages(path)) == 1 and "Timestamp" in messages(path)[0]
+
+
+def test_fork_and_graph_operators_are_no_finding_and_the_rest_is_still_bound(tmp_path: Path) -> None:
+    # refused at run time, an open schema in check mode: the query before them is still checked
+    path = write_rule(tmp_path, "query: |\n  UrlClickEvents\n  | where NoSuch > 1\n  | fork (where Url has 'x')\n"
+                                "  | make-graph Url --> Url with UrlClickEvents on Url\n")
+    found = messages(path)
+    assert len(found) == 1 and "NoSuch" in found[0]

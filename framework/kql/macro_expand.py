@@ -40,8 +40,8 @@ def macro_expand(evaluator: "Evaluator", node: ast.MacroExpand, scope: "Scope") 
     results: list[Table] = []
     for entity in node.entities:
         if not isinstance(entity, ast.Name):
-            raise unsupported(entity, "macro-expand entities other than tables (clusters, databases) name other "
-                                      "Kusto databases, which the evaluator does not have")
+            raise unsupported(entity, "a macro-expand entity must be a table name here: clusters and databases "
+                                      "are Kusto entities the evaluator does not have")
         try:
             table = evaluator.table_from_expr(entity, scope)
         except KqlUnresolvedName:

@@ -753,12 +753,16 @@ class Parser:
 
     def op_sample_distinct(self, token: Token) -> ast.Operator:
         """``sample-distinct Count of Column`` (sample-distinct-operator)."""
+        if self.tok.is_word("of"):
+            raise self.expected("the number of values before 'of'")
         count = self.expression()
         self.expect_word("of")
         return ast.SampleDistinct(count, self.expression())
 
     def op_top_hitters(self, token: Token) -> ast.Operator:
         """``top-hitters Count of Column [by SummingExpression]`` (top-hitters-operator)."""
+        if self.tok.is_word("of"):
+            raise self.expected("the number of values before 'of'")
         count = self.expression()
         self.expect_word("of")
         of = self.expression()

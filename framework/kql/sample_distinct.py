@@ -22,7 +22,7 @@ from dac.kql.table import Table
 if TYPE_CHECKING:
     from dac.kql.evaluator import Evaluator, Scope
 
-INTEGER_TYPES = ("int", "long")
+INTEGER_TYPES = ("int", "long")  # the official binder refuses 2.5 although the page's table lists real
 
 
 def sample_distinct(evaluator: "Evaluator", node: ast.SampleDistinct, table: Table, scope: "Scope") -> Table:
