@@ -113,7 +113,7 @@ def is_kusto_name(name: str, *kinds: str) -> bool:
 
 def implemented(kind: str) -> frozenset[str]:
     """The names of one kind the evaluator runs, read from the registries that run them."""
-    from dac.kql import aggregates, evaluator, expressions, functions, parser, series
+    from dac.kql import aggregates, evaluator, expressions, functions, parser, refused_operators, series
 
     if kind == "scalar":
         return (frozenset(functions.FUNCTIONS) | frozenset(series.TUPLE_FUNCTIONS) | expressions.SPECIAL_FORMS
@@ -123,5 +123,5 @@ def implemented(kind: str) -> frozenset[str]:
     if kind == "plugin":
         return evaluator.PLUGINS
     if kind == "operator":
-        return parser.OPERATOR_KEYWORDS
+        return parser.OPERATOR_KEYWORDS - refused_operators.REFUSED
     raise ValueError(f"unknown kind of built-in: {kind}")

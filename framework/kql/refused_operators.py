@@ -11,36 +11,27 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dac.kql import ast
+from dac.kql.builtins import refused
 from dac.kql.compiled import unsupported
 from dac.kql.table import Table
 
 if TYPE_CHECKING:
     from dac.kql.evaluator import Evaluator
 
-SEVERAL_TABLES = ("returns several result tables (one per {what}); the evaluator, and a rule's test, "
-                  "work on a single result table")
-GRAPH = ("graph semantics (make-graph, graph-match, graph-to-table, graph-shortest-paths, "
-         "graph-mark-components) are not implemented by the evaluator")
-REASONS = {
-    "assert-schema": "it has no documentation page that defines its checks or its error",
-    "make-graph": GRAPH,
-    "graph-match": GRAPH,
-    "graph-to-table": GRAPH,
-    "graph-shortest-paths": GRAPH,
-    "graph-mark-components": GRAPH,
-}
+# The operators the parser reads but the evaluator does not run; each one's category and reason
+# are in refusals.yaml (dac.kql.builtins), the one place a refusal is worded.
+REFUSED = frozenset({"fork", "facet", "assert-schema", "make-graph", "graph-match", "graph-to-table",
+                     "graph-shortest-paths", "graph-mark-components"})
 
 
 def refuse(evaluator: "Evaluator", node: ast.Operator, table: Table) -> Table:
     if evaluator.check:
         return table.opened()
-    if isinstance(node, ast.Fork):
-        name, reason = "fork", SEVERAL_TABLES.format(what="subquery")
-    elif isinstance(node, ast.Facet):
-        name, reason = "facet", SEVERAL_TABLES.format(what="column, and one for 'with'")
-    elif isinstance(node, ast.MacroExpand):
-        name, reason = "macro-expand", "it takes no input: it starts a query, and after '|' its meaning is undocumented"
-    else:
-        assert isinstance(node, ast.Unparsed)
-        name, reason = node.name, REASONS[node.name]
-    raise unsupported(node, f"query operator '{name}' is not supported by the evaluator: {reason}")
+    if isinstance(node, ast.MacroExpand):
+        # macro-expand itself runs (as a query's source); this is the form after '|'
+        raise unsupported(node, "query operator 'macro-expand' after '|' is not supported by the evaluator: it "
+                                "takes no input (it starts a query), and its meaning there is undocumented")
+    name = "fork" if isinstance(node, ast.Fork) else "facet" if isinstance(node, ast.Facet) else node.name
+    error = refused(node, name, "operator")
+    assert error is not None, f"{name} is in REFUSED but not in refusals.yaml"
+    raise error
