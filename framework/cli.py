@@ -117,27 +117,61 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_test(args: argparse.Namespace) -> int:
     from dac.testing.runner import run_tests
 
+    minimum = _min_mutation_score(args)
     with _Progress("testing") as progress:
         report = run_tests(args.paths, progress=progress, jobs=args.jobs, limits=_budget(args))
     if args.junit:  # before any output: an unwritable FILE is exit 2 with only the error on stdout
         from dac.testing.junit import write_junit
 
         write_junit(report, args.junit)
+    mutation = coverage = None
+    if args.mutate:
+        from dac.testing.mutation import mutate_rules
+
+        with _Progress("mutating") as progress:
+            mutation = mutate_rules(args.paths, jobs=args.jobs, progress=progress)
+    if args.coverage:
+        from dac.testing.coverage import cover_rules
+
+        with _Progress("measuring coverage") as progress:
+            coverage = cover_rules(args.paths, jobs=args.jobs, progress=progress)
+    below = mutation.below(minimum) if mutation is not None else []
     if args.format == "json":
         counts = report.counts()
-        _emit_json({"command": "test", "ok": report.ok, "passed": counts["PASS"], "failed": counts["FAIL"],
-                    "errors": counts["ERROR"],
+        _emit_json({"command": "test", "ok": report.ok and not below, "passed": counts["PASS"],
+                    "failed": counts["FAIL"], "errors": counts["ERROR"],
                     "results": [{"rule": r.rule, "case": r.case, "status": r.status, **_where(r.location),
                                  "message": r.details[0] if r.details else "", "diff": r.details[1:]}
-                                for r in report.results]})
-        return _test_exit(report)
+                                for r in report.results],
+                    **({"mutation": mutation.to_json(minimum)} if mutation is not None else {}),
+                    **({"coverage": coverage.to_json()} if coverage is not None else {})})
+        return _test_exit(report, below)
     print(report.render(verbose=args.verbose))
-    return _test_exit(report)
+    if mutation is not None:
+        print(mutation.render(minimum, verbose=args.verbose))
+    if coverage is not None:
+        print(coverage.render())
+    return _test_exit(report, below)
 
 
-def _test_exit(report) -> int:
-    """0 all passed, 1 a case failed or erred, 3 a case met a bug in dac (the other cases still ran)."""
-    return EXIT_INTERNAL if report.internal else EXIT_OK if report.ok else EXIT_FINDINGS
+def _min_mutation_score(args: argparse.Namespace) -> float | None:
+    """--min-mutation-score, else [tool.dac] min-mutation-score; only with --mutate."""
+    from dac import config
+    from dac.testing.mutation import parse_min_score
+
+    if args.min_mutation_score is not None and not args.mutate:
+        raise DacError("--min-mutation-score needs --mutate, which computes the score")
+    if args.min_mutation_score is not None:
+        return parse_min_score(args.min_mutation_score, Location("--min-mutation-score"), "--min-mutation-score")
+    return config.current().min_mutation_score if args.mutate else None
+
+
+def _test_exit(report, below: list | None = None) -> int:
+    """0 all passed, 1 a case failed or erred or a rule's mutation score is below the minimum,
+    3 a case met a bug in dac (the other cases still ran)."""
+    if report.internal:
+        return EXIT_INTERNAL
+    return EXIT_OK if report.ok and not below else EXIT_FINDINGS
 
 
 def _build_failed(args: argparse.Namespace, exc) -> int:
@@ -517,6 +551,14 @@ def make_parser() -> argparse.ArgumentParser:
     test.set_defaults(func=_cmd_test)
     _format_option(test)
     test.add_argument("--junit", metavar="FILE", help="also write the results as JUnit XML to FILE (atomically)")
+    test.add_argument("--mutate", action="store_true",
+                      help="also plant faults in each query (mutants) and report how many the cases catch, "
+                           "with each surviving mutant at file:line:col")
+    test.add_argument("--min-mutation-score", metavar="SCORE",
+                      help="with --mutate: exit 1 when a rule scores below SCORE (0..1 or a percentage like 80%%; "
+                           "default: [tool.dac] min-mutation-score)")
+    test.add_argument("--coverage", action="store_true",
+                      help="also list each where-predicate no case made both true and false, at file:line:col")
 
     build_cmd = sub.add_parser("build", help="render deployable artifacts")
     build_cmd.add_argument("paths", nargs="*", metavar="PATH", help=_PATHS_HELP)

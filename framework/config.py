@@ -10,6 +10,7 @@ instead of repeating flags in every pre-commit hook and pipeline step::
     workspace = ["workspace"]       # folders declaring the Sentinel workspace around the rules (dac.workspace)
     max-rows = 20_000_000           # the evaluation budget (dac.kql.budget): rows, max-value-mb,
                                     # max-series-points, max-regex-groups, max-data-mb
+    min-mutation-score = 0.8        # `dac test --mutate` fails a rule scoring below it (0..1, or "80%")
 
 The file is found from the current folder upwards: the first folder holding a
 ``dac.toml``, or a ``pyproject.toml`` with a ``[tool.dac]`` table, wins. The walk
@@ -41,7 +42,7 @@ DEFAULT_RULES = ("detections",)
 LIST_KEYS = ("rules", "platforms", "disable", "workspace")
 # [tool.dac] setting -> the evaluation budget limit it sets (dac.kql.budget.Limits)
 LIMIT_KEYS = {setting: limit for limit, (setting, _unit) in SETTINGS.items()}
-KEYS = LIST_KEYS + tuple(LIMIT_KEYS)
+KEYS = LIST_KEYS + tuple(LIMIT_KEYS) + ("min-mutation-score",)
 DEFAULT_WORKSPACE = "workspace"
 
 
@@ -56,6 +57,7 @@ class Settings:
     disable: frozenset[str] = frozenset()
     workspace: tuple[str, ...] | None = None  # None: the default folders (see workspace_folders)
     limits: Limits = Limits()  # each evaluation's budget (a test case, dac run)
+    min_mutation_score: float | None = None  # the score `dac test --mutate` requires of each rule
 
     def rule_folders(self) -> list[Path]:
         """The configured rules folders that exist, as absolute paths."""
@@ -144,9 +146,15 @@ def load_settings(path: Path) -> Settings:
     for name in workspace or []:
         if not (root / name).is_dir():
             raise DacError(f"{section}workspace: no such folder {name!r} (relative to {root})", where("workspace"))
+    minimum = None
+    if "min-mutation-score" in table:
+        from dac.testing.mutation import parse_min_score
+
+        minimum = parse_min_score(table["min-mutation-score"], where("min-mutation-score"),
+                                  f"{section}min-mutation-score")
     return Settings(source=str(path), root=root, rules=tuple(values.get("rules", DEFAULT_RULES)), platforms=platforms,
                     disable=disable, workspace=tuple(workspace) if workspace is not None else None,
-                    limits=Limits().replace(**limits))
+                    limits=Limits().replace(**limits), min_mutation_score=minimum)
 
 
 def _platforms(names: list[str], section: str, where: Location) -> tuple[str, ...]:

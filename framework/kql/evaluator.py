@@ -1875,7 +1875,7 @@ def _as_table(name: str, value: Any) -> Table | RowSource:
 def evaluate(query: str | ast.QueryBody, tables: Mapping[str, Any], now: datetime | None = None,
              max_rows: int | None = None, as_table: bool = False, check: bool = False,
              geo_ip: GeoDatabase | list[Mapping[str, Any]] | None = None, chunk_rows: int | None = None,
-             limits: B.Limits | None = None) -> Any:
+             limits: B.Limits | None = None, evaluator: type[Evaluator] | None = None) -> Any:
     """Run ``query`` over ``tables`` (name -> Table, RowSource or list of dict rows).
 
     ``now`` fixes the clock for ``now()`` and ``ago()`` (tests pass a fixed one;
@@ -1890,6 +1890,8 @@ def evaluate(query: str | ast.QueryBody, tables: Mapping[str, Any], now: datetim
     pipeline run that way, over chunks of that many rows. The evaluation gets
     one budget of ``limits`` (``max_rows`` overrides their row limit; see
     ``dac.kql.budget``): a query needing more fails with ``BudgetExceeded``.
+    ``evaluator`` is a subclass of ``Evaluator`` to run with (``dac test --coverage``
+    watches each ``where`` through one).
     """
     body = parse(query) if isinstance(query, str) else query
     if now is None:
@@ -1905,7 +1907,8 @@ def evaluate(query: str | ast.QueryBody, tables: Mapping[str, Any], now: datetim
     budget = B.Budget((limits or B.Limits()).replace(rows=max_rows))
     try:
         with B.active(budget):
-            result = Evaluator(prepared, now, budget, check, database, chunk_rows).run(body, root() if root else None)
+            result = (evaluator or Evaluator)(prepared, now, budget, check, database, chunk_rows).run(
+                body, root() if root else None)
     except RecursionError:
         raise KqlRuntimeError("the query is nested too deeply to evaluate") from None
     except MemoryError:

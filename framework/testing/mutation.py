@@ -260,11 +260,14 @@ def mutate_rules(paths: list[str], jobs: int | None = None,
 
 
 def parse_min_score(value: object, where: Location, key: str = "min-mutation-score") -> float:
-    """A minimum score from settings: a fraction 0..1 (``0.8``) or a percentage string (``"80%"``)."""
-    if isinstance(value, str) and value.strip().endswith("%"):
+    """A minimum score: a fraction 0..1 (``0.8``) or a percentage (``"80%"``), from settings or the command line."""
+    if isinstance(value, str):
+        text = value.strip()
         try:
-            number = float(value.strip()[:-1]) / 100
+            number = float(text[:-1]) / 100 if text.endswith("%") else float(text)
         except ValueError:
+            number = -1.0
+        if number != number:  # nan
             number = -1.0
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         number = float(value)

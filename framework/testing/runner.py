@@ -95,10 +95,11 @@ def order_reason(rule: Rule, order: ResultOrder) -> str:
 
 
 def run_case(rule: Rule, suite: TestSuite, case: TestCase, tree, order: ResultOrder | None = None,
-             limits: Limits | None = None) -> CaseResult:
+             limits: Limits | None = None, evaluator: type | None = None) -> CaseResult:
     """Run one case; the result is located at the case, a located error inside it goes into the details.
 
-    The case is one evaluation with its own budget of ``limits`` (default: the repository's settings).
+    The case is one evaluation with its own budget of ``limits`` (default: the repository's settings);
+    ``evaluator`` is the ``Evaluator`` subclass to run with (predicate coverage records through one).
     """
     label = rule.name or Path(rule.path).stem
     from dac.workspace.environment import evaluation_tables
@@ -106,7 +107,7 @@ def run_case(rule: Rule, suite: TestSuite, case: TestCase, tree, order: ResultOr
     try:
         tables = evaluation_tables(tree, case.tables, suite.platform, case.functions, case.watchlists)
         result = evaluate(tree, tables, now=case.now, as_table=True, geo_ip=case.geo_ip,
-                          limits=limits or config.current().limits)
+                          limits=limits or config.current().limits, evaluator=evaluator)
     except KqlError as exc:
         error = query_error(rule, exc)
         return CaseResult(label, case.name, "ERROR", case.location, [f"{error.location}: {error.message}"], rule.path)
