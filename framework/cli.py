@@ -449,7 +449,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from dac.report import build_report
 
-    written = build_report(args.paths, Path(args.out))
+    written = build_report(args.paths, Path(args.out), mutate=args.mutate)
     if args.format == "json":
         _emit_json({"command": "report", "written": [str(p) for p in written]})
         return EXIT_OK
@@ -629,6 +629,8 @@ def make_parser() -> argparse.ArgumentParser:
     _format_option(report)
     report.add_argument("paths", nargs="*", metavar="PATH", help=_PATHS_HELP)
     report.add_argument("--out", required=True, help="output directory (replaced atomically)")
+    report.add_argument("--mutate", action="store_true",
+                        help="also run dac test --mutate's analysis and show each rule's mutation score")
     report.set_defaults(func=_cmd_report)
 
     from dac import fixtures, scaffold

@@ -11,7 +11,7 @@ Two files are written into the output folder:
   does not raise its parent's score.
 * ``index.html`` - a static page without scripts or external assets: summary
   counts, one table row per rule (kind, platforms, tables read, validation and
-  test outcome) and a matrix of the ATT&CK tactics in kill-chain order with the
+  test outcome; with ``--mutate`` the mutation score) and a matrix of the ATT&CK tactics in kill-chain order with the
   techniques (id and name) the rules place under each.
 
 Placement follows the ATT&CK Enterprise catalog (:mod:`dac.validate.attack`): a
@@ -86,6 +86,8 @@ class RuleRow:
     failed: int = 0
     has_query: bool = True
     loaded: bool = True
+    mutation: str = ""  # with ``dac report --mutate``: the mutation score and counts, or why it has none
+    mutation_score: float | None = None
 
     @property
     def validation(self) -> str:
@@ -150,14 +152,22 @@ def _key(path: str | Path) -> str:
     return os.path.normpath(os.path.abspath(str(path)))
 
 
-def collect(paths: Sequence[str | Path]) -> list[RuleRow]:
-    """Load, validate and test every rule under ``paths``; one row per rule file, in path order."""
+def collect(paths: Sequence[str | Path], mutate: bool = False) -> list[RuleRow]:
+    """Load, validate and test every rule under ``paths``; one row per rule file, in path order.
+
+    With ``mutate`` each rule's mutation score is computed too (``dac test --mutate``'s analysis).
+    """
     from dac.rules.model import discover_rule_files, load_rule, test_file_for
     from dac.testing.runner import run_rule
     from dac.validate import validate_paths
 
     files = discover_rule_files(list(paths))
     findings = validate_paths(list(paths))
+    mutations = {}
+    if mutate:
+        from dac.testing.mutation import mutate_rules
+
+        mutations = {_key(rule.path): rule for rule in mutate_rules([str(p) for p in paths]).rules}
     rows: list[RuleRow] = []
     for path in files:
         try:
@@ -186,8 +196,24 @@ def collect(paths: Sequence[str | Path]) -> list[RuleRow]:
                     row.passed += 1
                 else:
                     row.failed += 1
+        if _key(path) in mutations:
+            _mutation_cell(row, mutations[_key(path)])
         rows.append(row)
     return rows
+
+
+def _mutation_cell(row: RuleRow, mutation: Any) -> None:
+    """The report's mutation column for one rule: "85.0% (17 of 20 killed)", or why there is no score."""
+    from dac.testing.mutation import KILLED, SURVIVED
+
+    row.mutation_score = mutation.score
+    if mutation.problem:
+        row.mutation = f"not scored: {mutation.problem}"
+    elif mutation.score is None:
+        row.mutation = "no mutants to score"
+    else:
+        judged = mutation.count(KILLED) + mutation.count(SURVIVED)
+        row.mutation = f"{mutation.score * 100:.1f}% ({mutation.count(KILLED)} of {judged} killed)"
 
 
 def _cells(rows: Sequence[RuleRow], catalog: AttackCatalog) -> dict[str, dict[str, set[int]]]:
@@ -282,15 +308,17 @@ def _environment() -> ImmutableSandboxedEnvironment:
     return sandbox(autoescape=True)
 
 
-def render_html(rows: Sequence[RuleRow]) -> str:
+def render_html(rows: Sequence[RuleRow], mutated: bool = False) -> str:
     context = {
         "generator": GENERATOR,
+        "mutated": mutated,
         "summary": summary(rows),
         "rules": [
             {
                 "name": r.name, "id": r.id, "path": r.path, "kind": r.kind, "platforms": list(r.platforms),
                 "tables": list(r.tables), "validation": r.validation, "clean": r.loaded and not r.errors,
                 "passed": r.passed, "failed": r.failed, "tested": bool(r.passed or r.failed), "loaded": r.loaded,
+                "mutation": r.mutation, "mutation_score": r.mutation_score,
             }
             for r in rows
         ],
@@ -322,11 +350,14 @@ def _write_atomically(out: Path, files: dict[str, bytes]) -> None:
             raise DacError(f"cannot write the report: {exc.strerror}", Location(str(out))) from None
 
 
-def build_report(paths: Sequence[str | Path], out: str | Path) -> list[Path]:
-    """Write the Navigator layer and the HTML report for the rules under ``paths`` into ``out``."""
-    rows = collect(paths)
+def build_report(paths: Sequence[str | Path], out: str | Path, mutate: bool = False) -> list[Path]:
+    """Write the Navigator layer and the HTML report for the rules under ``paths`` into ``out``.
+
+    With ``mutate`` the page has a column with each rule's mutation score.
+    """
+    rows = collect(paths, mutate)
     layer = json.dumps(navigator_layer(rows), indent=2, ensure_ascii=False) + "\n"
-    files = {LAYER_NAME: layer.encode("utf-8"), HTML_NAME: render_html(rows).encode("utf-8")}
+    files = {LAYER_NAME: layer.encode("utf-8"), HTML_NAME: render_html(rows, mutate).encode("utf-8")}
     _write_atomically(Path(out), files)
     return [Path(out) / name for name in files]
 

@@ -245,3 +245,17 @@ def test_the_seed_rule_copied_keeps_its_score(tmp_path: Path) -> None:
     shutil.copy(SEED, tmp_path / "rule.yaml")
     shutil.copy(SEED.with_name("user-clicked-through-events.tests.yaml"), tmp_path / "rule.tests.yaml")
     assert mutate_rule(tmp_path / "rule.yaml").score == 1.0
+
+
+def test_report_shows_the_score_per_rule_with_mutate(rule: Path, tmp_path: Path) -> None:
+    from dac.report import build_report, collect
+
+    shutil.copytree(SEED.parent, rule.parent / "seed")
+    (row, seed) = collect([rule.parent], mutate=True)
+    assert row.mutation.endswith("% (6 of 8 killed)") and row.mutation_score == 0.75
+    assert (seed.mutation, seed.mutation_score) == ("100.0% (20 of 20 killed)", 1.0)
+    build_report([rule.parent], tmp_path / "out", mutate=True)
+    page = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    assert "<th>Mutation score</th>" in page and '<td class="bad">75.0% (6 of 8 killed)</td>' in page
+    build_report([rule.parent], tmp_path / "plain")
+    assert "Mutation score" not in (tmp_path / "plain" / "index.html").read_text(encoding="utf-8")
