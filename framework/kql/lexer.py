@@ -55,7 +55,7 @@ HYPHENATED = {
     "project-away", "project-keep", "project-rename", "project-reorder", "project-smart",
     "mv-expand", "mv-apply", "parse-where", "parse-kv", "make-series", "top-nested",
     "top-hitters", "make-graph", "graph-match", "graph-merge", "graph-to-table",
-    "graph-mark-components", "graph-shortest-paths", "execute-and-cache",
+    "graph-mark-components", "graph-shortest-paths", "execute-and-cache", "project-by-names",
 }
 
 # Longest first so that "!contains_cs" wins over "!", "==" over "=".
