@@ -99,7 +99,7 @@ def test_nrt_rules_cannot_union_every_table(tmp_path: Path) -> None:
 
 def test_approximated_series_functions_are_a_warning_at_the_call(tmp_path: Path) -> None:
     query = ("query: |\n  UrlClickEvents\n  | make-series n = count() on Timestamp step 1h\n"
-             "  | extend (flags, score, baseline) = series_decompose_anomalies(n)\n")
+             "  | extend (marks, score, baseline) = series_decompose_anomalies(n)\n")
     path = write_rule(tmp_path, query)
     assert messages(path) == ["22:39: warning: series_decompose_anomalies(): its anomaly score and its seasonality "
                               "autodetection follow our reading of Kusto's documentation, which gives no formula; "
@@ -108,10 +108,10 @@ def test_approximated_series_functions_are_a_warning_at_the_call(tmp_path: Path)
     weekly = write_rule(tmp_path, query.replace("anomalies(n)", "anomalies(n, 1.5, 168)"))
     assert [m.split(" follow")[0] for m in messages(weekly)] == [
         "22:39: warning: series_decompose_anomalies(): its anomaly score"]
-    fitted = write_rule(tmp_path, query.replace("(flags, score, baseline) = series_decompose_anomalies(n)",
+    fitted = write_rule(tmp_path, query.replace("(marks, score, baseline) = series_decompose_anomalies(n)",
                                                 "(b, s, t, r) = series_decompose(n, 0, 'linefit')"))
     assert messages(fitted) == []
-    detected = write_rule(tmp_path, query.replace("(flags, score, baseline) = series_decompose_anomalies(n)",
+    detected = write_rule(tmp_path, query.replace("(marks, score, baseline) = series_decompose_anomalies(n)",
                                                   "(b, s, t, r) = series_decompose(n, -1)"))
     assert [m.split(" follow")[0] for m in messages(detected)] == [
         "22:27: warning: series_decompose(): its seasonality autodetection"]
