@@ -461,7 +461,8 @@ def test_validate_reports_a_broken_test_file(tmp_path: Path) -> None:
     ]
     (tmp_path / "rule.tests.yaml").write_text("cases:\n  - name: one\n    tables: {}\n")
     (finding,) = validate_paths([tmp_path])
-    assert str(finding) == f"{tmp_path / 'rule.tests.yaml'}:2:5: cases[0]: missing required key 'expect'"
+    assert str(finding) == (f"{tmp_path / 'rule.tests.yaml'}:2:5: the case states nothing about the result: give "
+                            "expect: (the rows), contains: (rows among others) or count: (how many)")
 
 
 # --- what real Azure-Sentinel files carry beside the format -------------------------------------
@@ -513,7 +514,7 @@ def test_a_parser_file_among_the_rules_is_a_workspace_declaration_not_a_rule(tmp
 TRIAGE = REPO / "tests" / "data" / "corpus_triage.yaml"
 # Findings on the corpus by category, as triaged in tests/data/corpus_triage.yaml. A change in a verdict
 # moves a count; a false finding is a bug to fix, and this count must only fall.
-TRIAGED = {"real-defect": 170, "limitation": 77, "false-finding": 0}
+TRIAGED = {"real-defect": 170, "limitation": 76, "false-finding": 0}
 
 
 def test_every_corpus_finding_is_triaged() -> None:

@@ -180,3 +180,21 @@ def test_a_kusto_aggregate_the_evaluator_lacks_is_a_warning_not_a_finding_agains
     findings = [f for f in validate_paths([path]) if f.check == "kql-binding"]
     assert [type(f).__name__ for f in findings] == ["DacWarning"]
     assert "aggregate function 'hll()' is not supported by the evaluator; the query is valid KQL" in findings[0].message
+
+
+def test_columns_made_by_parse_kv_scan_and_partition_are_known(tmp_path: Path) -> None:
+    # Each operator's output schema comes from the same code that runs it (check mode over empty tables).
+    path = write_rule(tmp_path, (
+        "query: |\n  UrlClickEvents\n"
+        '  | parse-kv Url as (host:string, port:long) with (pair_delimiter="&", kv_delimiter="=")\n'
+        "  | sort by Timestamp asc\n"
+        "  | scan with_match_id=m declare (first:datetime) with (step s1: port > 0 => first = Timestamp;)\n"
+        "  | partition hint.strategy=native by host (top 1 by first)\n"
+        '  | where * has "x"\n'
+        "  | project host, port, first, m\n"))
+    assert messages(path) == []
+
+
+def test_a_scan_step_reference_to_a_missing_column_is_reported(tmp_path: Path) -> None:
+    path = write_rule(tmp_path, "query: |\n  UrlClickEvents\n  | scan with (step s1: s1.NoSuch == 1;)\n")
+    assert messages(path) == ["21:27: step 's1' has no column 'NoSuch'"]

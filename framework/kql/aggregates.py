@@ -341,6 +341,49 @@ _register(("variance",), 1, 1, "variance_", "real", lambda extra: Variance(True,
 _register(("variancep",), 1, 1, "variancep_", "real", lambda extra: Variance(False, False))
 _register(("percentile",), 2, 2, "percentile_", _same, lambda extra: Percentile(float(extra[1])))
 
+# The argument types Kusto's binder insists on, settled with the official language service:
+# avg/sum/stdev/variance/percentile want a summable value ("The argument value must be
+# summable: a number, timespan or datetime"; bool, string and dynamic are errors), an *if
+# predicate a bool ("A value of type bool expected"), a size limit an integer ("The
+# expression value must be an integer"), a percent a number.
+_SUMMABLE = frozenset({"int", "long", "real", "decimal", "timespan", "datetime"})
+_NUMBERS = frozenset({"int", "long", "real", "decimal"})
+_SUMMED = {"sum": 0, "sumif": 0, "avg": 0, "avgif": 0, "stdev": 0, "stdevp": 0, "variance": 0, "variancep": 0,
+           "stdevif": 0, "varianceif": 0, "percentile": 0}
+# What this evaluator computes over numbers only (sum: and timespans): Kusto also averages
+# (and so on) timespans and datetimes, with result types this evaluator does not reproduce,
+# so those are refused rather than guessed.
+_NUMERIC_HERE = frozenset({"avg", "avgif", "stdev", "stdevp", "variance", "variancep", "percentile"})
+_PREDICATE = {"countif": 0, "sumif": 1, "avgif": 1, "minif": 1, "maxif": 1, "dcountif": 1, "make_set_if": 1,
+              "make_list_if": 1, "make_bag_if": 1}
+_LIMIT = {"make_set": 1, "makeset": 1, "make_list": 1, "makelist": 1, "make_list_with_nulls": 1, "make_bag": 1,
+          "make_dictionary": 1, "make_set_if": 2, "make_list_if": 2, "make_bag_if": 2, "dcount": 1, "dcountif": 2}
+
+
+def argument_problem(name: str, types: list[str]) -> tuple[int, str, bool] | None:
+    """(argument index, message, refused) for arguments Kusto rejects or this evaluator refuses, else None.
+
+    ``refused`` is true for valid Kusto this evaluator does not compute (an unsupported
+    error), false for what Kusto's binder reports (a semantic error).
+    """
+    index = _SUMMED.get(name)
+    if index is not None and index < len(types):
+        kind = types[index]
+        if kind not in _SUMMABLE:
+            return index, f"{name}(): the argument must be summable: a number, timespan or datetime, not {kind}", False
+        if (name in _NUMERIC_HERE and kind not in _NUMBERS) or (name in ("sum", "sumif") and kind == "datetime"):
+            return index, f"{name}() of a {kind} is not supported by the evaluator", True
+    index = _PREDICATE.get(name)
+    if index is not None and index < len(types) and types[index] not in ("bool", "dynamic"):
+        return index, f"{name}(): the predicate must be a bool, not {types[index]}", False
+    index = _LIMIT.get(name)
+    if index is not None and index < len(types) and types[index] not in ("int", "long"):
+        return index, f"{name}(): the size argument must be an integer, not {types[index]}", False
+    if name == "percentile" and len(types) > 1 and types[1] not in _NUMBERS:
+        return 1, f"percentile(): the percent must be a number, not {types[1]}", False
+    return None
+
+
 # arg_max / arg_min / take_any return several columns; the evaluator expands them.
 MULTI_COLUMN = {"arg_max": True, "argmax": True, "arg_min": False, "argmin": False}
 TAKE_ANY = {"take_any", "any"}

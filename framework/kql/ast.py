@@ -407,6 +407,53 @@ class FindSource(Source):
 
 
 @dataclass
+class ParseKv(Operator):
+    """``parse-kv Expr as (Key:type, ...) [with (option = value, ...)]``."""
+
+    source: Expr
+    keys: list[tuple[str, str]]
+    options: list[tuple[str, Expr]]
+
+
+@dataclass
+class ScanDeclaration(Node):
+    name: str
+    type: str
+    default: Expr | None
+
+
+@dataclass
+class ScanStep(Node):
+    name: str
+    output: str  # all, last or none
+    condition: Expr
+    assignments: list[Assignment]
+
+
+@dataclass
+class Scan(Operator):
+    """``scan [with_match_id=Col] [declare (...)] with (step s: condition [=> assignments]; ...)``."""
+
+    match_id: str | None
+    declarations: list[ScanDeclaration]
+    steps: list[ScanStep]
+
+
+@dataclass
+class Partition(Operator):
+    """``partition [hint.strategy=...] by Column (subquery)`` or ``{ subquery with its own source }``.
+
+    In parentheses the subquery starts from ``$partition`` (the rows of one partition);
+    ``braced`` marks the ``{ ... }`` form, whose subquery names its own source.
+    """
+
+    params: dict[str, Any]
+    by: str
+    subquery: "Pipeline"
+    braced: bool
+
+
+@dataclass
 class Generic(Operator):
     """An operator the parser accepts by its shape but no stage interprets (e.g. ``getschema``, ``sample``)."""
 

@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 from dac.errors import did_you_mean
 from dac.kql import ast
 from dac.kql import values as V
-from dac.kql.aggregates import AGGREGATES, MULTI_COLUMN, TAKE_ANY, ArgExtreme, Percentiles, TakeAny
+from dac.kql.aggregates import AGGREGATES, MULTI_COLUMN, TAKE_ANY, ArgExtreme, Percentiles, TakeAny, argument_problem
 from dac.kql.errors import KqlRuntimeError, KqlSemanticError, KqlUnresolvedName
 from dac.kql.functions_math import bin_value
 from dac.kql.expressions import (
@@ -35,7 +35,10 @@ from dac.kql.expressions import (
     unsupported,
 )
 from dac.kql.geoip import GeoDatabase, GeoEntryError
+from dac.kql.parse_kv import parse_kv
 from dac.kql.parser import parse
+from dac.kql.partition import partition
+from dac.kql.scan import scan
 from dac.kql.streaming import RowSource, concatenate, row_local_head, slices
 from dac.kql.table import OPEN_COLUMN, IngestedRow, Table, carry_ingestion, keep_ingestion
 
@@ -176,10 +179,13 @@ class Evaluator:
         unknown = set(named) - {p[0] for p in params}
         if unknown:
             raise semantic(call, f"function '{binding.name}' has no parameter named {', '.join(sorted(unknown))}")
-        if len(positional) > len(params):
+        if len(positional) + len(named) > len(params):
             raise semantic(call, f"function '{binding.name}' takes {len(params)} argument(s), got {len(args)}")
-        for index, (pname, _ptype, default) in enumerate(params):
-            arg = positional[index] if index < len(positional) else named.get(pname, default)
+        # named arguments bind their parameters; positional ones fill the others in order, so that
+        # checkLength(len=3, input) passes input as s (https://learn.microsoft.com/kusto/query/assert-function)
+        by_position = dict(zip([p[0] for p in params if p[0] not in named], positional))
+        for pname, _ptype, default in params:
+            arg = named[pname] if pname in named else by_position.get(pname, default)
             if arg is None:
                 raise semantic(call, f"function '{binding.name}' needs a value for parameter '{pname}'")
             if compiler is not None:
@@ -747,7 +753,12 @@ class Evaluator:
                 if node.name == "count":
                     value_args = []
                 compiled = [compiler.compile(a) for a in value_args]
-                extra = [compiler.compile(a).fn(()) if compiler.compile(a).const else None for a in node.args]
+                every = [compiler.compile(a) for a in node.args]
+                problem = argument_problem(node.name, [c.type for c in every])
+                if problem is not None:
+                    index, message, refused = problem
+                    raise (unsupported if refused else semantic)(node.args[index], message)
+                extra = [c.fn(()) if c.const else None for c in every]
                 slot_name = f"$agg{len(slots)}"
                 slots.append((spec, [c.fn for c in compiled], extra, spec.result([c.type for c in compiled])))
                 names.append(aggregate_name(node))
@@ -782,6 +793,9 @@ class Evaluator:
         if len(call.args) < 2:
             raise semantic(call, "percentiles() takes a value and at least one percent")
         value = compiler.compile(call.args[0])
+        problem = argument_problem("percentile", [value.type])
+        if problem is not None:
+            raise (unsupported if problem[2] else semantic)(call.args[0], problem[1].replace("percentile", "percentiles"))
         percents = []
         for arg in call.args[1:]:
             compiled = compiler.compile(arg)
@@ -982,7 +996,7 @@ class Evaluator:
                 legs.extend((n, self.table_named(n)) for n in names)
                 continue
             try:
-                legs.append((leg.name if isinstance(leg, ast.Name) else "", self.table_from_expr(leg, scope)))
+                legs.append((_leg_name(leg), self.table_from_expr(leg, scope)))
             except KqlUnresolvedName:  # isfuzzy=true leaves out a leg naming what does not exist, nothing else
                 if not fuzzy:
                     raise
@@ -1009,10 +1023,7 @@ class Evaluator:
                 rows.append(carry_ingestion(row, values) if row.__class__ is IngestedRow else values)
         if source_column:
             columns = [(str(source_column), "string")] + columns
-        names = [n for n, _ in columns]
-        if len(set(names)) != len(names):
-            columns = [(n if names.count(n) == 1 else f"{n}_{t}", t) for n, t in columns]
-        return Table(columns, rows)
+        return Table(_union_names(columns), rows)
 
     # ------------------------------------------------------------ mv-expand, parse, evaluate
 
@@ -1165,6 +1176,15 @@ class Evaluator:
             rows.append(carry_ingestion(row, tuple(new)) if row.__class__ is IngestedRow else tuple(new))
         return Table(columns, rows, table.ordered)
 
+    def op_ParseKv(self, node: ast.ParseKv, table: Table, scope: Scope) -> Table:
+        return parse_kv(self, node, table, scope)
+
+    def op_Scan(self, node: ast.Scan, table: Table, scope: Scope) -> Table:
+        return scan(self, node, table, scope)
+
+    def op_Partition(self, node: ast.Partition, table: Table, scope: Scope) -> Table:
+        return partition(self, node, table, scope)
+
     def op_MakeSeries(self, node: ast.MakeSeries, table: Table, scope: Scope) -> Table:
         """make-series (https://learn.microsoft.com/kusto/query/make-series-operator).
 
@@ -1224,6 +1244,12 @@ class Evaluator:
             for plan, states, default in zip(plans, per_plan, defaults):
                 series.append([plan.result(states[i])[0] if i in states else default for i in range(bins)])
             rows.append(key_values + tuple(series) + (list(axis_array),))
+        if not groups and str(node.params.get("kind", "")).lower() == "nonempty":
+            # kind=nonempty "produces a default result when the input of make-series operator is empty":
+            # one row of defaults; the page does not say what its by columns would hold
+            if key_columns:
+                raise unsupported(node, "make-series kind=nonempty over an empty input with by columns is not supported")
+            rows.append(tuple([default] * bins for default in defaults) + (list(axis_array),))
         return Table(_unique_names(node, columns, [False] * len(columns)), rows)
 
     def op_TopNested(self, node: ast.TopNested, table: Table, scope: Scope) -> Table:
@@ -1719,6 +1745,40 @@ _PARSE_TYPE_PATTERNS = {
     "long": r"-?\d+", "int": r"-?\d+", "real": r"-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?", "decimal": r"-?\d+(?:\.\d*)?",
 }
 
+
+
+def _leg_name(leg: ast.Node) -> str:
+    """The name ``withsource`` gives a union leg: the table's, or the one its ``as`` operator sets."""
+    if isinstance(leg, ast.Name):
+        return leg.name
+    query = leg.query if isinstance(leg, ast.Tabular) else leg
+    if isinstance(query, ast.Pipeline) and query.operators and isinstance(query.operators[-1], ast.As):
+        return query.operators[-1].name
+    return ""
+
+
+def _union_names(columns: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Union columns of one name and several types become name_type; one such name already taken gets 1, 2, ...
+
+    A column whose name is unique keeps it: the union page's example names the columns of
+    ``union (print x=1), (print x=toint(2)), (print x_long=3)`` x_long1, x_int, x_long
+    (https://learn.microsoft.com/kusto/query/union-operator). The official binder
+    (Kusto.Language) says x_long, x_int, x_long1 instead; the page shows the engine's output.
+    """
+    names = [n for n, _ in columns]
+    taken = {n for n in names if names.count(n) == 1}
+    result = []
+    for name, kind in columns:
+        if names.count(name) == 1:
+            result.append((name, kind))
+            continue
+        base = f"{name}_{kind}"
+        new, suffix = base, 1
+        while new in taken:
+            new, suffix = f"{base}{suffix}", suffix + 1
+        taken.add(new)
+        result.append((new, kind))
+    return result
 
 
 def _as_table(name: str, value: Any) -> Table | RowSource:

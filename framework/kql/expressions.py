@@ -53,6 +53,7 @@ from dac.kql.operators import (
 from dac.kql.series import TUPLE_FUNCTIONS, TupleFunction
 from dac.kql.table import ingestion_time_of
 from dac.kql.window import PositionCell, WindowFunctions
+from dac.kql.wildcard import any_column
 
 if TYPE_CHECKING:
     from dac.kql.evaluator import Scope
@@ -236,6 +237,8 @@ class ExpressionCompiler(WindowFunctions):
         return self._maybe_const(Compiled(run, inner.type), inner)
 
     def c_Binary(self, expr: ast.Binary) -> Compiled:
+        if isinstance(expr.left, ast.Star):  # where * has "term": any column (dac.kql.wildcard)
+            return any_column(expr, self.compile(expr.right), self.columns)
         left = self.compile(expr.left)
         right = self.compile(expr.right)
         lf, rf = left.fn, right.fn
@@ -637,8 +640,16 @@ class ExpressionCompiler(WindowFunctions):
     f_columnifexists = f_column_ifexists  # the function's older name, which Kusto still accepts
 
     def f_pack_all(self, expr: ast.Call) -> Compiled:
+        """pack_all([ignore_null_empty]): every column, or with true only those neither null nor empty."""
         names = [name for name, _ in self.columns]
-        return Compiled(lambda row: {n: v for n, v in zip(names, row) if v is not None and v != ""}, "dynamic")
+        if len(expr.args) > 1:
+            raise semantic(expr, f"function 'pack_all()' takes 0 or 1 argument(s), got {len(expr.args)}")
+        ignore = self.compile(expr.args[0]) if expr.args else constant(False, "bool")
+        if not ignore.const:
+            raise semantic(expr.args[0], "pack_all() needs a constant ignore_null_empty")
+        if ignore.fn(()) is True:
+            return Compiled(lambda row: {n: v for n, v in zip(names, row) if v is not None and v != ""}, "dynamic")
+        return Compiled(lambda row: dict(zip(names, row)), "dynamic")
 
     def f_typeof(self, expr: ast.Call) -> Compiled:
         return constant(V.to_string(expr.args[0]), "string")

@@ -368,6 +368,44 @@ class Formatter:
         keyword = "parse-where" if node.kind_where else "parse"
         return f"{keyword} {params(node.params)}{self.expr(node.source)} with {' '.join(parts)}"
 
+    def op_ParseKv(self, node: ast.ParseKv) -> str:
+        keys = ", ".join(f"{name(key)}:{kind}" for key, kind in node.keys)
+        text = f"parse-kv {self.expr(node.source)} as ({keys})"
+        if node.options:
+            text += " with (" + ", ".join(f"{key}={self.expr(value)}" for key, value in node.options) + ")"
+        return text
+
+    def op_Scan(self, node: ast.Scan) -> str:
+        text = "scan "
+        if node.match_id is not None:
+            text += f"with_match_id={name(node.match_id)} "
+        if node.declarations:
+            items = [f"{name(d.name)}:{d.type}" + (f" = {self.expr(d.default)}" if d.default is not None else "")
+                     for d in node.declarations]
+            text += f"declare ({', '.join(items)}) "
+        pad = INDENT * (self.level + 1)
+        steps = []
+        for step in node.steps:
+            line = f"{pad}step {name(step.name)}" + (f" output={step.output}" if step.output != "all" else "")
+            line += ": " + self.expr(step.condition)
+            if step.assignments:
+                line += " => " + self.assignments(step.assignments)
+            steps.append(line + ";")
+        return text + "with (\n" + "\n".join(steps) + ("\n" if steps else "") + INDENT * self.level + ")"
+
+    def op_Partition(self, node: ast.Partition) -> str:
+        head = f"partition {params(node.params)}by {name(node.by)} "
+        if node.braced:
+            self.level += 1
+            inner = self.pipeline(node.subquery)
+            self.level -= 1
+            return head + "{\n" + INDENT * (self.level + 1) + inner + "\n" + INDENT * self.level + "}"
+        self.level += 1
+        pad = "\n" + INDENT * self.level
+        inner = (pad + "| ").join(self.operator(op) for op in node.subquery.operators)
+        self.level -= 1
+        return f"{head}({pad}{inner}\n{INDENT * self.level})"
+
     def op_Render(self, node: ast.Render) -> str:
         text = "render " + name(node.chart)
         if node.properties:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from datetime import datetime
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import parse_qsl, urlsplit
@@ -483,13 +485,19 @@ def _parse_url(value: Any) -> dict[str, Any]:
 
 @scalar("parse_path", returns="dynamic", args=(1, 1))
 def _parse_path(value: Any) -> dict[str, Any]:
+    """The parts of a file path; a ``scheme://`` prefix is the Scheme and a ``:name`` after the
+    file name its alternate data stream (file://C:/temp/file.txt:some.exe on the parse_path page)."""
     text = _str(value)
-    separator = "\\" if "\\" in text else "/"
-    directory, _, filename = text.rpartition(separator)
+    scheme_match = re.match(r"([A-Za-z][A-Za-z0-9+.-]*)://", text)
+    scheme = scheme_match.group(1) if scheme_match else ""
+    path = text[scheme_match.end():] if scheme_match else text
+    separator = "\\" if "\\" in path else "/"
+    directory, _, filename = path.rpartition(separator)
+    filename, _, stream = filename.partition(":")
     extension = filename.rpartition(".")[2] if "." in filename else ""
-    root = text[:2] if len(text) >= 2 and text[1] == ":" and text[0].isalpha() else ""
-    return {"Scheme": "", "RootPath": root, "DirectoryPath": directory, "DirectoryName": directory.rpartition(separator)[2],
-            "Filename": filename, "Extension": extension, "AlternateDataStreamName": ""}
+    root = path[:2] if len(path) >= 2 and path[1] == ":" and path[0].isalpha() else ""
+    return {"Scheme": scheme, "RootPath": root, "DirectoryPath": directory, "DirectoryName": directory.rpartition(separator)[2],
+            "Filename": filename, "Extension": extension, "AlternateDataStreamName": stream}
 
 
 @scalar("parse_user_agent", returns="dynamic", args=(2, 2))
@@ -575,10 +583,19 @@ def _parse_csv(value: Any) -> list[str]:
 
 @scalar("hash", returns="long", args=(1, 2))
 def _hash(value: Any, modulo: Any = None) -> Any:
-    """XXH64 of the value's UTF-8 text as a signed long; with a modulo, the (non-negative) remainder."""
+    """XXH64 of the value's UTF-8 text (of a datetime, its ticks as 8 little-endian bytes) as a
+    signed long; with a modulo, the (non-negative) remainder.
+
+    hash(datetime("2015-01-01")) is 1380966698541616202 on the hash page: the XXH64 of the
+    tick count's bytes, not of the text.
+    """
     from dac.kql.xxhash import xxh64
 
-    digest = xxh64(_str(value).encode("utf-8"))
+    if isinstance(value, datetime):
+        data = V.ticks_of_datetime(value).to_bytes(8, "little", signed=True)
+    else:
+        data = _str(value).encode("utf-8")
+    digest = xxh64(data)
     if modulo is not None:
         size = V.to_long(modulo)
         return digest % size if size else None
@@ -623,4 +640,6 @@ PARAMETER_TYPES["series_outliers"] = {0: frozenset(), 1: frozenset({"string"}), 
                                       3: frozenset({"number"}), 4: frozenset({"number"}), 5: frozenset({"number"})}
 
 # The other families register themselves into FUNCTIONS as they are imported.
-from dac.kql import functions_datetime, functions_dynamic, functions_math, functions_network  # noqa: E402,F401
+from dac.kql import (  # noqa: E402,F401
+    functions_arrays, functions_datetime, functions_dynamic, functions_encoding, functions_math, functions_network, functions_text, functions_trigonometry)
+from dac.kql import functions_series_math  # noqa: E402,F401  (applies the scalar functions above)

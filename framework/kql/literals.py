@@ -105,6 +105,12 @@ def _rfc(match: re.Match[str]) -> datetime | None:
     return _at_utc(value, zone)
 
 
+# Year, month and day apart, as the engine's lenient parser reads them: datetime(2025, 6, 14)
+# is 2025-06-14 on the startofweek and endofweek pages, datetime(2017 - 08 - 01) is
+# 2017-08-01 on the sliding_window_counts page.
+_SPACED_DATE = re.compile(r"(\d{4})\s*([,-])\s*(\d{1,2})\s*\2\s*(\d{1,2})")
+
+
 def parse_datetime(text: str) -> datetime | None:
     """Kusto datetime text: the ISO 8601, RFC 822, RFC 850 and sortable formats of the datetime
     data type page, and US month-first dates. Null for "null" and for a time that a zone shifts
@@ -126,6 +132,9 @@ def parse_datetime(text: str) -> datetime | None:
         match = _RFC.match(text)
         if match:
             return _rfc(match)
+        match = _SPACED_DATE.fullmatch(text)
+        if match:
+            return datetime(int(match.group(1)), int(match.group(3)), int(match.group(4)))
         match = _US_DATE.match(text)
         if match:
             month, day, year, hour, minute, second, half = match.groups()

@@ -32,6 +32,8 @@ SCALAR_TYPES = {
 }
 # The spellings of Kusto's BOOLEANLITERAL token (grammar/KqlTokens.g4 of microsoft/Kusto-Query-Language).
 _BOOL_WORDS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+# The options of parse-kv's with (...) clause (https://learn.microsoft.com/kusto/query/parse-kv-operator).
+PARSE_KV_OPTIONS = frozenset({"pair_delimiter", "kv_delimiter", "quote", "escape", "greedy", "regex"})
 SOURCE_KEYWORDS = {"datatable", "print", "range", "union", "externaldata", "external_data", "evaluate", "find", "search"}
 
 
@@ -665,6 +667,85 @@ class Parser:
         if not pattern:
             raise self.expected("a parse pattern after 'with'")
         return ast.Parse(kind_where, params, source, pattern)
+
+    def op_parse_kv(self, token: Token) -> ast.Operator:
+        """``parse-kv Expr as (Key:type, ...) [with (option = value, ...)]`` (parse-kv-operator)."""
+        source = self.expression()
+        self.expect_word("as")
+        keys = self.column_schema()
+        if not keys:
+            raise self.error("parse-kv needs at least one key to extract", token)
+        options: list[tuple[str, ast.Expr]] = []
+        if self.accept_word("with"):
+            self.expect_op("(")
+            while not self.tok.is_op(")"):
+                option = self.tok
+                key = self.name("a parse-kv option")
+                if key not in PARSE_KV_OPTIONS:
+                    raise self.error(f"unknown parse-kv option '{key}'; expected one of "
+                                     + ", ".join(sorted(PARSE_KV_OPTIONS)), option)
+                self.expect_op("=")
+                options.append((key, self.at(self.expression(), option)))
+                if not self.accept_op(","):
+                    break
+            self.expect_op(")")
+        return ast.ParseKv(source, keys, options)
+
+    def op_scan(self, token: Token) -> ast.Operator:
+        """``scan [with_match_id=Col] [declare (Col:type [= default], ...)] with (step ...; ...)``."""
+        match_id = None
+        if self.accept_word("with_match_id"):
+            self.expect_op("=")
+            match_id = self.name("a match id column name")
+        declarations: list[ast.ScanDeclaration] = []
+        if self.accept_word("declare"):
+            self.expect_op("(")
+            while not self.tok.is_op(")"):
+                start = self.tok
+                column = self.name("a column name")
+                self.expect_op(":")
+                kind = self.type_text()
+                default = self.expression() if self.accept_op("=") else None
+                declarations.append(self.at(ast.ScanDeclaration(column, kind, default), start))
+                if not self.accept_op(","):
+                    break
+            self.expect_op(")")
+        self.expect_word("with")
+        self.expect_op("(")
+        steps: list[ast.ScanStep] = []
+        while self.tok.is_word("step"):
+            start = self.advance()
+            step = self.name("a step name")
+            output = "all"
+            if self.accept_word("output"):
+                self.expect_op("=")
+                output = self.expect_word("all", "last", "none")
+            self.expect_op(":")
+            condition = self.expression()
+            assignments = self.assignments() if self.accept_op("=>") else []
+            self.expect_op(";")
+            steps.append(self.at(ast.ScanStep(step, output, condition, assignments), start))
+        self.expect_op(")")
+        return ast.Scan(match_id, declarations, steps)
+
+    def op_partition(self, token: Token) -> ast.Operator:
+        """``partition [hint.x=v ...] by Column ( operators )`` or ``{ query with its own source }``."""
+        params = self.params({"hint"})
+        self.expect_word("by")
+        column = self.name("a partition column")
+        if self.tok.is_op("{"):
+            self.advance()
+            subquery = self.pipe_expression()
+            self.expect_op("}")
+            return ast.Partition(params, column, subquery, True)
+        self.expect_op("(")
+        start = self.tok
+        operators = [self.operator()]
+        while self.accept_op("|"):
+            operators.append(self.operator())
+        self.expect_op(")")
+        source = self.at(ast.Pipeline(self.at(ast.ExprSource(ast.Name("$partition")), start), operators), start)
+        return ast.Partition(params, column, source, False)
 
     def op_render(self, token: Token) -> ast.Operator:
         chart = self.name("a chart type")

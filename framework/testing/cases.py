@@ -12,6 +12,11 @@ workspace function or ASIM parser (typed by its result: they stand for its
 output, whatever its arguments) and, under ``watchlists:``, for a declared
 watchlist. What the workspace does not declare, a test file cannot declare
 either: ``dac validate`` and ``dac test`` read the same declarations.
+
+Rows may be written compactly (``defaults:``, ``repeat:``, CSV and JSON-lines blocks and
+files, see :mod:`dac.testing.rows`); every timespan is read by one grammar
+(:mod:`dac.testing.spans`). A case states what matters of the result
+(:mod:`dac.testing.expectations`).
 """
 
 from __future__ import annotations
@@ -29,7 +34,12 @@ from dac.kql.table import INGESTION_TIME_KEY, IngestedRow, Table
 from dac.rules.model import Rule, test_file_for
 from dac.rules.yamlfile import YamlDocument, load_yaml
 from dac.validate.schema import TESTS_SCHEMA, SchemaCheck
-from dac.testing.clock import DEFAULT_NOW, parse_clock, parse_time
+from dac.testing.clock import DEFAULT_NOW, parse_clock
+from dac.testing.expectations import Expectation, read_expectation
+from dac.testing.rows import FixtureRow, RowContext, expand, yaml_row
+from dac.testing.convert import convert_text, convert_value
+
+__all__ = ["TestCase", "TestSuite", "build_table", "convert_value", "load_test_suite"]
 
 
 @dataclass
@@ -37,10 +47,8 @@ class TestCase:
     name: str
     location: Location
     now: datetime
-    ordered: bool
     tables: dict[str, Table]
-    expect: list[dict[str, Any]]
-    expect_key: tuple
+    expectation: Expectation
     description: str = ""
     geo_ip: GeoDatabase | None = None  # what geo_info_from_ip_address() knows in this case
     functions: dict[str, Table] = field(default_factory=dict)  # rows standing for a workspace function's output
@@ -54,27 +62,6 @@ class TestSuite:
     platform: str
     doc: YamlDocument
     cases: list[TestCase] = field(default_factory=list)
-
-
-def convert_value(raw: Any, type_name: str, now: datetime, where: Location) -> Any:
-    """A YAML value as a value of ``type_name``; times may be relative to ``now``."""
-    if raw is None:
-        return V.default_value(type_name)
-    try:
-        if type_name == "datetime" and isinstance(raw, str):
-            return parse_time(raw, now)
-    except ValueError as exc:
-        raise DacError(f"invalid datetime {raw!r}: {exc}", where) from None
-    if type_name == "string" and not isinstance(raw, str):
-        raise DacError(f"expected a string, got {raw!r} (quote it)", where)
-    if type_name == "bool" and not isinstance(raw, bool):
-        raise DacError(f"expected true or false, got {raw!r}", where)
-    if type_name in ("long", "int") and isinstance(raw, float) and not raw.is_integer():  # .inf and .nan too
-        raise DacError(f"expected a whole number, got {raw!r}", where)
-    value = V.convert(raw, type_name)
-    if value is None and raw != "":
-        raise DacError(f"{raw!r} is not a valid {type_name}", where)
-    return value
 
 
 def _table_schema(platform: str, table: str, where: Location) -> tuple[tuple[str, str], ...]:
@@ -111,29 +98,42 @@ def _watchlist_table(doc: YamlDocument, key: tuple, alias: str, rows: list[Any],
     watchlist = space.watchlists.get(alias)
     if watchlist is None:
         raise DacError(watchlist_message(alias, space), doc.key_location(key))
-    items = [watchlist.row(dict(row), number) if isinstance(row, dict) else row for number, row in enumerate(rows, 1)]
-    return build_table(doc, key, watchlist.columns, items, now)
+    items = [yaml_row(doc, key + (number - 1,), watchlist.row(dict(row), number)) for number, row in enumerate(rows, 1)]
+    return build_table(watchlist.columns, items, now)
 
 
-def build_table(doc: YamlDocument, key: tuple, columns: tuple[tuple[str, str], ...], rows: list[Any], now: datetime) -> Table:
+def build_table(columns: tuple[tuple[str, str], ...], rows: list[FixtureRow], now: datetime) -> Table:
+    """Typed rows of a table: each value converted by its column's type, each mistake located."""
     types = dict(columns)
     out = []
-    for number, row in enumerate(rows):
-        row_key = key + (number,)
+    for row in rows:
         values = {}
         ingested = None
-        for column, raw in row.items():
-            if column == INGESTION_TIME_KEY:
-                # no column: the row's hidden ingestion time, read by ingestion_time()
-                ingested = convert_value(raw, "datetime", now, doc.location(row_key + (column,)))
-                continue
-            if column not in types:
-                hint = did_you_mean(str(column), list(types), cutoff=0.6)
-                raise DacError(f"unknown column '{column}'{hint}", doc.key_location(row_key + (column,)))
-            values[column] = convert_value(raw, types[column], now, doc.location(row_key + (column,)))
+        for column, raw in row.values.items():
+            try:
+                if column == INGESTION_TIME_KEY:
+                    # no column: the row's hidden ingestion time, read by ingestion_time()
+                    ingested = _typed(row, column, raw, "datetime", now)
+                    continue
+                if column not in types:
+                    hint = did_you_mean(str(column), list(types), cutoff=0.6)
+                    raise DacError(f"unknown column '{column}'{hint}", row.key_where[column])
+                values[column] = _typed(row, column, raw, types[column], now)
+            except DacError as exc:
+                if row.note:
+                    raise DacError(f"{exc.message} ({row.note})", exc.location) from None
+                raise
         cells = tuple(values[c] if c in values else V.default_value(t) for c, t in columns)
         out.append(IngestedRow.of(cells, ingested) if ingested is not None else cells)
     return Table(list(columns), out)
+
+
+def _typed(row: FixtureRow, column: str, raw: Any, type_name: str, now: datetime) -> Any:
+    if column in row.typed:
+        return raw
+    if column in row.text:
+        return convert_text(raw, type_name, now, row.where[column])
+    return convert_value(raw, type_name, now, row.where[column])
 
 
 def geo_entries(doc: YamlDocument, key: tuple, entries: list[Any] | None) -> list[Any]:
@@ -152,7 +152,7 @@ def load_test_suite(rule: Rule, path: str | Path | None = None) -> TestSuite | N
     path = Path(path) if path else test_file_for(rule.path)
     if path is None:
         return None
-    doc = load_yaml(path)
+    doc = _load(path)
     if not isinstance(doc.data, dict):
         raise RuleFileError("a test file must be a YAML mapping with a 'cases' list", Location(doc.path, 1, 1))
     problems = SchemaCheck(TESTS_SCHEMA).check_document(doc)
@@ -169,7 +169,9 @@ def load_test_suite(rule: Rule, path: str | Path | None = None) -> TestSuite | N
         raise DacError(f"invalid clock: {exc}", doc.location(("now",))) from None
     suite = TestSuite(rule, str(path), platform, doc)
     suite_geo = geo_entries(doc, ("geo_ip",), doc.data.get("geo_ip"))
+    suite_defaults = _defaults(doc, ("defaults",), platform, base_now)
     names: set[str] = set()
+    used: set[str] = set()
     for index, raw in enumerate(doc.data["cases"]):
         key = ("cases", index)
         if raw["name"] in names:
@@ -179,17 +181,24 @@ def load_test_suite(rule: Rule, path: str | Path | None = None) -> TestSuite | N
             now = parse_clock(raw["now"]) if "now" in raw else base_now
         except ValueError as exc:
             raise DacError(f"invalid clock: {exc}", doc.location(key + ("now",))) from None
+        case_defaults = _defaults(doc, key + ("defaults",), platform, now)
+        for table in case_defaults:
+            if table not in raw["tables"]:
+                raise DacError(f"defaults for '{table}' apply to nothing: this case gives no rows for {table}",
+                               doc.key_location(key + ("defaults", table)))
         tables, functions = {}, {}
-        for table, rows in raw["tables"].items():
+        for table, items in raw["tables"].items():
+            table_key = key + ("tables", table)
+            defaults = _merged(case_defaults.get(table), suite_defaults.get(table))
+            used.add(table)
             if "://" in table:
                 # rows for an externaldata URL: typed later by the schema the query declares
-                tables[table] = Table.from_dicts(rows)
+                rows = [row.take_defaults(defaults) for row in expand(RowContext(doc, None, now), table_key, items)]
+                tables[table] = Table.from_dicts([row.values for row in rows])
                 continue
-            where = doc.location(key + ("tables", table))
-            if platform == "sentinel" and catalog.table_columns(platform, table) is None and _is_function(table):
-                functions[table] = build_table(doc, key + ("tables", table), _function_schema(table, where), rows, now)
-                continue
-            tables[table] = build_table(doc, key + ("tables", table), _table_schema(platform, table, where), rows, now)
+            is_function, columns = _columns_of(platform, table, doc.location(table_key))
+            rows = [row.take_defaults(defaults) for row in expand(RowContext(doc, dict(columns), now), table_key, items)]
+            (functions if is_function else tables)[table] = build_table(columns, rows, now)
         watchlists = {alias: _watchlist_table(doc, key + ("watchlists", alias), alias, rows, now)
                       for alias, rows in (raw.get("watchlists") or {}).items()}
         # the case's entries come after the file's: one for the same network replaces the file's
@@ -199,17 +208,60 @@ def load_test_suite(rule: Rule, path: str | Path | None = None) -> TestSuite | N
                 name=raw["name"],
                 location=doc.location(key),
                 now=now,
-                ordered=bool(raw.get("ordered", False)),
                 tables=tables,
-                expect=raw["expect"],
-                expect_key=key + ("expect",),
+                expectation=read_expectation(doc, key, raw),
                 description=raw.get("description", ""),
                 geo_ip=GeoDatabase(geo) if geo else None,
                 functions=functions,
                 watchlists=watchlists,
             )
         )
+    for table in suite_defaults:
+        if table not in used:
+            raise DacError(f"defaults for '{table}' apply to nothing: no case gives rows for {table}",
+                           doc.key_location(("defaults", table)))
     return suite
+
+
+def _load(path: Path) -> YamlDocument:
+    """The test file's YAML; refused anchors get the advice of what replaces them here."""
+    try:
+        return load_yaml(path)
+    except RuleFileError as exc:
+        if "anchors" in exc.message:
+            raise RuleFileError(f"{exc.message}; in a test file, defaults: gives values every row of a table "
+                                "shares and repeat: writes many rows at once", exc.location) from None
+        raise
+
+
+def _columns_of(platform: str, table: str, where: Location) -> tuple[bool, tuple[tuple[str, str], ...]]:
+    """Whether ``table`` names a workspace function (rows stand for its output), and the columns typing its rows."""
+    if platform == "sentinel" and catalog.table_columns(platform, table) is None and _is_function(table):
+        return True, _function_schema(table, where)
+    return False, _table_schema(platform, table, where)
+
+
+def _defaults(doc: YamlDocument, key: tuple, platform: str, now: datetime) -> dict[str, FixtureRow]:
+    """``defaults: {Table: {Column: value}}`` at ``key``, each value typed now so a mistake is found
+    even where no row uses it."""
+    data: Any = doc.data
+    for part in key[:-1]:
+        data = data[part]
+    found = {}
+    for table, values in (data.get(key[-1]) or {}).items():
+        row = yaml_row(doc, key + (table,), values)
+        if "://" not in table:
+            _, columns = _columns_of(platform, table, doc.key_location(key + (table,)))
+            build_table(columns, [yaml_row(doc, key + (table,), values)], now)
+        found[table] = row
+    return found
+
+
+def _merged(first: FixtureRow | None, second: FixtureRow | None) -> FixtureRow | None:
+    """One defaults row: ``first``'s values, then ``second``'s for the columns ``first`` lacks."""
+    if first is None or second is None:
+        return first or second
+    return FixtureRow(dict(first.values), dict(first.where), dict(first.key_where)).take_defaults(second)
 
 
 def _is_function(name: str) -> bool:

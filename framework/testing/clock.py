@@ -1,7 +1,8 @@
 """Time values in test files: absolute ISO 8601 or relative to the test's fixed clock.
 
-``now``, ``now-1h``, ``now + 2d 3h`` are relative (KQL timespan units); this
-lets a fixture say "five minutes ago" and stay true whatever the clock is set to.
+``now``, ``now-1h``, ``now-9m10s``, ``now + 2d 3h`` are relative (the offset is any span of
+:mod:`dac.testing.spans`, the grammar of every timespan in a test file); this lets a fixture say
+"five minutes ago" and stay true whatever the clock is set to.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ import re
 from datetime import datetime, timedelta
 
 from dac.errors import DacError
-from dac.kql.literals import parse_datetime, parse_timespan
+from dac.kql.literals import parse_datetime
+from dac.testing.spans import parse_span
 
 DEFAULT_NOW = datetime(2025, 1, 1)
 _RELATIVE = re.compile(r"^\s*now\s*(?:([+-])\s*(.+?))?\s*$", re.IGNORECASE)
@@ -23,13 +25,11 @@ def parse_time(text: str, now: datetime) -> datetime:
         sign, span = match.groups()
         if not sign:
             return now
-        total = timedelta()
-        for part in span.split():
-            value = parse_timespan(part)
-            if value is None:
-                raise ValueError(f"invalid timespan {part!r}")
-            total += value
-        return now + total if sign == "+" else now - total
+        total = parse_span(span)
+        try:
+            return now + total if sign == "+" else now - total
+        except OverflowError:
+            raise ValueError(f"{text!r} falls outside the years 1 to 9999") from None
     value = parse_datetime(text)
     if value is None:
         raise ValueError("null is not a time")

@@ -17,7 +17,8 @@ from dac.output.escape import printable
 from dac.parallel import ordered_map
 from dac.rules.model import Rule, discover_rule_files, load_rule
 from dac.testing.cases import TestCase, TestSuite, load_test_suite
-from dac.testing.compare import diff_rows, expected_rows
+from dac.testing.expectations import judge
+from dac.testing.ordering import ResultOrder, result_order
 
 
 @dataclass
@@ -80,7 +81,17 @@ def query_error(rule: Rule, error: KqlError) -> DacError:
     return error.finding(where) if isinstance(error, FunctionError) else DacError(error.message, where)
 
 
-def run_case(rule: Rule, suite: TestSuite, case: TestCase, tree) -> CaseResult:
+def order_reason(rule: Rule, order: ResultOrder) -> str:
+    """Where the query decides its result's order, for messages: "it sorts (sort at rule.yaml:20:3)"."""
+    node = order.decided_by
+    if node is None:
+        return "it never sorts its rows"
+    where = rule.query_location(node.line, node.column) if node.line else rule.location("query")
+    verb = "sorts its rows" if order.ordered else "leaves its rows unordered"
+    return f"its last row-order operator, {order.operator} at {where}, {verb}"
+
+
+def run_case(rule: Rule, suite: TestSuite, case: TestCase, tree, order: ResultOrder | None = None) -> CaseResult:
     """Run one case; the result is located at the case, a located error inside it goes into the details."""
     label = rule.name or Path(rule.path).stem
     from dac.workspace.environment import evaluation_tables
@@ -97,14 +108,13 @@ def run_case(rule: Rule, suite: TestSuite, case: TestCase, tree) -> CaseResult:
         return CaseResult(label, case.name, "ERROR", case.location,
                           [f"internal error: {type(exc).__name__}: {exc}; this is a bug in dac, please report it"],
                           rule.path, internal=True)
+    order = order if order is not None else result_order(tree)
     try:
-        expected = expected_rows(suite.doc, case.expect_key, case.expect, result, case.now)
+        details = judge(case.expectation, result, order, case.now, order_reason(rule, order))
     except DacError as exc:
         return CaseResult(label, case.name, "ERROR", case.location, [f"{exc.location}: {exc.message}"], rule.path)
-    diff = diff_rows(result.names, expected, result.rows, case.ordered)
-    if diff:
-        header = f"{len(expected)} row(s) expected, {len(result.rows)} returned" + (" (in order)" if case.ordered else "")
-        return CaseResult(label, case.name, "FAIL", case.location, [header] + diff, rule.path)
+    if details:
+        return CaseResult(label, case.name, "FAIL", case.location, details, rule.path)
     return CaseResult(label, case.name, "PASS", case.location, rule_file=rule.path)
 
 
@@ -122,6 +132,7 @@ class PreparedRule:
     suite: TestSuite | None = None
     tree: object = None
     problem: CaseResult | None = None
+    order: ResultOrder | None = None  # what order the query's result promises, read once per rule
 
     @property
     def cases(self) -> list[TestCase]:
@@ -129,7 +140,9 @@ class PreparedRule:
 
     def run(self, case: TestCase) -> CaseResult:
         assert self.rule is not None and self.suite is not None
-        return run_case(self.rule, self.suite, case, self.tree)
+        if self.order is None:
+            self.order = result_order(self.tree)
+        return run_case(self.rule, self.suite, case, self.tree, self.order)
 
 
 def prepare_rule(path: Path) -> PreparedRule:
