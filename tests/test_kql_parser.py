@@ -171,6 +171,12 @@ def test_uninterpretable_typed_literal_parses_but_keeps_the_error() -> None:
         ("print kind = 1", False),                                    # ... but not declared
         ("datatable(kind:string)['a']", False),
         ("print x = 1 | project-keep kind", False),
+        ("print x=1 | scan declare (where:long) with (step where: true;)", True),  # scan and partition
+        ("print x=1 | scan declare (first:long) with (step s1: true;)", False),
+        ("print x=1 | scan with (step kind: true;)", False),
+        ("print x=1 | scan with_match_id=where with (step s1: true;)", False),
+        ("print x=1 | partition by kind (take 1)", True),
+        ("print x=1 | partition by where (take 1)", False),
     ],
 )
 def test_keywords_as_bare_names_follow_the_official_parser(text: str, accepted: bool) -> None:

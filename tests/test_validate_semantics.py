@@ -188,10 +188,10 @@ def test_columns_made_by_parse_kv_scan_and_partition_are_known(tmp_path: Path) -
         "query: |\n  UrlClickEvents\n"
         '  | parse-kv Url as (host:string, port:long) with (pair_delimiter="&", kv_delimiter="=")\n'
         "  | sort by Timestamp asc\n"
-        "  | scan with_match_id=m declare (first:datetime) with (step s1: port > 0 => first = Timestamp;)\n"
-        "  | partition hint.strategy=native by host (top 1 by first)\n"
+        "  | scan with_match_id=m declare (started:datetime) with (step s1: port > 0 => started = Timestamp;)\n"
+        "  | partition hint.strategy=native by host (top 1 by started)\n"
         '  | where * has "x"\n'
-        "  | project host, port, first, m\n"))
+        "  | project host, port, started, m\n"))
     assert messages(path) == []
 
 

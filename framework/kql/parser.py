@@ -696,13 +696,13 @@ class Parser:
         match_id = None
         if self.accept_word("with_match_id"):
             self.expect_op("=")
-            match_id = self.name("a match id column name")
+            match_id = self.name("a match id column name", Role.BOUND)
         declarations: list[ast.ScanDeclaration] = []
         if self.accept_word("declare"):
             self.expect_op("(")
             while not self.tok.is_op(")"):
                 start = self.tok
-                column = self.name("a column name")
+                column = self.name("a column name", Role.DECLARED)
                 self.expect_op(":")
                 kind = self.type_text()
                 default = self.expression() if self.accept_op("=") else None
@@ -715,7 +715,7 @@ class Parser:
         steps: list[ast.ScanStep] = []
         while self.tok.is_word("step"):
             start = self.advance()
-            step = self.name("a step name")
+            step = self.name("a step name", Role.DECLARED)
             output = "all"
             if self.accept_word("output"):
                 self.expect_op("=")
@@ -732,7 +732,7 @@ class Parser:
         """``partition [hint.x=v ...] by Column ( operators )`` or ``{ query with its own source }``."""
         params = self.params({"hint"})
         self.expect_word("by")
-        column = self.name("a partition column")
+        column = self.name("a partition column", Role.REFERENCE)
         if self.tok.is_op("{"):
             self.advance()
             subquery = self.pipe_expression()
