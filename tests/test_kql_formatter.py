@@ -25,6 +25,8 @@ from dac.kql.formatter import format_query, format_text
         "T | mv-apply x = xs to typeof(long) on (where x > 1 | summarize s = sum(x))",
         "print d = datetime(2024-01-02 03:04:05.5), t = 90m, g = guid(74be27de-1e4e-49d9-b579-fe0b331d3642), n = long(null)",
         'T | where Timestamp >= datetime("Insert date")',
+        "T | extend ['first'] = 1, where = 2 | project ['first'], kind, o = d.['title'], p = d.['in'], ['where']",
+        "print d = dynamic([long(x), datetime(\"01-02-2022\")])",
     ],
 )
 def test_round_trip_and_idempotence(query: str) -> None:

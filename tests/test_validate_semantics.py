@@ -99,7 +99,7 @@ def test_nrt_rules_cannot_union_every_table(tmp_path: Path) -> None:
 
 def test_approximated_series_functions_are_a_warning_at_the_call(tmp_path: Path) -> None:
     query = ("query: |\n  UrlClickEvents\n  | make-series n = count() on Timestamp step 1h\n"
-             "  | extend (flags, score, baseline) = series_decompose_anomalies(n)\n")
+             "  | extend (marks, score, baseline) = series_decompose_anomalies(n)\n")
     path = write_rule(tmp_path, query)
     assert messages(path) == ["22:39: warning: series_decompose_anomalies(): its anomaly score and its seasonality "
                               "autodetection follow our reading of Kusto's documentation, which gives no formula; "
@@ -108,10 +108,10 @@ def test_approximated_series_functions_are_a_warning_at_the_call(tmp_path: Path)
     weekly = write_rule(tmp_path, query.replace("anomalies(n)", "anomalies(n, 1.5, 168)"))
     assert [m.split(" follow")[0] for m in messages(weekly)] == [
         "22:39: warning: series_decompose_anomalies(): its anomaly score"]
-    fitted = write_rule(tmp_path, query.replace("(flags, score, baseline) = series_decompose_anomalies(n)",
+    fitted = write_rule(tmp_path, query.replace("(marks, score, baseline) = series_decompose_anomalies(n)",
                                                 "(b, s, t, r) = series_decompose(n, 0, 'linefit')"))
     assert messages(fitted) == []
-    detected = write_rule(tmp_path, query.replace("(flags, score, baseline) = series_decompose_anomalies(n)",
+    detected = write_rule(tmp_path, query.replace("(marks, score, baseline) = series_decompose_anomalies(n)",
                                                   "(b, s, t, r) = series_decompose(n, -1)"))
     assert [m.split(" follow")[0] for m in messages(detected)] == [
         "22:27: warning: series_decompose(): its seasonality autodetection"]
@@ -189,10 +189,10 @@ def test_columns_made_by_parse_kv_scan_and_partition_are_known(tmp_path: Path) -
         "query: |\n  UrlClickEvents\n"
         '  | parse-kv Url as (host:string, port:long) with (pair_delimiter="&", kv_delimiter="=")\n'
         "  | sort by Timestamp asc\n"
-        "  | scan with_match_id=m declare (first:datetime) with (step s1: port > 0 => first = Timestamp;)\n"
-        "  | partition hint.strategy=native by host (top 1 by first)\n"
+        "  | scan with_match_id=m declare (started:datetime) with (step s1: port > 0 => started = Timestamp;)\n"
+        "  | partition hint.strategy=native by host (top 1 by started)\n"
         '  | where * has "x"\n'
-        "  | project host, port, first, m\n"))
+        "  | project host, port, started, m\n"))
     assert messages(path) == []
 
 

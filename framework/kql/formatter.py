@@ -14,13 +14,14 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from dac.kql import ast
+from dac.kql import ast, keywords
 from dac.kql import values as V
 
 INDENT = "    "
 _BARE = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*$")
-# Words that would be read as operators or keywords where a name is expected.
-_RESERVED = {
+# Words that would be read as operators or keywords where a name is expected, and every keyword the
+# official parser refuses bare in some name position (bracketed, a keyword is a name everywhere).
+_RESERVED = keywords.RESERVED | keywords.DECLARABLE | keywords.REFERABLE | {
     "and", "or", "by", "on", "with", "of", "to", "in", "has", "contains", "between", "true", "false", "null",
     "asc", "desc", "nulls", "first", "last", "let", "set", "declare", "step", "from", "limit", "typeof",
     "matches", "startswith", "endswith", "hasprefix", "hassuffix", "like", "notlike", "has_any", "has_all",
@@ -533,7 +534,7 @@ class Formatter:
             op_text = "!between" if node.negated else "between"
             return f"{self.expr(node.left, _COMPARISON)} {op_text} ({self.expr(node.low)} .. {self.expr(node.high)})", _COMPARISON
         if isinstance(node, ast.Member):
-            member = node.name if _BARE.match(node.name) or node.name.isdigit() else "[" + quote(node.name) + "]"
+            member = node.name if node.name.isdigit() else name(node.name)
             return f"{self.expr(node.target, 9)}.{member}", 9
         if isinstance(node, ast.Index):
             return f"{self.expr(node.target, 9)}[{self.expr(node.index)}]", 9

@@ -220,12 +220,40 @@ def typed_literal(type_name: str, body: Any) -> Any:
     raise ValueError(f"unknown literal type {type_name!r}")
 
 
+class UninterpretableLiteral(ValueError):
+    """Text Kusto's parser accepts as a literal whose value it cannot interpret (``dynamic([long(x)])``).
+
+    Not a syntax error: the query parses, and the value is refused where it is used.
+    """
+
+
+# The typed literals the official parser accepts inside dynamic(...), each with any text between its
+# parentheses (checked with @kusto/language-service-next 12.4.1), by the type their value has; int(...),
+# int32(...), boolean(...), string(...), uuid(...) and uniqueid(...) are syntax errors there.
+_DYNAMIC_ELEMENT_TYPES = {"bool": "bool", "long": "long", "int64": "long", "real": "real", "double": "real",
+                          "decimal": "decimal", "datetime": "datetime", "date": "datetime",
+                          "timespan": "timespan", "time": "timespan", "guid": "guid"}
+
+
 def dynamic_from_text(text: str) -> Any:
     """Value of ``dynamic(text)``: JSON extended with KQL literals (single quotes, datetime(...))."""
     from dac.kql.lexer import T, tokenize  # local: lexer imports nothing from here
 
     tokens = tokenize(text)
     pos = 0
+    uninterpretable: list[str] = []
+
+    def element(word: str, body: Any) -> Any:
+        """A typed literal inside the value; one whose text means nothing is noted and parsing goes on."""
+        if word not in _DYNAMIC_ELEMENT_TYPES:
+            raise ValueError(f"{word}(...) is not a literal inside dynamic(...)")
+        if isinstance(body, str) and len(body) >= 2 and body[0] == body[-1] and body[0] in "'\"":
+            body = body[1:-1]
+        try:
+            return typed_literal(_DYNAMIC_ELEMENT_TYPES[word], body)
+        except ValueError as exc:
+            uninterpretable.append(str(exc))
+            return None
 
     def value() -> Any:
         nonlocal pos
@@ -245,8 +273,8 @@ def dynamic_from_text(text: str) -> Any:
             bag: dict[str, Any] = {}
             while not tokens[pos].is_op("}"):
                 key_token = tokens[pos]
-                if key_token.kind not in (T.STRING, T.IDENT):
-                    raise ValueError(f"expected a property name, found {key_token.describe()}")
+                if key_token.kind is not T.STRING:  # the official parser wants a quoted key ({a: 1} is an error)
+                    raise ValueError(f"expected a quoted property name, found {key_token.describe()}")
                 pos += 1
                 if not tokens[pos].is_op(":"):
                     raise ValueError(f"expected ':' after property name, found {tokens[pos].describe()}")
@@ -268,7 +296,7 @@ def dynamic_from_text(text: str) -> Any:
         if token.kind is T.TIMESPAN:
             return timedelta(seconds=token.value)
         if token.kind is T.TYPED:
-            return typed_literal(*token.value)
+            return element(*token.value)
         if token.kind is T.IDENT:
             words = {"true": True, "false": False, "null": None}
             if token.text in words:
@@ -280,10 +308,15 @@ def dynamic_from_text(text: str) -> Any:
                     raise ValueError(f"expected ')' after the nested dynamic value, found {tokens[pos].describe()}")
                 pos += 1
                 return inner
-            if tokens[pos].is_op("(") and tokens[pos + 1].kind is not T.EOF and tokens[pos + 2].is_op(")"):
-                inner = tokens[pos + 1]
-                pos += 3
-                return typed_literal(token.text, inner.value if inner.kind is not T.IDENT else inner.text)
+            if tokens[pos].is_op("("):  # long(1), real(-1.5), bool(true): one token, a number may be signed
+                at = pos + 1
+                sign = tokens[at].text if tokens[at].is_op("-", "+") else ""
+                at += bool(sign)
+                inner = tokens[at]
+                if inner.kind is not T.EOF and tokens[at + 1].is_op(")"):
+                    pos = at + 2
+                    body = inner.value if inner.kind is not T.IDENT else inner.text
+                    return element(token.text, f"{sign}{body}" if sign else body)
         raise ValueError(f"unexpected {token.describe()}")
 
     if tokens[0].kind is T.EOF:
@@ -291,4 +324,6 @@ def dynamic_from_text(text: str) -> Any:
     result = value()
     if tokens[pos].kind is not T.EOF:
         raise ValueError(f"unexpected {tokens[pos].describe()} after the value")
+    if uninterpretable:
+        raise UninterpretableLiteral(uninterpretable[0])
     return result

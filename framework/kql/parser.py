@@ -14,8 +14,10 @@ from typing import Any, Callable
 from dac.kql import ast
 from dac.kql.builtins import refusal
 from dac.kql.errors import KqlRefusedSyntax, KqlSyntaxError
+from dac.kql.keywords import Role
+from dac.kql.keywords import refusal as keyword_refusal
 from dac.kql.lexer import T, Token, tokenize
-from dac.kql.literals import dynamic_from_text, typed_literal
+from dac.kql.literals import UninterpretableLiteral, dynamic_from_text, typed_literal
 
 MAX_DEPTH = 100
 
@@ -112,10 +114,15 @@ class Parser:
         finally:
             self.depth -= 1
 
-    def name(self, what: str = "a name") -> str:
-        """An identifier or a bracketed name: ``Col``, ``['Col Name']``, ``["x"]``."""
+    def name(self, what: str = "a name", role: Role | None = None) -> str:
+        """An identifier or a bracketed name: ``Col``, ``['Col Name']``, ``["x"]``.
+
+        With ``role``, a bare keyword the official parser refuses in that role is a syntax error.
+        """
         token = self.tok
         if token.kind is T.IDENT:
+            if role is not None:
+                self.refuse_keyword(token, role)
             self.advance()
             return token.text
         if token.is_op("[") and self.peek().kind is T.STRING and self.peek(2).is_op("]"):
@@ -124,6 +131,12 @@ class Parser:
             self.advance()
             return str(value)
         raise self.expected(what)
+
+    def refuse_keyword(self, token: Token, role: Role) -> None:
+        """Raise when ``token`` is a keyword Kusto accepts only bracketed in ``role`` (see dac.kql.keywords)."""
+        message = keyword_refusal(token.text, role)
+        if message is not None:
+            raise self.error(message, token)
 
     def at_name(self) -> bool:
         token = self.tok
@@ -184,7 +197,7 @@ class Parser:
 
     def let(self) -> ast.Let:
         start = self.advance()
-        name = self.name("a name after 'let'")
+        name = self.name("a name after 'let'", Role.BOUND)
         self.expect_op("=")
         if self.tok.is_word("view") and self.peek().is_op("("):
             self.advance()
@@ -217,7 +230,7 @@ class Parser:
         start = self.expect_op("(")
         params: list[tuple[str, str, ast.Expr | None]] = []
         while not self.tok.is_op(")"):
-            pname = self.name("a parameter name")
+            pname = self.name("a parameter name", Role.DECLARED)
             self.expect_op(":")
             ptype = self.type_text()
             default = None
@@ -351,7 +364,7 @@ class Parser:
         self.expect_op("(")
         columns: list[tuple[str, str]] = []
         while not self.tok.is_op(")"):
-            cname = self.name("a column name")
+            cname = self.name("a column name", Role.DECLARED)
             self.expect_op(":")
             columns.append((cname, self.type_text()))
             if not self.accept_op(","):
@@ -373,7 +386,7 @@ class Parser:
 
     def range_source(self) -> ast.Range:
         start = self.advance()
-        column = self.name("a column name")
+        column = self.name("a column name", Role.BOUND)
         self.expect_word("from")
         low = self.expression()
         self.expect_word("to")
@@ -402,8 +415,11 @@ class Parser:
             return self.at(ast.Name(self.name_pattern()), token)
         return self.postfix(self.primary())
 
-    def name_pattern(self) -> str:
-        """A column or table name with ``*`` wildcards: ``Device*``, ``*Id``, ``['a b']``."""
+    def name_pattern(self, role: Role | None = None) -> str:
+        """A column or table name with ``*`` wildcards: ``Device*``, ``*Id``, ``['a b']``.
+
+        With ``role``, a pattern that is one bare keyword the official parser refuses there is an error.
+        """
         if self.tok.is_op("[") and self.peek().kind is T.STRING:
             return self.name()
         start = self.tok
@@ -417,6 +433,8 @@ class Parser:
             parts.append(prev.text)
         if not parts:
             raise self.error(f"expected a column name or pattern, found {start.describe()}", start)
+        if role is not None and len(parts) == 1 and start.kind is T.IDENT:
+            self.refuse_keyword(start, role)
         return "".join(parts)
 
     def params(self, allowed: set[str]) -> dict[str, Any]:
@@ -460,7 +478,7 @@ class Parser:
     def op_where(self, token: Token) -> ast.Operator:
         if self.at_name() and self.peek(3 if self.tok.is_op("[") else 1).is_op("="):
             # ``where IsBillable = true``: accepted by Kusto as a named expression, not a comparison
-            named = self.name()
+            named = self.name(role=Role.DECLARED)
             self.advance()
             return ast.Where(self.expression(), named)
         return ast.Where(self.expression())
@@ -474,15 +492,15 @@ class Parser:
         return ast.Project(self.assignments())
 
     def op_project_away(self, token: Token) -> ast.Operator:
-        return ast.ProjectAway(self.pattern_list())
+        return ast.ProjectAway(self.pattern_list(Role.BOUND))
 
     def op_project_keep(self, token: Token) -> ast.Operator:
-        return ast.ProjectKeep(self.pattern_list())
+        return ast.ProjectKeep(self.pattern_list(Role.BOUND))
 
     def op_project_reorder(self, token: Token) -> ast.Operator:
         items = []
         while True:
-            pattern = self.name_pattern()
+            pattern = self.name_pattern(Role.BOUND)
             order = self.accept_word("asc", "desc", "granny-asc", "granny-desc")
             items.append((pattern, order))
             if not self.accept_op(","):
@@ -491,17 +509,17 @@ class Parser:
     def op_project_rename(self, token: Token) -> ast.Operator:
         pairs = []
         while True:
-            new = self.name("a new column name")
+            new = self.name("a new column name", Role.DECLARED)
             self.expect_op("=")
-            old = self.name("an existing column name")
+            old = self.name("an existing column name", Role.REFERENCE)
             pairs.append((new, old))
             if not self.accept_op(","):
                 return ast.ProjectRename(pairs)
 
-    def pattern_list(self) -> list[str]:
-        patterns = [self.name_pattern()]
+    def pattern_list(self, role: Role | None = None) -> list[str]:
+        patterns = [self.name_pattern(role)]
         while self.accept_op(","):
-            patterns.append(self.name_pattern())
+            patterns.append(self.name_pattern(role))
         return patterns
 
     def op_summarize(self, token: Token) -> ast.Operator:
@@ -602,7 +620,7 @@ class Parser:
             start = self.tok
             name = None
             if self.at_name() and self.peek(3 if self.tok.is_op("[") else 1).is_op("="):
-                name = self.name()
+                name = self.name(role=Role.DECLARED)
                 self.expect_op("=")
             expr = self.expression()
             to_type = None
@@ -656,7 +674,7 @@ class Parser:
                 self.advance()
                 pattern.append(None)
             elif self.at_name() and not token.is_op("|"):
-                column = self.name()
+                column = self.name(role=Role.DECLARED)
                 ctype = "string"
                 if self.accept_op(":"):
                     ctype = self.type_text()
@@ -696,13 +714,13 @@ class Parser:
         match_id = None
         if self.accept_word("with_match_id"):
             self.expect_op("=")
-            match_id = self.name("a match id column name")
+            match_id = self.name("a match id column name", Role.BOUND)
         declarations: list[ast.ScanDeclaration] = []
         if self.accept_word("declare"):
             self.expect_op("(")
             while not self.tok.is_op(")"):
                 start = self.tok
-                column = self.name("a column name")
+                column = self.name("a column name", Role.DECLARED)
                 self.expect_op(":")
                 kind = self.type_text()
                 default = self.expression() if self.accept_op("=") else None
@@ -715,7 +733,7 @@ class Parser:
         steps: list[ast.ScanStep] = []
         while self.tok.is_word("step"):
             start = self.advance()
-            step = self.name("a step name")
+            step = self.name("a step name", Role.DECLARED)
             output = "all"
             if self.accept_word("output"):
                 self.expect_op("=")
@@ -732,7 +750,7 @@ class Parser:
         """``partition [hint.x=v ...] by Column ( operators )`` or ``{ query with its own source }``."""
         params = self.params({"hint"})
         self.expect_word("by")
-        column = self.name("a partition column")
+        column = self.name("a partition column", Role.REFERENCE)
         if self.tok.is_op("{"):
             self.advance()
             subquery = self.pipe_expression()
@@ -870,7 +888,7 @@ class Parser:
 
     def op_as(self, token: Token) -> ast.Operator:
         params = self.params({"hint"})
-        return ast.As(self.name("a name after 'as'"), params)
+        return ast.As(self.name("a name after 'as'", Role.BOUND), params)
 
     def op_serialize(self, token: Token) -> ast.Operator:
         items = self.assignments() if self.at_name() else []
@@ -1004,16 +1022,16 @@ class Parser:
         start = self.tok
         if start.is_op("(") and self.tuple_assignment_ahead():
             self.advance()
-            names = [self.name()]
+            names = [self.name(role=Role.DECLARED)]
             while self.accept_op(","):
-                names.append(self.name())
+                names.append(self.name(role=Role.DECLARED))
             self.expect_op(")")
             self.expect_op("=")
             return self.at(ast.Assignment(names, self.expression()), start)
         if self.at_name():
             width = 3 if start.is_op("[") else 1
             if self.peek(width).is_op("="):
-                name = self.name()
+                name = self.name(role=Role.DECLARED)
                 self.advance()
                 return self.at(ast.Assignment([name], self.expression()), start)
         return self.at(ast.Assignment([], self.expression()), start)
@@ -1150,6 +1168,8 @@ class Parser:
                     name_token = self.tok
                     if name_token.kind not in (T.IDENT, T.INT, T.TYPED):
                         raise self.expected("a property name after '.'")
+                    if name_token.kind is T.IDENT:
+                        self.refuse_keyword(name_token, Role.REFERENCE)
                     self.advance()
                     name = name_token.text
                 expr = self.at(ast.Member(expr, name), token)
@@ -1218,6 +1238,7 @@ class Parser:
         if word == "null":
             return self.at(ast.Literal(None, "dynamic"), token)
         if not self.tok.is_op("("):
+            self.refuse_keyword(token, Role.REFERENCE)
             return self.at(ast.Name(word), token)
         if word == "dynamic":
             return self.at(self.dynamic_literal(token), token)
@@ -1233,12 +1254,14 @@ class Parser:
             name = self.type_text()
             self.expect_op(")")
             return self.at(ast.TypeName(name), token)
+        self.refuse_keyword(token, Role.CALLED)
         self.advance()
         args: list[ast.Expr] = []
         while not self.tok.is_op(")"):
             start = self.tok
             if self.tok.kind is T.IDENT and self.peek().is_op("=") and word not in _NO_NAMED_ARGS:
                 # named argument (plugins, functions with defaults): keep as an assignment-like call
+                self.refuse_keyword(self.tok, Role.DECLARED)
                 pname = self.advance().text
                 self.advance()
                 args.append(self.at(ast.Call("$named", [ast.Literal(pname, "string"), self.expression()]), start))
@@ -1290,6 +1313,10 @@ class Parser:
         body = self.text[open_token.offset:close.offset]
         try:
             value = dynamic_from_text(body)
+        except UninterpretableLiteral as exc:
+            # Syntactically a literal (Kusto's parser accepts it); its value is refused when used.
+            return ast.Literal(None, "dynamic", error=f"invalid dynamic literal: {exc}",
+                               raw=self.text[start.offset:close.end])
         except ValueError as exc:
             raise self.error(f"invalid dynamic literal: {exc}", start) from None
         return ast.Literal(value, "dynamic")
