@@ -7,12 +7,14 @@ Kusto: nulls are ignored by sum/avg/min/max/dcount/make_set, counted by count().
 
 from __future__ import annotations
 
+import decimal
 import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from dac.kql import values as V
 from dac.kql.bounds import LongOverflow, within_range
+from dac.kql.errors import KqlRuntimeError
 
 DEFAULT_SET_LIMIT = 1_048_576
 # makelist, makeset and make_dictionary, the deprecated spellings, keep at most 128 values by default
@@ -396,10 +398,29 @@ _SUMMED = {"sum": 0, "sumif": 0, "avg": 0, "avgif": 0, "stdev": 0, "stdevp": 0, 
 # (and so on) timespans and datetimes, with result types this evaluator does not reproduce,
 # so those are refused rather than guessed.
 _NUMERIC_HERE = frozenset({"avg", "avgif", "stdev", "stdevp", "variance", "variancep", "percentile"})
+# The aggregates whose accumulator reads its first argument as a number (see numeric_guard).
+NUMERIC_AGGREGATES = _NUMERIC_HERE | {"stdevif", "varianceif", "variancepif"}
 _PREDICATE = {"countif": 0, "sumif": 1, "avgif": 1, "minif": 1, "maxif": 1, "dcountif": 1, "make_set_if": 1,
               "make_list_if": 1, "make_bag_if": 1}
 _LIMIT = {"make_set": 1, "makeset": 1, "make_list": 1, "makelist": 1, "make_list_with_nulls": 1, "make_bag": 1,
           "make_dictionary": 1, "make_set_if": 2, "make_list_if": 2, "make_bag_if": 2, "dcount": 1, "dcountif": 2}
+
+
+def numeric_guard(name: str, fn: Callable[[Any], Any], node: Any) -> Callable[[Any], Any]:
+    """``fn`` (a dynamic argument of an aggregate that computes over numbers) checked row by row.
+
+    A dynamic column dac cannot type statically (a bag's member, an open table's column) may
+    hold numbers, which are averaged; anything else fails the query at the argument rather
+    than being skipped or guessed (Kusto's binder refuses a dynamic argument outright).
+    """
+
+    def checked(row: Any) -> Any:
+        value = fn(row)
+        if value is None or (isinstance(value, (int, float, decimal.Decimal)) and not isinstance(value, bool)):
+            return value
+        raise KqlRuntimeError(f"{name}(): the value {V.to_string(value)!r} is not a number", node.line, node.column)
+
+    return checked
 
 
 def argument_problem(name: str, types: list[str]) -> tuple[int, str, bool] | None:
@@ -411,9 +432,9 @@ def argument_problem(name: str, types: list[str]) -> tuple[int, str, bool] | Non
     index = _SUMMED.get(name)
     if index is not None and index < len(types):
         kind = types[index]
-        if kind not in _SUMMABLE:
+        if kind not in _SUMMABLE and kind != "dynamic":
             return index, f"{name}(): the argument must be summable: a number, timespan or datetime, not {kind}", False
-        if (name in _NUMERIC_HERE and kind not in _NUMBERS) or (name in ("sum", "sumif") and kind == "datetime"):
+        if (name in _NUMERIC_HERE and kind not in _NUMBERS | {"dynamic"}) or (name in ("sum", "sumif") and kind == "datetime"):
             return index, f"{name}() of a {kind} is not supported by the evaluator", True
     index = _PREDICATE.get(name)
     if index is not None and index < len(types) and types[index] not in ("bool", "dynamic"):

@@ -19,7 +19,8 @@ from dac.errors import did_you_mean
 from dac.kql import ast
 from dac.kql import values as V
 from dac.kql import budget as B
-from dac.kql.aggregates import AGGREGATES, MULTI_COLUMN, TAKE_ANY, ArgExtreme, Percentiles, TakeAny, argument_problem
+from dac.kql.aggregates import (
+    AGGREGATES, MULTI_COLUMN, NUMERIC_AGGREGATES, TAKE_ANY, ArgExtreme, Percentiles, TakeAny, argument_problem, numeric_guard)
 from dac.kql.builtins import refused
 from dac.kql.errors import KqlRuntimeError, KqlSemanticError, KqlUnresolvedName
 from dac.kql.functions_math import bin_value
@@ -35,6 +36,7 @@ from dac.kql.expressions import (
     semantic,
     unsupported,
 )
+from dac.kql import search_schema
 from dac.kql.geoip import GeoDatabase, GeoEntryError
 from dac.kql.consume import consume
 from dac.kql.macro_expand import macro_expand
@@ -788,8 +790,11 @@ class Evaluator:
                     index, message, refused = problem
                     raise (unsupported if refused else semantic)(node.args[index], message)
                 extra = [c.fn(()) if c.const else None for c in every]
+                fns = [c.fn for c in compiled]
+                if node.name in NUMERIC_AGGREGATES and compiled and compiled[0].type == "dynamic":
+                    fns[0] = numeric_guard(node.name, fns[0], node.args[0])
                 slot_name = f"$agg{len(slots)}"
-                slots.append((spec, [c.fn for c in compiled], extra, spec.result([c.type for c in compiled])))
+                slots.append((spec, fns, extra, spec.result([c.type for c in compiled])))
                 names.append(aggregate_name(node))
                 return ast.Name(slot_name, line=node.line, column=node.column)
             if isinstance(node, ast.Call) and is_aggregate_call(node):
@@ -839,7 +844,8 @@ class Evaluator:
         given = list(item.names)
         columns = [(given[i] if i < len(given) else name, value.type) for i, name in enumerate(names)]
         explicit = [i < len(given) for i in range(len(columns))]
-        return _AggregatePlan([(None, [value.fn], lambda: Percentiles(percents), None)], None, columns,
+        fn = numeric_guard("percentiles", value.fn, call.args[0]) if value.type == "dynamic" else value.fn
+        return _AggregatePlan([(None, [fn], lambda: Percentiles(percents), None)], None, columns,
                               multi=True, explicit=explicit)
 
     def plan_multi(self, item: ast.Assignment, call: ast.Call, compiler: ExpressionCompiler, table: Table,
