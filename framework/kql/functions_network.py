@@ -11,6 +11,7 @@ from typing import Any
 import re2
 
 from dac.kql import values as V
+from dac.kql.errors import KqlRuntimeError
 from dac.kql.functions import scalar
 
 
@@ -187,3 +188,61 @@ def _parse_ipv4_mask(value: Any, prefix: Any) -> Any:
         return None
     bits = min(bits, network.prefixlen)
     return int(network.network_address) & ((0xFFFFFFFF << (32 - bits)) & 0xFFFFFFFF)
+
+
+def _listed(values: tuple[Any, ...]) -> list[Any]:
+    """The arguments after the text, a dynamic array among them spread into its elements."""
+    return [v for item in values for v in (item if isinstance(item, list) else [item])]
+
+
+@scalar("has_any_ipv4", returns="bool", args=(2, 64))
+def _has_any_ipv4(source: Any, *addresses: Any) -> bool:
+    """Whether one of the addresses is a valid IPv4 address found in the text as ``has_ipv4`` finds
+    it; invalid ones are skipped (https://learn.microsoft.com/kusto/query/has-any-ipv4-function)."""
+    return any(_has_ipv4(source, address) for address in _listed(addresses) if address is not None)
+
+
+@scalar("has_any_ipv4_prefix", returns="bool", args=(2, 64))
+def _has_any_ipv4_prefix(source: Any, *prefixes: Any) -> bool:
+    """Whether an address in the text starts with one of the prefixes, each as ``has_ipv4_prefix``
+    reads it (https://learn.microsoft.com/kusto/query/has-any-ipv4-prefix-function)."""
+    return any(_has_ipv4_prefix(source, prefix) for prefix in _listed(prefixes) if prefix is not None)
+
+
+_SUFFIXED = re2.compile(r"\s*([0-9]{1,3}(?:\.[0-9]{1,3}){3})(?:/([0-9]{1,2}))?\s*")
+
+
+def _suffixed(value: Any) -> tuple[ipaddress.IPv4Address, int] | None:
+    """An IPv4 address with its optional /suffix (0 to 32, 32 when absent), None when it is none."""
+    match = _SUFFIXED.fullmatch(V.to_string(value))
+    if match is None:
+        return None
+    try:
+        address = ipaddress.IPv4Address(match.group(1))
+    except ValueError:
+        return None
+    suffix = 32 if match.group(2) is None else int(match.group(2))
+    return (address, suffix) if suffix <= 32 else None
+
+
+@scalar("ipv4_netmask_suffix", returns="long", args=(1, 1))
+def _ipv4_netmask_suffix(value: Any) -> int | None:
+    """The /suffix of an IPv4 address, 32 without one, null for no address
+    (https://learn.microsoft.com/kusto/query/ipv4-netmask-suffix-function)."""
+    parsed = _suffixed(value)
+    return None if parsed is None else parsed[1]
+
+
+@scalar("ipv4_range_to_cidr_list", returns="dynamic", args=(2, 2))
+def _ipv4_range_to_cidr_list(start: Any, end: Any) -> list[str]:
+    """The fewest CIDR blocks that together cover start .. end, in address order
+    (https://learn.microsoft.com/kusto/query/ipv4-range-to-cidr-list-function). The page says nothing
+    of an invalid address, a /suffix or an end before the start: those are refused."""
+    first, last = _suffixed(start), _suffixed(end)
+    if first is None or last is None or first[1] != 32 or last[1] != 32 or "/" in V.to_string(start) + V.to_string(end):
+        raise KqlRuntimeError("ipv4_range_to_cidr_list() of anything but two plain IPv4 addresses is not "
+                              "reproduced: the page does not say what Kusto returns")
+    if first[0] > last[0]:
+        raise KqlRuntimeError("ipv4_range_to_cidr_list() with the end before the start is not reproduced: "
+                              "the page does not say what Kusto returns")
+    return [str(network) for network in ipaddress.summarize_address_range(first[0], last[0])]
