@@ -672,5 +672,6 @@ PARAMETER_TYPES["series_outliers"] = {0: frozenset(), 1: frozenset({"string"}), 
 # The other families register themselves into FUNCTIONS as they are imported.
 from dac.kql import (  # noqa: E402,F401
     functions_arrays, functions_datetime, functions_dynamic, functions_encoding, functions_math, functions_network, functions_text, functions_trigonometry,
-    functions_units, functions_ipv6, functions_statistics)
+    functions_units, functions_ipv6, functions_statistics, functions_series_fill,
+    functions_series_stats)
 from dac.kql import functions_series_math  # noqa: E402,F401  (applies the scalar functions above)
