@@ -55,6 +55,7 @@ from dac.kql.series import TUPLE_FUNCTIONS, TupleFunction
 from dac.kql.table import ingestion_time_of
 from dac.kql.window import PositionCell, WindowFunctions
 from dac.kql.wildcard import any_column
+from dac.kql.column_functions import ColumnFunctions
 
 if TYPE_CHECKING:
     from dac.kql.evaluator import Scope
@@ -149,7 +150,7 @@ def is_aggregate_call(expr: ast.Expr) -> bool:
 # ------------------------------------------------------------------ compiler
 
 
-class ExpressionCompiler(WindowFunctions):
+class ExpressionCompiler(WindowFunctions, ColumnFunctions):
     """Compiles expressions against a column layout and a scope of let bindings."""
 
     def __init__(self, evaluator: "Any", columns: list[tuple[str, str]], scope: "Scope",
