@@ -1,4 +1,4 @@
-"""Window functions: row_number, prev, next, row_cumsum, row_rank_dense, row_rank_min.
+"""Window functions: row_number, prev, next, row_cumsum, row_rank_dense, row_rank_min, row_window_session.
 
 They read the rows around the current one in a serialized row set
 (https://learn.microsoft.com/kusto/query/window-functions). The expression
@@ -197,3 +197,35 @@ class WindowFunctions:
         (https://learn.microsoft.com/kusto/query/row-rank-min-function)."""
         return self._rank(expr, dense=False)
 
+
+    def f_row_window_session(self, expr: ast.Call) -> Compiled:
+        """row_window_session(expr, max_from_first, max_between_neighbours [, restart]): the value at
+        the start of the row's session. A new session starts on the first row, after a null, when the
+        value reaches the session's start plus max_from_first or the previous value plus
+        max_between_neighbours, and where restart is true
+        (https://learn.microsoft.com/kusto/query/row-window-session-function). What a row whose value
+        is null gets itself is not said, and is refused."""
+        cell = self._cell(expr, 3, 4)
+        value = self.compile(expr.args[0])
+        if value.type not in ("datetime", "dynamic"):
+            raise semantic(expr.args[0], f"row_window_session() takes a datetime, found {value.type}")
+        from_first, between = self._argument(expr, 1, None), self._argument(expr, 2, None)
+        restart = self._argument(expr, 3, False)
+        seen: list[Any] = []  # the expression's value on each row computed so far
+
+        def step(position: int) -> Any:
+            current = cell.at(position, value.fn)
+            seen.append(current)
+            if current is None:
+                raise KqlRuntimeError("row_window_session() of a null value is not reproduced: the page says "
+                                      "the next value starts a new session, not what the null row returns")
+            start = starts.values[position - 1] if position else None
+            previous = seen[-2] if position else None
+            limit, gap = cell.at(position, from_first), cell.at(position, between)
+            if (start is None or previous is None or current >= start + limit or current >= previous + gap
+                    or V.to_bool(cell.at(position, restart)) is True):
+                return current
+            return start
+
+        starts = _Accumulated(cell, step)
+        return Compiled(guarded(starts.current, expr, "row_window_session()"), value.type)
