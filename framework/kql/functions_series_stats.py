@@ -1,5 +1,6 @@
 """Series statistics and filters: series_stats (several columns), series_stats_dynamic,
-series_cosine_similarity, series_pearson_correlation and series_iir.
+series_cosine_similarity, series_pearson_correlation, series_iir, series_fit_line_dynamic and
+series_seasonal.
 
 Registered on import (``functions`` imports this module): the scalar ones into ``functions.FUNCTIONS``,
 series_stats into ``series.TUPLE_FUNCTIONS``. Where a page leaves an input's outcome open (an array
@@ -13,7 +14,7 @@ import math
 from typing import Any
 
 from dac.kql.errors import KqlRuntimeError
-from dac.kql.functions import PARAMETER_TYPES, scalar
+from dac.kql.functions import INTEGER_ARGUMENTS, PARAMETER_TYPES, scalar
 from dac.kql.series import ARRAY, TUPLE_FUNCTIONS, TupleFunction
 
 _BOOL = frozenset({"bool"})
@@ -144,3 +145,45 @@ def _series_iir(series: Any, numerators: Any, denominators: Any) -> list[float] 
 PARAMETER_TYPES["series_stats_dynamic"] = {0: ARRAY, 1: _BOOL}
 PARAMETER_TYPES["series_cosine_similarity"] = PARAMETER_TYPES["series_pearson_correlation"] = {0: ARRAY, 1: ARRAY}
 PARAMETER_TYPES["series_iir"] = {0: ARRAY, 1: ARRAY, 2: ARRAY}
+
+
+@scalar("series_fit_line_dynamic", returns="dynamic", args=(1, 1))
+def _series_fit_line_dynamic(series: Any) -> dict[str, Any] | None:
+    """series_fit_line's six results as a property bag: rsquare, slope, variance, rvariance,
+    interception, line_fit (https://learn.microsoft.com/kusto/query/series-fit-line-dynamic-function)."""
+    fit = TUPLE_FUNCTIONS["series_fit_line"].impl(series)
+    if fit is None:
+        return None
+    return dict(zip(("rsquare", "slope", "variance", "rvariance", "interception", "line_fit"), fit))
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+@scalar("series_seasonal", returns="dynamic", args=(1, 2))
+def _series_seasonal(series: Any, period: Any = -1) -> list[float] | None:
+    """The seasonal component: each bin the median of the values at its position in every period
+    (https://learn.microsoft.com/kusto/query/series-seasonal-function: [1,3,5,1,3,5,2,4,6] with period 3 is
+    [1,3,5,...]). A period of 0 or below -1 gives zeros. The default -1 detects the period with
+    series_periods_detect at threshold 0.7, whose exact agreement with Kusto is not established: refused.
+    Null or non-numeric elements are not described and are refused."""
+    if not isinstance(series, list):
+        return None
+    if period is None or period == -1:
+        raise KqlRuntimeError("series_seasonal() with a detected period is not reproduced: give the period")
+    if period <= 0:
+        return [0.0] * len(series)
+    if not all(_is_number(v) and math.isfinite(v) for v in series):
+        raise KqlRuntimeError("series_seasonal() of a series with null, NaN or non-numeric elements is not "
+                              "reproduced: the page does not say what Kusto does with them")
+    values = [float(v) for v in series]
+    medians = [_median(values[phase::period]) for phase in range(min(period, len(values)))]
+    return [medians[i % period] for i in range(len(values))]
+
+
+PARAMETER_TYPES["series_seasonal"] = {0: ARRAY}
+INTEGER_ARGUMENTS["series_seasonal"] = frozenset({1})
+PARAMETER_TYPES["series_fit_line_dynamic"] = {0: ARRAY}
