@@ -53,6 +53,8 @@ def _around(value: Any, center: Any, delta: Any) -> bool | None:
         if not isinstance(delta, timedelta) or type(value) is not type(center):
             raise TypeError("around() of a datetime or timespan takes a center of the same type and a timespan delta")
         low, high = center - delta, center + delta
+    elif isinstance(delta, timedelta):
+        raise TypeError("around() of numbers takes a numeric delta")
     elif isinstance(value, int) and isinstance(center, int) and isinstance(delta, int):
         low, high = center - delta, center + delta
         if not (LONG_MIN <= low and high <= LONG_MAX):

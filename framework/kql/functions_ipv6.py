@@ -111,4 +111,5 @@ def _ipv6_is_in_any_range(value: Any, *ranges: Any) -> bool | None:
 PARAMETER_TYPES["parse_ipv6"] = {0: _STRING}
 PARAMETER_TYPES["parse_ipv6_mask"] = {0: _STRING}
 PARAMETER_TYPES["ipv6_is_in_range"] = {0: _STRING, 1: _STRING}
+PARAMETER_TYPES["ipv6_is_in_any_range"] = {i: _STRING for i in range(64)}  # or one dynamic array
 INTEGER_ARGUMENTS["parse_ipv6_mask"] = frozenset({1})

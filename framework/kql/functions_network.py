@@ -12,7 +12,7 @@ import re2
 
 from dac.kql import values as V
 from dac.kql.errors import KqlRuntimeError
-from dac.kql.functions import scalar
+from dac.kql.functions import PARAMETER_TYPES, scalar
 
 
 def _ipv4(text: Any) -> ipaddress.IPv4Network | None:
@@ -246,3 +246,10 @@ def _ipv4_range_to_cidr_list(start: Any, end: Any) -> list[str]:
         raise KqlRuntimeError("ipv4_range_to_cidr_list() with the end before the start is not reproduced: "
                               "the page does not say what Kusto returns")
     return [str(network) for network in ipaddress.summarize_address_range(first[0], last[0])]
+
+
+_STRING = frozenset({"string"})
+PARAMETER_TYPES["ipv4_netmask_suffix"] = {0: _STRING}
+PARAMETER_TYPES["ipv4_range_to_cidr_list"] = {0: _STRING, 1: _STRING}
+# the text, then addresses as strings or one dynamic array (which no static type check refuses)
+PARAMETER_TYPES["has_any_ipv4"] = PARAMETER_TYPES["has_any_ipv4_prefix"] = {i: _STRING for i in range(64)}
