@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from dac.kql import aggregates_stats
 from dac.kql import values as V
 from dac.kql.bounds import LongOverflow, within_range
 from dac.kql.errors import KqlRuntimeError
@@ -277,39 +278,6 @@ class Variance(Accumulator):
         return math.sqrt(var) if self.root else var
 
 
-class Percentile(Accumulator):
-    """Nearest-rank percentile; Kusto's estimate matches it on small inputs."""
-
-    def __init__(self, percent: float) -> None:
-        self.values: list[Any] = []
-        self.percent = percent
-
-    def add(self, args: list[Any]) -> None:
-        if args[0] is not None:
-            self.values.append(args[0])
-
-    def result(self) -> Any:
-        if not self.values:
-            return None
-        ordered = sorted(self.values, key=V.sort_key)
-        rank = max(math.ceil(self.percent / 100 * len(ordered)), 1)
-        return ordered[min(rank, len(ordered)) - 1]
-
-
-class Percentiles(Accumulator):
-    """percentiles(x, p1, p2, ...): one nearest-rank value per percent, as several columns."""
-
-    def __init__(self, percents: list[float]) -> None:
-        self.inner = [Percentile(p) for p in percents]
-
-    def add(self, args: list[Any]) -> None:
-        for accumulator in self.inner:
-            accumulator.add(args)
-
-    def result(self) -> list[Any]:
-        return [accumulator.result() for accumulator in self.inner]
-
-
 @dataclass(frozen=True)
 class Aggregate:
     """A registered aggregate: how many value arguments, how to name and type its column."""
@@ -383,7 +351,9 @@ _register(("take_anyif", "anyif"), 2, 2, "take_anyif_", _same, lambda extra: Tak
 _register(("binary_all_and",), 1, 1, "binary_all_and_", "long", lambda extra: BinaryAll(lambda a, b: a & b))
 _register(("binary_all_or",), 1, 1, "binary_all_or_", "long", lambda extra: BinaryAll(lambda a, b: a | b))
 _register(("binary_all_xor",), 1, 1, "binary_all_xor_", "long", lambda extra: BinaryAll(lambda a, b: a ^ b))
-_register(("percentile",), 2, 2, "percentile_", _same, lambda extra: Percentile(float(extra[1])))
+_register(("percentile",), 2, 2, "percentile_", _same,
+          lambda extra: aggregates_stats.WeightedPercentiles(aggregates_stats.percents_of(extra, 1), False, False))
+aggregates_stats.register(_register)
 
 # The argument types Kusto's binder insists on, settled with the official language service:
 # avg/sum/stdev/variance/percentile want a summable value ("The argument value must be
@@ -393,15 +363,25 @@ _register(("percentile",), 2, 2, "percentile_", _same, lambda extra: Percentile(
 _SUMMABLE = frozenset({"int", "long", "real", "decimal", "timespan", "datetime"})
 _NUMBERS = frozenset({"int", "long", "real", "decimal"})
 _SUMMED = {"sum": 0, "sumif": 0, "avg": 0, "avgif": 0, "stdev": 0, "stdevp": 0, "variance": 0, "variancep": 0,
-           "stdevif": 0, "varianceif": 0, "percentile": 0}
+           "stdevif": 0, "varianceif": 0, "percentile": 0, "percentilew": 0, "percentiles_array": 0,
+           "percentilesw_array": 0, "covariance": 0, "covariancep": 0, "covarianceif": 0, "covariancepif": 0}
+# The second value of a covariance is summable too.
+_SUMMED_SECOND = frozenset({"covariance", "covariancep", "covarianceif", "covariancepif"})
 # What this evaluator computes over numbers only (sum: and timespans): Kusto also averages
 # (and so on) timespans and datetimes, with result types this evaluator does not reproduce,
 # so those are refused rather than guessed.
-_NUMERIC_HERE = frozenset({"avg", "avgif", "stdev", "stdevp", "variance", "variancep", "percentile"})
+_NUMERIC_HERE = frozenset({"avg", "avgif", "stdev", "stdevp", "variance", "variancep", "percentile", "percentilew",
+                           "percentiles_array", "percentilesw_array"}) | _SUMMED_SECOND
 # The aggregates whose accumulator reads its first argument as a number (see numeric_guard).
 NUMERIC_AGGREGATES = _NUMERIC_HERE | {"stdevif", "varianceif", "variancepif"}
 _PREDICATE = {"countif": 0, "sumif": 1, "avgif": 1, "minif": 1, "maxif": 1, "dcountif": 1, "make_set_if": 1,
-              "make_list_if": 1, "make_bag_if": 1}
+              "make_list_if": 1, "make_bag_if": 1, "covarianceif": 2, "covariancepif": 2}
+# Where the weight of a weighted percentile is: "The expression value must be an integer".
+WEIGHT = {"percentilew": 1, "percentilesw": 1, "percentilesw_array": 1}
+# Where the percents of a percentile aggregate start: they must be constant numbers (or, for the
+# _array forms, one constant dynamic array of numbers).
+PERCENTS_FROM = {"percentile": 1, "percentiles": 1, "percentilew": 2, "percentilesw": 2, "percentiles_array": 1,
+                 "percentilesw_array": 2}
 _LIMIT = {"make_set": 1, "makeset": 1, "make_list": 1, "makelist": 1, "make_list_with_nulls": 1, "make_bag": 1,
           "make_dictionary": 1, "make_set_if": 2, "make_list_if": 2, "make_bag_if": 2, "dcount": 1, "dcountif": 2}
 
@@ -436,14 +416,26 @@ def argument_problem(name: str, types: list[str]) -> tuple[int, str, bool] | Non
             return index, f"{name}(): the argument must be summable: a number, timespan or datetime, not {kind}", False
         if (name in _NUMERIC_HERE and kind not in _NUMBERS | {"dynamic"}) or (name in ("sum", "sumif") and kind == "datetime"):
             return index, f"{name}() of a {kind} is not supported by the evaluator", True
+    if name in _SUMMED_SECOND and len(types) > 1:
+        if types[1] not in _SUMMABLE:
+            return 1, f"{name}(): the argument must be summable: a number, timespan or datetime, not {types[1]}", False
+        if types[1] not in _NUMBERS:
+            return 1, f"{name}() of a {types[1]} is not supported by the evaluator", True
+    index = WEIGHT.get(name)
+    if index is not None and index < len(types) and types[index] not in ("int", "long"):
+        return index, f"{name}(): the weight must be an integer, not {types[index]}", False
     index = _PREDICATE.get(name)
     if index is not None and index < len(types) and types[index] not in ("bool", "dynamic"):
         return index, f"{name}(): the predicate must be a bool, not {types[index]}", False
     index = _LIMIT.get(name)
     if index is not None and index < len(types) and types[index] not in ("int", "long"):
         return index, f"{name}(): the size argument must be an integer, not {types[index]}", False
-    if name == "percentile" and len(types) > 1 and types[1] not in _NUMBERS:
-        return 1, f"percentile(): the percent must be a number, not {types[1]}", False
+    index = PERCENTS_FROM.get(name)
+    if index is not None:
+        allowed = _NUMBERS | {"dynamic"} if name.endswith("_array") else _NUMBERS
+        for position in range(index, len(types)):
+            if types[position] not in allowed:
+                return position, f"{name}(): the percent must be a number, not {types[position]}", False
     return None
 
 
@@ -451,4 +443,4 @@ def argument_problem(name: str, types: list[str]) -> tuple[int, str, bool] | Non
 MULTI_COLUMN = {"arg_max": True, "argmax": True, "arg_min": False, "argmin": False}
 TAKE_ANY = {"take_any", "any"}
 # Every aggregate summarize evaluates: the registered ones and the few it plans itself.
-AGGREGATE_NAMES = frozenset(AGGREGATES) | frozenset(MULTI_COLUMN) | frozenset(TAKE_ANY) | {"percentiles"}
+AGGREGATE_NAMES = frozenset(AGGREGATES) | frozenset(MULTI_COLUMN) | frozenset(TAKE_ANY) | {"percentiles", "percentilesw"}

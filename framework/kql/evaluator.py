@@ -20,7 +20,9 @@ from dac.kql import ast
 from dac.kql import values as V
 from dac.kql import budget as B
 from dac.kql.aggregates import (
-    AGGREGATES, MULTI_COLUMN, NUMERIC_AGGREGATES, TAKE_ANY, ArgExtreme, Percentiles, TakeAny, argument_problem, numeric_guard)
+    AGGREGATES, MULTI_COLUMN, NUMERIC_AGGREGATES, PERCENTS_FROM, TAKE_ANY, ArgExtreme, TakeAny, argument_problem,
+    numeric_guard)
+from dac.kql.aggregates_stats import WeightedPercentiles
 from dac.kql.builtins import refused
 from dac.kql.errors import KqlRuntimeError, KqlSemanticError, KqlUnresolvedName
 from dac.kql.functions_math import bin_value
@@ -769,7 +771,7 @@ class Evaluator:
         expr = item.expr
         if isinstance(expr, ast.Call) and (expr.name in MULTI_COLUMN or expr.name in TAKE_ANY):
             return self.plan_multi(item, expr, compiler, table, key_names, counter)
-        if isinstance(expr, ast.Call) and expr.name == "percentiles":
+        if isinstance(expr, ast.Call) and expr.name in ("percentiles", "percentilesw"):
             return self.plan_percentiles(item, expr, compiler)
         slots: list[tuple[Any, list[Callable], list[Any]]] = []
         names: list[str] = []
@@ -789,6 +791,10 @@ class Evaluator:
                 if problem is not None:
                     index, message, refused = problem
                     raise (unsupported if refused else semantic)(node.args[index], message)
+                first = PERCENTS_FROM.get(node.name)
+                for arg, percent in zip(node.args[first or count:], every[first or count:]):
+                    if not percent.const:
+                        raise semantic(arg, f"{node.name}() needs constant percents")
                 extra = [c.fn(()) if c.const else None for c in every]
                 fns = [c.fn for c in compiled]
                 if node.name in NUMERIC_AGGREGATES and compiled and compiled[0].type == "dynamic":
@@ -826,27 +832,32 @@ class Evaluator:
         return _AggregatePlan(slots, final, [(name, final.type)], explicit=[bool(item.names)])
 
     def plan_percentiles(self, item: ast.Assignment, call: ast.Call, compiler: ExpressionCompiler) -> "_AggregatePlan":
-        """percentiles(x, p1, ...) gives columns percentile_x_p1, ... (names may be given as a tuple)."""
-        if len(call.args) < 2:
-            raise semantic(call, "percentiles() takes a value and at least one percent")
-        value = compiler.compile(call.args[0])
-        problem = argument_problem("percentile", [value.type])
+        """percentiles(x, p1, ...) and percentilesw(x, weight, p1, ...) give columns percentile_x_p1, ...
+        (names may be given as a tuple)."""
+        first = PERCENTS_FROM[call.name]
+        if len(call.args) <= first:
+            raise semantic(call, f"{call.name}() takes a value{', a weight' if first > 1 else ''} and at least one percent")
+        compiled = [compiler.compile(arg) for arg in call.args]
+        problem = argument_problem("percentilew" if first > 1 else "percentile", [c.type for c in compiled[:first]])
         if problem is not None:
-            raise (unsupported if problem[2] else semantic)(call.args[0], problem[1].replace("percentile", "percentiles"))
+            raise (unsupported if problem[2] else semantic)(call.args[problem[0]],
+                                                            problem[1].replace("percentile", call.name, 1))
         percents = []
-        for arg in call.args[1:]:
-            compiled = compiler.compile(arg)
-            if not compiled.const:
-                raise semantic(arg, "percentiles() needs constant percents")
-            percents.append(float(V.to_real(compiled.fn(()))))
+        for arg, percent in zip(call.args[first:], compiled[first:]):
+            if not percent.const or percent.type not in ("int", "long", "real", "decimal"):
+                raise semantic(arg, f"{call.name}() needs constant numbers as percents")
+            percents.append(float(V.to_real(percent.fn(()))))
         base = derive_name(call.args[0]) or ""
         names = [f"percentile_{base}_{V.format_real(p).replace('.', '_')}" for p in percents]
         given = list(item.names)
-        columns = [(given[i] if i < len(given) else name, value.type) for i, name in enumerate(names)]
+        value_type = compiled[0].type
+        columns = [(given[i] if i < len(given) else name, value_type) for i, name in enumerate(names)]
         explicit = [i < len(given) for i in range(len(columns))]
-        fn = numeric_guard("percentiles", value.fn, call.args[0]) if value.type == "dynamic" else value.fn
-        return _AggregatePlan([(None, [fn], lambda: Percentiles(percents), None)], None, columns,
-                              multi=True, explicit=explicit)
+        fns = [c.fn for c in compiled[:first]]
+        if value_type == "dynamic":
+            fns[0] = numeric_guard(call.name, fns[0], call.args[0])
+        return _AggregatePlan([(None, fns, lambda: WeightedPercentiles(percents, first > 1, True), None)], None,
+                              columns, multi=True, explicit=explicit)
 
     def plan_multi(self, item: ast.Assignment, call: ast.Call, compiler: ExpressionCompiler, table: Table,
                    key_names: set[str], counter: "_ColumnCounter") -> "_AggregatePlan":

@@ -138,8 +138,14 @@ def aggregate_name(call: ast.Call) -> str:
     """``count()`` -> ``count_``, ``dcount(x)`` -> ``dcount_x``, ``countif(x > 1)`` -> ``countif_``."""
     spec = AGGREGATES[call.name]
     base = derive_name(call.args[0]) if call.args else None
-    if call.name == "percentile" and len(call.args) == 2 and isinstance(call.args[1], ast.Literal):
-        return f"{spec.prefix}{base or ''}_{V.to_string(call.args[1].value)}"
+    percent = {"percentile": 1, "percentilew": 2}.get(call.name)
+    if percent is not None and len(call.args) == percent + 1 and isinstance(call.args[percent], ast.Literal):
+        # percentile(x, 99.5) is percentile_x_99_5, as the official binder names it
+        return f"{spec.prefix}{base or ''}_{V.to_string(call.args[percent].value).replace('.', '_')}"
+    if call.name.startswith("covariance") and len(call.args) > 1:
+        # covariance(x, y) is covariance_x_y, as the documented outputs show
+        # (https://learn.microsoft.com/kusto/query/covariance-aggregation-function)
+        return f"{spec.prefix}{base or ''}_{derive_name(call.args[1]) or ''}"
     return spec.prefix + (base or "")
 
 
