@@ -45,6 +45,7 @@ from dac.kql.macro_expand import macro_expand
 from dac.kql.parse_kv import parse_kv
 from dac.kql.parser import parse
 from dac.kql.partition import partition
+from dac.kql.plugins import PLUGIN_FUNCTIONS
 from dac.kql.refused_operators import refuse
 from dac.kql.sample_distinct import sample_distinct
 from dac.kql.scan import scan
@@ -1541,6 +1542,8 @@ class Evaluator:
 
     def op_Evaluate(self, node: ast.Evaluate, table: Table, scope: Scope) -> Table:
         plugin = getattr(self, "plugin_" + node.call.name, None)
+        if plugin is None and node.call.name in PLUGIN_FUNCTIONS:
+            return PLUGIN_FUNCTIONS[node.call.name](self, node.call, table, scope)
         if plugin is None:
             if self.check:
                 return table.opened()
@@ -1760,8 +1763,9 @@ def bind_lets(statements: list, scope: Scope) -> tuple[Scope, list[Binding]]:
     return scope, bindings
 
 
-# The plugins evaluate runs: each is an Evaluator.plugin_<name> method.
-PLUGINS = frozenset(name[len("plugin_"):] for name in dir(Evaluator) if name.startswith("plugin_"))
+# The plugins evaluate runs: each is an Evaluator.plugin_<name> method or registered in dac.kql.plugins.
+PLUGINS = frozenset(name[len("plugin_"):] for name in dir(Evaluator) if name.startswith("plugin_")) \
+    | frozenset(PLUGIN_FUNCTIONS)
 
 
 def _bare_callable(value: Any) -> bool:
