@@ -209,6 +209,10 @@ class WindowFunctions:
         value = self.compile(expr.args[0])
         if value.type not in ("datetime", "dynamic"):
             raise semantic(expr.args[0], f"row_window_session() takes a datetime, found {value.type}")
+        for index in (1, 2):
+            distance = self.compile(expr.args[index])
+            if distance.type not in ("timespan", "dynamic"):
+                raise semantic(expr.args[index], f"row_window_session() takes timespan distances, found {distance.type}")
         from_first, between = self._argument(expr, 1, None), self._argument(expr, 2, None)
         restart = self._argument(expr, 3, False)
         seen: list[Any] = []  # the expression's value on each row computed so far
