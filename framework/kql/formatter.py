@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from dac.kql import ast, keywords
+from dac.kql import graph_ast as G
 from dac.kql import values as V
 
 INDENT = "    "
@@ -439,6 +440,55 @@ class Formatter:
         group = name(node.group) if node.group is not None else (
             "entity_group [" + ", ".join(self.expr(e) for e in node.entities) + "]")
         return f"macro-expand {params(node.params)}{group} as {name(node.name)} {self.nested(node.subquery)}"
+
+    def op_MakeGraph(self, node: G.MakeGraph) -> str:
+        text = f"make-graph {name(node.source)} --> {name(node.target)}"
+        if node.node_id is not None:
+            text += f" with_node_id={name(node.node_id)}"
+        if node.nodes:
+            text += " with " + ", ".join(f"{self.nested(n.table)} on {name(n.key)}" for n in node.nodes)
+        if node.partition is not None:
+            text += f" partitioned-by {name(node.partition)} " + self.subquery_operators(node.partition_operators or [])
+        return text
+
+    def op_GraphMatch(self, node: G.GraphMatch) -> str:
+        key = "cycles" if node.name == "graph-match" else "output"
+        text = node.name + (f" {key}={node.option}" if node.option is not None else "")
+        text += " " + ", ".join(self.pattern_path(path) for path in node.paths)
+        if node.where is not None:
+            text += " where " + self.expr(node.where)
+        if node.project is not None:
+            text += " project " + self.assignments(node.project)
+        return text
+
+    def pattern_path(self, path: G.PatternPath) -> str:
+        def node_text(n: G.PatternNode) -> str:
+            return f"({name(n.variable) if n.variable is not None else ''})"
+        text = node_text(path.nodes[0])
+        for edge, target in zip(path.edges, path.nodes[1:]):
+            inner = name(edge.variable) if edge.variable is not None else ""
+            if edge.low is not None and edge.high is not None:
+                inner += f"*{self.expr(edge.low)}..{self.expr(edge.high)}"
+            left = "<-" if edge.direction in ("<-", "<->") else "-"
+            right = "->" if edge.direction in ("->", "<->") else "-"
+            text += (f"{left}[{inner}]{right}" if inner else left + right) + node_text(target)
+        return text
+
+    def op_GraphToTable(self, node: G.GraphToTable) -> str:
+        parts = []
+        for export in node.exports:
+            part = export.kind + (f" as {name(export.alias)}" if export.alias is not None else "")
+            part += "".join(f" {key}={name(value)}" for key, value in export.ids.items())
+            parts.append(part)
+        return "graph-to-table " + ", ".join(parts)
+
+    def op_GraphMarkComponents(self, node: G.GraphMarkComponents) -> str:
+        text = "graph-mark-components"
+        if node.kind is not None:
+            text += f" kind={node.kind}"
+        if node.component_id is not None:
+            text += f" with_component_id={name(node.component_id)}"
+        return text
 
     def op_Unparsed(self, node: ast.Unparsed) -> str:
         return (node.name + " " + node.text).rstrip()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from dac.kql import ast
+from dac.kql import ast, graph_parser
 from dac.kql.builtins import refusal
 from dac.kql.errors import KqlRefusedSyntax, KqlSyntaxError
 from dac.kql.keywords import Role
@@ -847,36 +847,20 @@ class Parser:
         self.column_schema()
         return ast.Unparsed("assert-schema", self.text[start.offset:self.tokens[self.index - 1].end])
 
-    def unparsed(self, name: str) -> ast.Unparsed:
-        """The rest of an operator up to the next ``|`` or ``;`` (or its enclosing bracket), as text."""
-        first, begin = self.tok, self.index
-        depth = 0
-        while self.tok.kind is not T.EOF:
-            if depth == 0 and self.tok.is_op("|", ";", ")", "]", "}"):
-                break
-            if self.tok.is_op("(", "[", "{"):
-                depth += 1
-            elif self.tok.is_op(")", "]", "}"):
-                depth -= 1
-            self.advance()
-        if self.index == begin:
-            return ast.Unparsed(name, "")
-        return ast.Unparsed(name, self.text[first.offset:self.tokens[self.index - 1].end])
-
     def op_make_graph(self, token: Token) -> ast.Operator:
-        return self.unparsed("make-graph")
+        return graph_parser.make_graph(self)
 
     def op_graph_match(self, token: Token) -> ast.Operator:
-        return self.unparsed("graph-match")
+        return graph_parser.graph_match(self, "graph-match")
 
     def op_graph_to_table(self, token: Token) -> ast.Operator:
-        return self.unparsed("graph-to-table")
+        return graph_parser.graph_to_table(self)
 
     def op_graph_shortest_paths(self, token: Token) -> ast.Operator:
-        return self.unparsed("graph-shortest-paths")
+        return graph_parser.graph_match(self, "graph-shortest-paths")
 
     def op_graph_mark_components(self, token: Token) -> ast.Operator:
-        return self.unparsed("graph-mark-components")
+        return graph_parser.graph_mark_components(self)
 
     def op_render(self, token: Token) -> ast.Operator:
         chart = self.name("a chart type")
