@@ -40,6 +40,7 @@ from dac.kql.expressions import (
 )
 from dac.kql import search_schema
 from dac.kql.geoip import GeoDatabase, GeoEntryError
+from dac.kql.graph import GRAPH_OPERATORS, run_graph
 from dac.kql.consume import consume
 from dac.kql.macro_expand import macro_expand
 from dac.kql.parse_kv import parse_kv
@@ -296,7 +297,14 @@ class Evaluator:
         return concatenate(parts, parts[0].columns)
 
     def apply_operators(self, table: Table, operators: list[ast.Operator], scope: Scope) -> Table:
-        for operator in operators:
+        at = 0
+        while at < len(operators):
+            operator = operators[at]
+            at += 1
+            if isinstance(operator, GRAPH_OPERATORS):  # make-graph and what follows it (dac.kql.graph)
+                table, at = run_graph(self, table, operators, at - 1, scope)
+                self.budget.rows(len(table.rows), operator)
+                continue
             handler = getattr(self, "op_" + type(operator).__name__, None)
             if handler is None:
                 if self.check:

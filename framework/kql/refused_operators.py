@@ -20,8 +20,7 @@ if TYPE_CHECKING:
 
 # The operators the parser reads but the evaluator does not run; each one's category and reason
 # are in refusals.yaml (dac.kql.builtins), the one place a refusal is worded.
-REFUSED = frozenset({"fork", "facet", "assert-schema", "make-graph", "graph-match", "graph-to-table",
-                     "graph-shortest-paths", "graph-mark-components"})
+REFUSED = frozenset({"fork", "facet", "assert-schema"})
 
 
 def refuse(evaluator: "Evaluator", node: ast.Operator, table: Table) -> Table:
