@@ -52,8 +52,15 @@ def run(evaluator: "Evaluator", node: G.GraphMatch, graph: Graph, scope: "Scope"
     kinds = _variables(node, shortest)
     rewriter = Rewriter(evaluator, graph, kinds, scope)
     where = rewriter.rewrite(node.where, in_where=True) if node.where is not None else None
-    items = [ast.Assignment(item.names or _derived(item.expr), rewriter.rewrite(item.expr, in_where=False),
-                            line=item.line, column=item.column) for item in node.project]
+    items = []
+    unnamed = 0
+    for item in node.project:
+        names = item.names or _derived(item.expr)
+        if not names:  # the rewritten expression must not lend its hidden column's name
+            unnamed += 1
+            names = [f"Column{unnamed}"]
+        items.append(ast.Assignment(names, rewriter.rewrite(item.expr, in_where=False),
+                                    line=item.line, column=item.column))
     cycles = "unique_edges" if shortest else option
     matches = [] if evaluator.check else list(_matches(evaluator, node, graph, cycles))
     table = Table(rewriter.columns, [tuple(get(m) for get in rewriter.getters) for m in matches])
