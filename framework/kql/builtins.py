@@ -113,11 +113,11 @@ def is_kusto_name(name: str, *kinds: str) -> bool:
 
 def implemented(kind: str) -> frozenset[str]:
     """The names of one kind the evaluator runs, read from the registries that run them."""
-    from dac.kql import aggregates, evaluator, expressions, functions, parser, refused_operators, series
+    from dac.kql import aggregates, evaluator, expressions, functions, graph_match, parser, refused_operators, series
 
     if kind == "scalar":
         return (frozenset(functions.FUNCTIONS) | frozenset(series.TUPLE_FUNCTIONS) | expressions.SPECIAL_FORMS
-                | evaluator.TABULAR_FUNCTIONS)
+                | evaluator.TABULAR_FUNCTIONS | graph_match.GRAPH_FUNCTIONS)
     if kind == "aggregate":
         return aggregates.AGGREGATE_NAMES
     if kind == "plugin":

@@ -438,10 +438,16 @@ class ExpressionCompiler(WindowFunctions, ColumnFunctions):
             return special(expr)
         if name in TUPLE_FUNCTIONS:
             return self._tuple_call(expr, TUPLE_FUNCTIONS[name])
-        if is_aggregate_call(expr):  # any() is also a graph-match function: refused, not misplaced
+        if is_aggregate_call(expr):
             raise refused(expr, name, "scalar") or semantic(
                 expr, f"aggregate function '{name}()' can only be used in summarize")
         function = FUNCTIONS.get(name)
+        if function is None:
+            from dac.kql.graph_match import GRAPH_FUNCTIONS  # here: graph_match imports this module
+
+            if name in GRAPH_FUNCTIONS:  # Kusto's binder knows them only in a pattern (KS211 elsewhere)
+                raise semantic(expr, f"'{name}' is a graph function: it can only be used in the where and project "
+                                     "of graph-match and graph-shortest-paths")
         if function is None and not is_kusto_function(name):
             raise semantic(expr, f"unknown function '{name}'")
         if function is None:

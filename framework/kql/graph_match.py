@@ -30,6 +30,8 @@ OUTPUTS = ("any", "all")
 ELEMENT_FUNCTIONS = ("all", "any", "map")
 NODE_FUNCTIONS = {"node_degree_in": "long", "node_degree_out": "long", "node_id": "string", "labels": "dynamic"}
 # The element columns node_degree_in() etc. read inside all()/any()/map() over inner_nodes().
+# The graph functions (their pages under https://learn.microsoft.com/kusto/query/), meaningful only here.
+GRAPH_FUNCTIONS = frozenset(ELEMENT_FUNCTIONS) | {"inner_nodes"} | frozenset(NODE_FUNCTIONS)
 HIDDEN = [("$node_degree_in", "long"), ("$node_degree_out", "long"), ("$node_id", "string"), ("$labels", "dynamic")]
 
 
