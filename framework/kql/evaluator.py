@@ -184,11 +184,26 @@ class Evaluator:
         body_result = value.body.result
         if body_result is None:
             raise semantic(call, f"function '{binding.name}' has no result expression")
-        scope, _ = bind_lets(value.body.statements, scope)
+        scope, lets = bind_lets(value.body.statements, scope)
         if not body_result.operators and isinstance(body_result.source, ast.ExprSource):
-            inner = ExpressionCompiler(self, compiler.columns, scope)
+            self.bind_row_lets(lets, compiler)
+            inner = ExpressionCompiler(self, compiler.columns, scope, columns_visible=False)
             return inner.compile(body_result.source.expr)
         return constant(self.eval_pipeline(body_result, scope), "table")
+
+    def bind_row_lets(self, lets: list[Binding], compiler: ExpressionCompiler) -> None:
+        """Compile for the caller's row each scalar let of a function body that reads an argument
+        taken from that row (let params = parse_urlquery(querystring), the parse-url-query page's
+        getQueryParamValue): such a value differs by row, so it cannot be computed once as other
+        lets are."""
+        for binding in lets:
+            if isinstance(binding.node, (ast.Pipeline, ast.Lambda, ast.Tabular)):
+                continue
+            reads = (binding.scope.lookup(n.name) for n in binding.node.walk() if isinstance(n, ast.Name))
+            if any(b is not None and b.evaluated and isinstance(b.value, Compiled) and not b.value.const for b in reads):
+                compiled = ExpressionCompiler(self, compiler.columns, binding.scope, columns_visible=False).compile(binding.node)
+                if compiled.type != "table":
+                    binding.value, binding.evaluated = compiled, True
 
     def bind_arguments(self, function: ast.Lambda, call: ast.Call, binding: Binding,
                        compiler: ExpressionCompiler | None, table_input: Table | None = None) -> Scope:

@@ -160,10 +160,14 @@ class ExpressionCompiler(WindowFunctions, ColumnFunctions):
     """Compiles expressions against a column layout and a scope of let bindings."""
 
     def __init__(self, evaluator: "Any", columns: list[tuple[str, str]], scope: "Scope",
-                 extra: dict[str, Compiled] | None = None, rows: list[Row] | None = None) -> None:
+                 extra: dict[str, Compiled] | None = None, rows: list[Row] | None = None,
+                 columns_visible: bool = True) -> None:
         self.evaluator = evaluator
         self.columns = columns
-        self.index = {name: i for i, (name, _) in enumerate(columns)}
+        # A user function's body runs on the caller's rows (its arguments read them) but cannot name
+        # the caller's columns: the official binder reports 's' unknown in
+        # let f = () { strcat(s, "!") }; datatable(s: string) ["a"] | extend q = f()
+        self.index = {name: i for i, (name, _) in enumerate(columns)} if columns_visible else {}
         self.scope = scope
         self.extra = extra or {}
         self.depth = 0  # compile() calls under way: above 1, the expression is part of another

@@ -134,8 +134,13 @@ def _series_magnitude(series: Any) -> float | None:
 @scalar("series_dot_product", returns="real", args=(2, 2))
 def _series_dot_product(left: Any, right: Any) -> float | None:
     """Sum of the products, the longer series cut to the shorter; pairs with a non-numeric element
-    are left out; null when either is empty
+    are left out; null when either is empty. One argument may be a number, broadcast to the other's
+    length: series_dot_product([1, 2, 4], 1) is 7
     (https://learn.microsoft.com/kusto/query/series-dot-product-function)."""
+    if isinstance(left, list) and not isinstance(right, list) and _number(right) is not None:
+        right = [right] * len(left)
+    elif isinstance(right, list) and not isinstance(left, list) and _number(left) is not None:
+        left = [left] * len(right)
     if not isinstance(left, list) or not isinstance(right, list) or not left or not right:
         return None
     pairs = [(_number(a), _number(b)) for a, b in zip(left, right)]
