@@ -312,7 +312,9 @@ def _long(text: str, value: Any) -> bool:
 
 
 def _real(text: str, value: Any) -> bool:
-    special = {"nan": math.nan, "infinity": math.inf, "-infinity": -math.inf, "inf": math.inf, "-inf": -math.inf}
+    # the pages print infinities as Kusto's web explorer shows them (∞, -∞) or in words
+    special = {"nan": math.nan, "infinity": math.inf, "-infinity": -math.inf, "inf": math.inf, "-inf": -math.inf,
+               "∞": math.inf, "-∞": -math.inf}
     actual = float(value)
     if text.lower() in special:
         expected = special[text.lower()]
@@ -339,6 +341,8 @@ def _printed_precision(text: str) -> float:
 
 
 def _decimal(text: str, value: Any) -> bool:
+    # a page may group a decimal's digits by thousands, as the explorer prints them (parse-version page)
+    text = text.replace(",", "") if re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", text) else text
     return _real(text, float(value)) if not re.fullmatch(r"[-+]?\d+(\.\d+)?", text) else (
         decimal.Decimal(text) == value or _real(text, float(value)))
 
