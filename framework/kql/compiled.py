@@ -29,10 +29,28 @@ class Compiled:
     # top-level expression may be one (ExpressionCompiler.compile).
     members: tuple[tuple[str, str], ...] | None = None
     tuple_fn: Callable[[Row], Any] | None = None
+    # The column name the value brings when no name is given, where it is not the expression's
+    # (one value of several picked by index: array_sort_asc(a, b)[1] is b_sorted).
+    name: str | None = None
 
 
 def constant(value: Any, type_name: str) -> Compiled:
     return Compiled(lambda row, _v=value: _v, type_name, True)
+
+
+def tuple_member(expr: ast.Index, target: Compiled, index: Compiled) -> Compiled:
+    """One value of a call returning several (array_sort_asc(a, b)[1], series_decompose(y)[1]),
+    named as its column would be (the official binder names them b_sorted and
+    series_decompose_y_seasonal). The index must be a constant within the values: the binder types
+    any other as unknown, which is no answer to give."""
+    members = target.members or ()
+    position = index.fn(()) if index.const else None
+    if not isinstance(position, int) or isinstance(position, bool) or not 0 <= position < len(members):
+        raise semantic(expr.index, f"the call returns {len(members)} values: index them with a constant "
+                                   f"from 0 to {len(members) - 1}")
+    values = target.tuple_fn or target.fn
+    name, kind = members[position]
+    return Compiled(lambda row: values(row)[position], kind, target.const, name=name)
 
 
 def semantic(node: ast.Node, message: str) -> KqlSemanticError:

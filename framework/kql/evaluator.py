@@ -503,18 +503,20 @@ class Evaluator:
 
     def src_Print(self, source: ast.Print, scope: Scope) -> Table:
         compiler = ExpressionCompiler(self, [], scope)
-        columns, values = [], []
+        columns, values, stated = [], [], []
         for position, item in enumerate(source.items):
             compiled = compiler.compile(item.expr)
             if compiled.members:
-                for name, kind, fn, _ in self.tuple_columns(item, compiled, print_style=True):
+                for name, kind, fn, named in self.tuple_columns(item, compiled, print_style=True):
                     columns.append((name, kind))
                     values.append(fn(()))
+                    stated.append(named)
                 continue
-            name = item.names[0] if item.names else f"print_{position}"
+            name = item.names[0] if item.names else compiled.name or f"print_{position}"
             columns.append((name, compiled.type))
             values.append(compiled.fn(()))
-        return Table(columns, [tuple(values)])
+            stated.append(bool(item.names))
+        return Table(_unique_names(source, columns, stated), [tuple(values)])
 
     def src_Range(self, source: ast.Range, scope: Scope) -> Table:
         compiler = ExpressionCompiler(self, [], scope)
@@ -574,9 +576,11 @@ class Evaluator:
                 produced = self.tuple_columns(item, compiled)
             else:
                 names = self.assigned_names(item, compiled, counter)
+                # a member picked unnamed (f(a, b)[1]) takes a free name as the members do
+                replaces = bool(item.names) or compiled.name is None
                 # ``(a, b) = f(...)``: a function returning several values fills several columns
                 produced = [(name, compiled.type if len(names) == 1 else "dynamic",
-                             compiled.fn if len(names) == 1 else _element(compiled.fn, index), True)
+                             compiled.fn if len(names) == 1 else _element(compiled.fn, index), replaces)
                             for index, name in enumerate(names)]
             for name, kind, fn, replaces in produced:
                 if not replaces:  # a multi-value call's unnamed value takes a free name (x, x1, x2...)
@@ -601,7 +605,7 @@ class Evaluator:
     def assigned_names(self, item: ast.Assignment, compiled: Compiled, counter: "_ColumnCounter") -> list[str]:
         if item.names:
             return item.names
-        return [derive_name(item.expr) or counter.next()]
+        return [compiled.name or derive_name(item.expr) or counter.next()]
 
     def tuple_columns(self, item: ast.Assignment, compiled: Compiled,
                       print_style: bool = False) -> list[tuple[str, str, Callable, bool]]:
@@ -1834,18 +1838,20 @@ def _members(fn: Callable[[tuple], Any], count: int) -> list[Callable[[tuple], A
 def _unique_names(node: ast.Node, columns: list[tuple[str, str]], explicit: list[bool]) -> list[tuple[str, str]]:
     """Kusto's rule for project and summarize output: a derived name already taken gets the
     smallest free numeric suffix (``count_``, ``count_1``); a name the query states (or a
-    plain column reference) twice is an error."""
-    taken: set[str] = set()
+    plain column reference) twice is an error. A stated name that a derived one took first is
+    suffixed too: the official binder types ``project tostring(a), a=1`` as (a:string, a1:long)
+    and ``print 1, print_0=2`` as (print_0, print_01)."""
+    taken: dict[str, bool] = {}  # name -> stated
     out = []
     for (name, kind), stated in zip(columns, explicit):
         if name in taken:
-            if stated:
+            if stated and taken[name]:
                 raise semantic(node, f"column '{name}' is declared twice")
             suffix = 1
             while f"{name}{suffix}" in taken:
                 suffix += 1
             name = f"{name}{suffix}"
-        taken.add(name)
+        taken[name] = stated
         out.append((name, kind))
     return out
 

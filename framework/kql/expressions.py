@@ -24,6 +24,7 @@ from dac.errors import did_you_mean
 from dac.kql.builtins import is_kusto_name, refused
 from dac.kql.bounds import LONG_MAX, LONG_MIN, LongOverflow, shift
 from dac.kql.errors import KqlRuntimeError
+from dac.kql.array_sorting import compile_array_sort
 from dac.kql.compiled import (
     RUNTIME_FAILURES,
     Compiled,
@@ -33,6 +34,7 @@ from dac.kql.compiled import (
     located,
     runtime_error,
     semantic,
+    tuple_member,
     unsupported,
 )
 from dac.kql.functions import CONSTANT_ARGUMENTS, FUNCTIONS, INTEGER_ARGUMENTS, PARAMETER_TYPES, family
@@ -413,7 +415,11 @@ class ExpressionCompiler(WindowFunctions, ColumnFunctions):
         return Compiled(run, "dynamic")
 
     def c_Index(self, expr: ast.Index) -> Compiled:
-        target, index = self.compile(expr.target), self.compile(expr.index)
+        # a call returning several values may be indexed (array_sort_asc(a, b)[1]), not otherwise used
+        target = self.c_Call(expr.target) if isinstance(expr.target, ast.Call) else self.compile(expr.target)
+        index = self.compile(expr.index)
+        if target.members:
+            return tuple_member(expr, target, index)
         tf, xf = target.fn, index.fn
 
         def run(row: Row) -> Any:
@@ -525,6 +531,12 @@ class ExpressionCompiler(WindowFunctions, ColumnFunctions):
                 raise semantic(expr, exc.message) from None
             return Compiled(lambda row: folded[0], members[0][1], True, members, lambda row: folded)
         return Compiled(lambda row: run_all(row)[0], members[0][1], False, members, run_all)
+
+    def f_array_sort_asc(self, expr: ast.Call) -> Compiled:
+        return compile_array_sort(expr, [self.compile(a) for a in expr.args], [derive_name(a) for a in expr.args], False)
+
+    def f_array_sort_desc(self, expr: ast.Call) -> Compiled:
+        return compile_array_sort(expr, [self.compile(a) for a in expr.args], [derive_name(a) for a in expr.args], True)
 
     def f_extract(self, expr: ast.Call) -> Compiled:
         """extract(regex, group, text [, typeof(T)]): with a type, the match is converted (null if it fails)."""

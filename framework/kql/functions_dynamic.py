@@ -134,25 +134,6 @@ def kql_items_equal(a: Any, b: Any) -> bool:
     return V.hashable(a) == V.hashable(b)
 
 
-def _sorted_nulls(array: Any, descending: bool, nulls_last: Any) -> Any:
-    """Sort an array; nulls go last unless the optional flag says otherwise."""
-    if not isinstance(array, list):
-        return None
-    present = sorted((v for v in array if v is not None), key=V.sort_key, reverse=descending)
-    missing = [v for v in array if v is None]
-    return present + missing if V.to_bool(nulls_last) is not False else missing + present
-
-
-@scalar("array_sort_asc", returns="dynamic", args=(1, 2))
-def _array_sort_asc(array: Any, nulls_last: Any = True) -> Any:
-    return _sorted_nulls(array, False, nulls_last)
-
-
-@scalar("array_sort_desc", returns="dynamic", args=(1, 2))
-def _array_sort_desc(array: Any, nulls_last: Any = True) -> Any:
-    return _sorted_nulls(array, True, nulls_last)
-
-
 @scalar("array_strcat", "strcat_array", returns="string", args=(2, 2))
 def _array_strcat(array: Any, delimiter: Any) -> str:
     if not isinstance(array, list):
