@@ -346,6 +346,10 @@ class Invoke(Operator):
 class Evaluate(Operator):
     params: dict[str, Any]
     call: Call
+    # ``evaluate f(...) : (*, Name:type, ...)``: the output schema's columns, and whether its ``*``
+    # keeps the input's columns (https://learn.microsoft.com/kusto/query/bag-unpack-plugin)
+    schema: list[tuple[str, str]] | None = None
+    schema_keeps_input: bool = False
 
 
 @dataclass

@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from dac.errors import did_you_mean
 from dac.kql import ast
+from dac.kql import bag_unpack
 from dac.kql import values as V
 from dac.kql import budget as B
 from dac.kql.aggregates import (
@@ -1576,9 +1577,14 @@ class Evaluator:
                 return table.opened()
             raise refused(node.call, node.call.name, "plugin") or unsupported(
                 node.call, f"plugin '{node.call.name}' is not supported by the evaluator")
+        if node.schema is not None:
+            if node.call.name != "bag_unpack":
+                raise unsupported(node.call, f"an output schema after '{node.call.name}' is not supported by the evaluator")
+            return self.plugin_bag_unpack(node.call, table, scope, node.schema, node.schema_keeps_input)
         return plugin(node.call, table, scope)
 
-    def plugin_bag_unpack(self, call: ast.Call, table: Table, scope: Scope) -> Table:
+    def plugin_bag_unpack(self, call: ast.Call, table: Table, scope: Scope,
+                          schema: list[tuple[str, str]] | None = None, keep_input: bool = False) -> Table:
         positional = [a for a in call.args if not (isinstance(a, ast.Call) and a.name == "$named")]
         named = {str(a.args[0].value): a.args[1] for a in call.args if isinstance(a, ast.Call) and a.name == "$named"}
         if not positional or not isinstance(positional[0], ast.Name):
@@ -1596,30 +1602,23 @@ class Evaluator:
         prefix = ""
         if prefix_arg is not None:
             prefix = V.to_string(ExpressionCompiler(self, [], scope).compile(prefix_arg).fn(()))
-        position = index[column]
-        keep = [i for i in range(len(table.columns)) if i != position]
-        columns = [table.columns[i] for i in keep]
-        if self.check:  # the bags' keys are only known from rows: any column name may follow, as Kusto's binder has it
-            return Table(columns).opened()
-        keys: list[str] = []
-        for row in table.rows:
-            bag = row[position]
-            if isinstance(bag, dict):
-                for key in bag:
-                    if key not in keys:
-                        keys.append(key)
-        existing = {n for n, _ in columns}
-        for key in keys:
-            name = prefix + key
-            if name in existing:
-                raise semantic(call, f"bag_unpack: column '{name}' already exists")
-            columns.append((name, "dynamic"))
-        self.budget.value_bytes(len(table.rows) * len(keys) * B.ITEM_BYTES, call)  # a cell per row and key
-        rows = []
-        for row in table.rows:
-            bag = row[position] if isinstance(row[position], dict) else {}
-            rows.append(tuple(row[i] for i in keep) + tuple(bag.get(k) for k in keys))
-        return Table(columns, rows, table.ordered)
+        if self.check and schema is None:  # the bags' keys are only known from rows: any column may follow
+            position = index[column]
+            return Table([c for i, c in enumerate(table.columns) if i != position]).opened()
+        unpacked, added = bag_unpack.unpack(table, index[column], prefix)
+        self.budget.value_bytes(len(table.rows) * len(added) * B.ITEM_BYTES, call)  # a cell per row and key
+        kept = len(table.columns) - 1
+        existing = set(unpacked.names[:kept])
+        clash = next((name for name in added if name in existing), None)
+        if clash is not None:
+            raise semantic(call, f"bag_unpack: column '{clash}' already exists")
+        if schema is None:
+            return unpacked
+        retyped = next((name for name, _ in schema if keep_input and name in existing), None)
+        if retyped is not None:
+            raise unsupported(call, f"bag_unpack: an output schema column naming the input column '{retyped}' "
+                                    "is not supported by the evaluator")
+        return bag_unpack.apply_schema(unpacked, kept, schema, keep_input)
 
     def plugin_pivot(self, call: ast.Call, table: Table, scope: Scope) -> Table:
         if not call.args or not isinstance(call.args[0], ast.Name):

@@ -509,7 +509,11 @@ class Formatter:
         return "invoke " + self.expr(node.call)
 
     def op_Evaluate(self, node: ast.Evaluate) -> str:
-        return f"evaluate {params(node.params)}{self.expr(node.call)}"
+        text = f"evaluate {params(node.params)}{self.expr(node.call)}"
+        if node.schema is None:
+            return text
+        columns = (["*"] if node.schema_keeps_input else []) + [f"{name(c)}:{t}" for c, t in node.schema]
+        return f"{text} : ({', '.join(columns)})"
 
     def op_MakeSeries(self, node: ast.MakeSeries) -> str:
         aggregates = []

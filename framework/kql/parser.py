@@ -359,9 +359,11 @@ class Parser:
         self.at(node, start)
         return self.at(ast.Datatable(columns, [ast.Tabular(ast.Pipeline(ast.ExprSource(ast.Name("$externaldata")), [node]))]), start)
 
-    def column_schema(self) -> list[tuple[str, str]]:
-        """``(Name:type, ...)`` of datatable and externaldata."""
-        self.expect_op("(")
+    def column_schema(self, opened: bool = False) -> list[tuple[str, str]]:
+        """``(Name:type, ...)`` of datatable, externaldata and a plugin's output schema (``opened``:
+        its parenthesis already read)."""
+        if not opened:
+            self.expect_op("(")
         columns: list[tuple[str, str]] = []
         while not self.tok.is_op(")"):
             cname = self.name("a column name", Role.DECLARED)
@@ -889,7 +891,13 @@ class Parser:
         call = self.postfix(self.primary())
         if not isinstance(call, ast.Call):
             raise self.error("expected a plugin call after 'evaluate'", token)
-        return ast.Evaluate(params, call)
+        if not self.accept_op(":"):
+            return ast.Evaluate(params, call)
+        self.expect_op("(")
+        keeps_input = self.accept_op("*")
+        if keeps_input and not self.tok.is_op(")"):
+            self.expect_op(",")
+        return ast.Evaluate(params, call, self.column_schema(opened=True), keeps_input)
 
     def op_make_series(self, token: Token) -> ast.Operator:
         params = self.params({"kind", "hint"})
