@@ -62,6 +62,7 @@ class Literal(Expr):
     type: str  # string, bool, int, long, real, decimal, datetime, timespan, guid, dynamic
     error: str | None = field(default=None, compare=False)  # text Kusto parses but cannot interpret
     raw: str | None = None  # the source text of such a literal, kept so formatting preserves it
+    refused: bool = field(default=False, compare=False)  # its error is a refusal (KqlUnsupportedError)
 
 
 @dataclass

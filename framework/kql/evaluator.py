@@ -1315,12 +1315,25 @@ class Evaluator:
             compiled = compiler.compile(item.expr)
             keys.append(compiled.fn)
             key_columns.append((item.names[0] if item.names else (derive_name(item.expr) or counter.next()), compiled.type))
-        plans, defaults = [], []
+        plans: list[Any] = []  # an aggregate plan, or a constant's Compiled
+        names, defaults = [], []
         for item in node.aggregates:
             expr, default = item.expr, None
             if isinstance(expr, ast.Call) and expr.name == "$default":
                 expr, default = expr.args
-            plans.append(self.plan_aggregate(ast.Assignment(item.names, expr), compiler, table, set(), counter))
+            if not any(isinstance(n, ast.Call) and n.name in AGGREGATES for n in expr.walk()):
+                # a constant in place of an aggregate is its value in each bin with rows, the default in
+                # the others (make-series page: other=-1 default=-2; the official binder accepts a
+                # constant, and names an unnamed one Column1, but not a column: "not an aggregate")
+                constant_value = compiler.compile(expr)
+                if not constant_value.const:
+                    raise semantic(expr, "make-series expects an aggregate function or a constant")
+                plans.append(constant_value)
+                names.append(item.names[0] if item.names else counter.next())
+            else:
+                plan = self.plan_aggregate(ast.Assignment(item.names, expr), compiler, table, set(), counter)
+                plans.append(plan)
+                names.append(plan.columns[0][0])
             defaults.append(ExpressionCompiler(self, [], scope).compile(default).fn(()) if default is not None else 0)
         axis_values = [axis.fn(row) for row in table.rows]
         present = [v for v in axis_values if v is not None]
@@ -1340,16 +1353,20 @@ class Evaluator:
                 continue
             index = int((value - start) / step)
             for plan, states in zip(plans, entry[1]):
+                if isinstance(plan, Compiled):
+                    states[index] = plan
+                    continue
                 state = states.setdefault(index, plan.new())
                 plan.add(state, row)
-        columns = key_columns + [(plan.columns[0][0], "dynamic") for plan in plans] + [(axis_name, "dynamic")]
-        self.budget.points(max(len(groups), 1) * bins * (len(plans) + 1), node)  # each group's arrays and its axis
+        columns = key_columns + [(name, "dynamic") for name in names] + [(axis_name, "dynamic")]
+        self.budget.points(max(len(groups), 1) * bins * (len(names) + 1), node)  # each group's arrays and its axis
         axis_array = [start + step * i for i in range(bins)]
         rows = []
         for key_values, per_plan in groups.values():
             series = []
             for plan, states, default in zip(plans, per_plan, defaults):
-                series.append([plan.result(states[i])[0] if i in states else default for i in range(bins)])
+                series.append([default if i not in states else plan.fn(()) if isinstance(plan, Compiled)
+                               else plan.result(states[i])[0] for i in range(bins)])
             rows.append(key_values + tuple(series) + (list(axis_array),))
         if not groups and str(node.params.get("kind", "")).lower() == "nonempty":
             # kind=nonempty "produces a default result when the input of make-series operator is empty":

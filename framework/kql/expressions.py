@@ -203,7 +203,7 @@ class ExpressionCompiler(WindowFunctions, ColumnFunctions):
 
     def c_Literal(self, expr: ast.Literal) -> Compiled:
         if expr.error:
-            raise semantic(expr, expr.error)
+            raise (unsupported if expr.refused else semantic)(expr, expr.error)
         if expr.type == "long" and isinstance(expr.value, int) and not LONG_MIN <= expr.value <= LONG_MAX:
             raise semantic(expr, f"the number {expr.value} does not fit in a long (signed 64-bit)")
         return constant(expr.value, expr.type)

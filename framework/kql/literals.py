@@ -169,6 +169,26 @@ def parse_timespan(text: str) -> timedelta | None:
     raise ValueError(f"invalid timespan literal {text!r}")
 
 
+# A datetime or timespan text with a 7th fraction digit that is not 0: a part of a microsecond.
+_SUB_MICROSECOND = re.compile(r":\d{2}\.\d{6}[1-9]")
+
+
+def loses_ticks(type_name: str, body: Any) -> bool:
+    """Whether ``type_name(body)`` holds a part of a microsecond, which the value model (microseconds;
+    Kusto counts 100 ns ticks) would drop: datetime(2017-10-30 23:00:00.1009001), 7ticks, 1.5microseconds.
+
+    Such a literal is refused rather than truncated: the datetime-diff page's nanosecond difference
+    (-700) and the datetime-part page's nanosecond part (765432100) would come out 0 and 765432000.
+    """
+    if type_name not in ("datetime", "date", "timespan", "time"):
+        return False
+    if isinstance(body, float):
+        micros = body * 1e6
+        # a thousandth of a microsecond: above the float noise of any lexed span (1.1d is 95040.00000000001 s)
+        return math.isfinite(micros) and abs(micros - round(micros)) > 1e-3
+    return bool(_SUB_MICROSECOND.search(str(body)))
+
+
 def typed_literal(type_name: str, body: Any) -> Any:
     """Value of ``type_name(body)``; ``body`` is the raw text between the parentheses."""
     if isinstance(body, float) and type_name in ("timespan", "time"):

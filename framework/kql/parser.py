@@ -17,7 +17,7 @@ from dac.kql.errors import KqlRefusedSyntax, KqlSyntaxError
 from dac.kql.keywords import Role
 from dac.kql.keywords import refusal as keyword_refusal
 from dac.kql.lexer import T, Token, tokenize
-from dac.kql.literals import UninterpretableLiteral, dynamic_from_text, typed_literal
+from dac.kql.literals import UninterpretableLiteral, dynamic_from_text, loses_ticks, typed_literal
 
 MAX_DEPTH = 100
 
@@ -1187,6 +1187,8 @@ class Parser:
             return self.at(ast.Literal(token.value, "real"), token)
         if kind is T.TIMESPAN:
             self.advance()
+            if loses_ticks("timespan", token.value):
+                return self.at(_tick_literal("timespan", token.text), token)
             return self.at(ast.Literal(typed_literal("timespan", token.value), "timespan"), token)
         if kind is T.TYPED:
             word, body = token.value
@@ -1201,6 +1203,8 @@ class Parser:
             except ValueError as exc:
                 # Syntactically a literal (Kusto's parser accepts it); its value is refused when used.
                 return self.at(ast.Literal(None, type_name, error=str(exc), raw=token.text), token)
+            if value is not None and loses_ticks(word, body):
+                return self.at(_tick_literal(type_name, token.text), token)
             return self.at(ast.Literal(value, type_name), token)
         if token.is_op("("):
             self.advance()
@@ -1335,3 +1339,9 @@ def parse(text: str) -> ast.QueryBody:
     if not isinstance(text, str):
         raise TypeError("query text must be a string")
     return Parser(text).parse_query()
+
+
+def _tick_literal(type_name: str, raw: str) -> ast.Literal:
+    """A literal holding a part of a microsecond: refused when used (see ``literals.loses_ticks``)."""
+    return ast.Literal(None, type_name, error=f"{raw} holds a part of a microsecond; the evaluator keeps "
+                       "microseconds, not Kusto's 100 ns ticks", raw=raw, refused=True)
