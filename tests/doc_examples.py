@@ -343,6 +343,8 @@ def _printed_precision(text: str) -> float:
 def _decimal(text: str, value: Any) -> bool:
     # a page may group a decimal's digits by thousands, as the explorer prints them (parse-version page)
     text = text.replace(",", "") if re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", text) else text
+    if re.fullmatch(r"[-+]?\d+", text) and value == value.to_integral_value():
+        return decimal.Decimal(text) == value  # an integral decimal is printed in full: exactly
     return _real(text, float(value)) if not re.fullmatch(r"[-+]?\d+(\.\d+)?", text) else (
         decimal.Decimal(text) == value or _real(text, float(value)))
 
