@@ -1137,7 +1137,8 @@ class Parser:
         if self.tok.is_op("-", "+"):
             token = self.advance()
             operand = self.nested(self.unary)
-            if isinstance(operand, ast.Literal) and operand.type in ("int", "long", "real", "timespan") and token.text == "-":
+            if (isinstance(operand, ast.Literal) and operand.type in ("int", "long", "real", "timespan") and token.text == "-"
+                    and operand.error is None):  # an erroneous literal keeps its error for when it is used
                 return self.at(ast.Literal(-operand.value, operand.type), token)
             return self.at(ast.Unary(token.text, operand), token)
         return self.postfix(self.primary())
