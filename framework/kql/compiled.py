@@ -14,7 +14,7 @@ import re2
 from dac.kql import ast
 from dac.kql import budget as B
 from dac.kql.budget import BudgetExceeded
-from dac.kql.errors import KqlRuntimeError, KqlSemanticError, KqlUnsupportedError
+from dac.kql.errors import KqlRefusedValue, KqlRuntimeError, KqlSemanticError, KqlUnsupportedError
 
 Row = tuple
 
@@ -72,6 +72,8 @@ def runtime_error(node: ast.Node, what: str, exc: Exception) -> KqlRuntimeError:
     """``exc`` (a RUNTIME_FAILURES member or an unlocated KqlRuntimeError) as an error at ``node``."""
     if isinstance(exc, BudgetExceeded):  # keeps its kind: callers tell a resource limit from a wrong query
         return exc.at(node.line, node.column, what)
+    if isinstance(exc, KqlRefusedValue):  # stays a refusal: the query is valid, its answer is not settled
+        return KqlRefusedValue(f"{what}: {exc.message}", node.line, node.column)
     if isinstance(exc, KqlRuntimeError):
         reason = exc.message
     elif isinstance(exc, re2.error):

@@ -56,3 +56,9 @@ class KqlUnresolvedName(KqlSemanticError):
 
 class KqlRuntimeError(KqlError):
     """A failure while evaluating rows (for example a limit on produced rows)."""
+
+
+class KqlRefusedValue(KqlRuntimeError, KqlUnsupportedError):
+    """A value met at run time whose result Kusto's documentation does not settle (a unit whose
+    definition changed, an input a page leaves open): refused, as an unsupported feature is, at
+    the call that met it, rather than answered with a guess."""

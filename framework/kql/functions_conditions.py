@@ -11,7 +11,7 @@ from typing import Any
 
 from dac.kql import values as V
 from dac.kql.bounds import LONG_MAX, LONG_MIN
-from dac.kql.errors import KqlRuntimeError
+from dac.kql.errors import KqlRefusedValue, KqlRuntimeError
 from dac.kql.functions import CONSTANT_ARGUMENTS, PARAMETER_TYPES, scalar
 
 
@@ -22,7 +22,7 @@ def _assert(condition: Any, message: Any) -> bool:
     the failure comes while the query is compiled, before any row is read. A null condition is
     neither case of the page and is refused."""
     if condition is None:
-        raise KqlRuntimeError("assert() of a null condition is not reproduced: the page describes true and false only")
+        raise KqlRefusedValue("assert() of a null condition is not reproduced: the page describes true and false only")
     if condition is False:
         raise KqlRuntimeError(f"assert() has failed with message: '{V.to_string(message)}'")
     return True
@@ -47,7 +47,7 @@ def _around(value: Any, center: Any, delta: Any) -> bool | None:
     if not isinstance(value, _POINTS) or not isinstance(center, _POINTS) or not isinstance(delta, _POINTS):
         raise TypeError("around() takes numbers, datetimes or timespans")
     if (delta < 0) if not isinstance(delta, timedelta) else (delta < timedelta(0)):
-        raise KqlRuntimeError("around() with a negative delta is not reproduced: the page does not say what "
+        raise KqlRefusedValue("around() with a negative delta is not reproduced: the page does not say what "
                               "Kusto returns")
     if isinstance(center, (datetime, timedelta)) or isinstance(value, (datetime, timedelta)):
         if not isinstance(delta, timedelta) or type(value) is not type(center):
@@ -58,7 +58,7 @@ def _around(value: Any, center: Any, delta: Any) -> bool | None:
     elif isinstance(value, int) and isinstance(center, int) and isinstance(delta, int):
         low, high = center - delta, center + delta
         if not (LONG_MIN <= low and high <= LONG_MAX):
-            raise KqlRuntimeError("around() with bounds past the long range is not reproduced")
+            raise KqlRefusedValue("around() with bounds past the long range is not reproduced")
     else:
         low, high = V.to_real(center) - V.to_real(delta), V.to_real(center) + V.to_real(delta)
         return low <= V.to_real(value) <= high

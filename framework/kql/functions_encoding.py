@@ -18,7 +18,7 @@ from typing import Any
 import re2
 
 from dac.kql import values as V
-from dac.kql.errors import KqlRuntimeError
+from dac.kql.errors import KqlRefusedValue
 from dac.kql.functions import INTEGER_ARGUMENTS, PARAMETER_TYPES, scalar
 from dac.kql.xxhash import xxh64
 
@@ -71,7 +71,7 @@ _GZIP_HEADER = bytes([0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 0xFF])  # no flags, no ti
 
 def _stored_deflate(data: bytes, name: str) -> bytes:
     if len(data) > _STORED_BLOCK:
-        raise KqlRuntimeError(f"{name}() of more than {_STORED_BLOCK} bytes is not reproduced: how Kusto "
+        raise KqlRefusedValue(f"{name}() of more than {_STORED_BLOCK} bytes is not reproduced: how Kusto "
                               "splits the stored blocks of a longer input is not documented")
     packer = zlib.compressobj(0, zlib.DEFLATED, -15)
     return packer.compress(data) + packer.flush()
@@ -205,7 +205,7 @@ def xxhash64_of(value: Any) -> int:
         return xxh64(value.encode("utf-8"))
     if isinstance(value, datetime):
         return xxh64(struct.pack("<q", V.ticks_of_datetime(value)))
-    raise KqlRuntimeError(f"hashing a {V.type_of_value(value)} value is not reproduced: the byte layout "
+    raise KqlRefusedValue(f"hashing a {V.type_of_value(value)} value is not reproduced: the byte layout "
                           "Kusto hashes for it is not documented")
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import re2
 
 from dac.kql import values as V
-from dac.kql.errors import KqlRuntimeError
+from dac.kql.errors import KqlRefusedValue
 from dac.kql.functions import INTEGER_ARGUMENTS, PARAMETER_TYPES, scalar
 
 _STRING = frozenset({"string"})
@@ -42,7 +42,7 @@ def _network(value: Any) -> tuple[int, int] | None:
             ipaddress.IPv6Address(text.split("/", 1)[0])
         except ValueError:
             return None
-        raise KqlRuntimeError(f"the IPv6 notation '{text}' with an embedded IPv4 address is not reproduced: "
+        raise KqlRefusedValue(f"the IPv6 notation '{text}' with an embedded IPv4 address is not reproduced: "
                               "how Kusto reads it is not documented")
     match = _IPV6.fullmatch(text)
     if match is None:
@@ -80,7 +80,7 @@ def _parse_ipv6_mask(value: Any, prefix: Any) -> str:
     if prefix is None or network is None:
         return ""
     if not 0 <= prefix <= 128:
-        raise KqlRuntimeError(f"parse_ipv6_mask() with prefix {prefix} is not reproduced: the page allows 0 to 128")
+        raise KqlRefusedValue(f"parse_ipv6_mask() with prefix {prefix} is not reproduced: the page allows 0 to 128")
     return _canonical(_masked(network[0], min(network[1], prefix)))
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import re2
 
 from dac.kql import values as V
-from dac.kql.errors import KqlRuntimeError
+from dac.kql.errors import KqlRefusedValue, KqlRuntimeError
 from dac.kql.functions import PARAMETER_TYPES, scalar
 
 
@@ -243,7 +243,7 @@ def _ipv4_range_to_cidr_list(start: Any, end: Any) -> list[str]:
         raise KqlRuntimeError("ipv4_range_to_cidr_list() of anything but two plain IPv4 addresses is not "
                               "reproduced: the page does not say what Kusto returns")
     if first[0] > last[0]:
-        raise KqlRuntimeError("ipv4_range_to_cidr_list() with the end before the start is not reproduced: "
+        raise KqlRefusedValue("ipv4_range_to_cidr_list() with the end before the start is not reproduced: "
                               "the page does not say what Kusto returns")
     return [str(network) for network in ipaddress.summarize_address_range(first[0], last[0])]
 

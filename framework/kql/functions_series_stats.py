@@ -13,7 +13,7 @@ import decimal
 import math
 from typing import Any
 
-from dac.kql.errors import KqlRuntimeError
+from dac.kql.errors import KqlRefusedValue, KqlRuntimeError
 from dac.kql.functions import INTEGER_ARGUMENTS, PARAMETER_TYPES, scalar
 from dac.kql.series import ARRAY, TUPLE_FUNCTIONS, TupleFunction
 
@@ -32,7 +32,7 @@ def _finite_series(function: str, series: list[Any]) -> list[float]:
         raise KqlRuntimeError(f"{function}() of a series with null, NaN, infinite or non-numeric elements is not "
                               "reproduced: what Kusto returns for them is not fully documented")
     if len(series) < 2:
-        raise KqlRuntimeError(f"{function}() of fewer than two values is not reproduced: the sample variance "
+        raise KqlRefusedValue(f"{function}() of fewer than two values is not reproduced: the sample variance "
                               "is undefined and the page does not say what Kusto returns")
     return [float(item) for item in series]
 
@@ -87,7 +87,7 @@ def _series_cosine_similarity(left: Any, right: Any) -> float | None:
     pairs = _pairs(left, right)
     norms = math.sqrt(math.fsum(a * a for a, _ in pairs)) * math.sqrt(math.fsum(b * b for _, b in pairs))
     if norms == 0 or not math.isfinite(norms):
-        raise KqlRuntimeError("series_cosine_similarity() of a zero or non-finite vector is not reproduced: "
+        raise KqlRefusedValue("series_cosine_similarity() of a zero or non-finite vector is not reproduced: "
                               "the page does not say what Kusto returns")
     return math.fsum(a * b for a, b in pairs) / norms
 
@@ -109,7 +109,7 @@ def _series_pearson_correlation(left: Any, right: Any) -> float | None:
     sxy = math.fsum((x - mx) * (y - my) for x, y in zip(xs, ys))
     sxx, syy = math.fsum((x - mx) ** 2 for x in xs), math.fsum((y - my) ** 2 for y in ys)
     if sxx == 0 or syy == 0:
-        raise KqlRuntimeError("series_pearson_correlation() of a constant series is not reproduced: the "
+        raise KqlRefusedValue("series_pearson_correlation() of a constant series is not reproduced: the "
                               "page does not say what Kusto returns")
     return sxy / math.sqrt(sxx * syy)
 
@@ -132,7 +132,7 @@ def _series_iir(series: Any, numerators: Any, denominators: Any) -> list[float] 
     if a[0] == 0:
         raise KqlRuntimeError("series_iir(): the first denominator must not be zero")
     if not all(_is_number(v) for v in series):
-        raise KqlRuntimeError("series_iir() of a series with null or non-numeric elements is not reproduced: "
+        raise KqlRefusedValue("series_iir() of a series with null or non-numeric elements is not reproduced: "
                               "the page does not say what Kusto returns")
     xs, ys = [float(v) for v in series], []
     for i in range(len(xs)):
@@ -173,7 +173,7 @@ def _series_seasonal(series: Any, period: Any = -1) -> list[float] | None:
     if not isinstance(series, list):
         return None
     if period is None or period == -1:
-        raise KqlRuntimeError("series_seasonal() with a detected period is not reproduced: give the period")
+        raise KqlRefusedValue("series_seasonal() with a detected period is not reproduced: give the period")
     if period <= 0:
         return [0.0] * len(series)
     if not all(_is_number(v) and math.isfinite(v) for v in series):

@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 from dac.kql import values as V
-from dac.kql.errors import KqlRuntimeError
+from dac.kql.errors import KqlRefusedValue, KqlRuntimeError
 from dac.kql.functions import PARAMETER_TYPES, scalar
 
 _NUMBER = frozenset({"number"})
@@ -82,7 +82,7 @@ def _beta_pdf(x: Any, alpha: Any, beta: Any) -> float | None:
     if any(math.isnan(v) for v in reals) or not (0.0 < x_ < 1.0 and a > 0.0 and b > 0.0):
         return math.nan
     if math.isinf(a) or math.isinf(b):
-        raise KqlRuntimeError("beta_pdf() with an infinite parameter is not reproduced")
+        raise KqlRefusedValue("beta_pdf() with an infinite parameter is not reproduced")
     return math.exp((a - 1) * math.log(x_) + (b - 1) * math.log1p(-x_) - _log_beta(a, b))
 
 
@@ -104,7 +104,7 @@ def _beta_inv(probability: Any, alpha: Any, beta: Any) -> float | None:
     if math.isnan(p) or not 0.0 < p <= 1.0:
         return None
     if a > 10000 or b > 10000:
-        raise KqlRuntimeError("beta_inv() with alpha or beta above 10000 is not reproduced: the page does not "
+        raise KqlRefusedValue("beta_inv() with alpha or beta above 10000 is not reproduced: the page does not "
                               "say what Kusto returns")
     low, high = 0.0, 1.0
     while True:
@@ -129,7 +129,7 @@ def _welch_test(mean1: Any, variance1: Any, count1: Any, mean2: Any, variance2: 
         return None
     m1, v1, n1, m2, v2, n2 = reals
     if not all(math.isfinite(v) for v in reals) or n1 < 2 or n2 < 2 or v1 < 0 or v2 < 0 or v1 + v2 == 0:
-        raise KqlRuntimeError("welch_test() of fewer than two values, a negative or no variance, or a "
+        raise KqlRefusedValue("welch_test() of fewer than two values, a negative or no variance, or a "
                               "non-finite argument is not reproduced: the page does not say what Kusto returns")
     e1, e2 = v1 / n1, v2 / n2
     t = (m1 - m2) / math.sqrt(e1 + e2)

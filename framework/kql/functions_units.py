@@ -20,7 +20,7 @@ import math
 from typing import Any, Callable
 
 from dac.kql import values as V
-from dac.kql.errors import KqlRuntimeError
+from dac.kql.errors import KqlRefusedValue
 from dac.kql.functions import PARAMETER_TYPES, scalar
 
 _PREFIX = {"Nano": 1e-9, "Micro": 1e-6, "Milli": 1e-3, "Centi": 1e-2, "Deci": 1e-1, "Deca": 1e1, "Hecto": 1e2,
@@ -155,14 +155,14 @@ def _unit(function: str, name: Any) -> Affine | None:
     text = V.to_string(name)
     units, unsettled = _QUANTITIES[function], _UNSETTLED.get(function, frozenset())
     if text in unsettled:
-        raise KqlRuntimeError(f"{function}() with unit '{text}' is not reproduced: its definition changed in "
+        raise KqlRefusedValue(f"{function}() with unit '{text}' is not reproduced: its definition changed in "
                               "the unit library Kusto's unit names come from, and which one Kusto applies is "
                               "not documented")
     if text in units:
         return units[text]
     for known in (*units, *unsettled):
         if known.lower() == text.lower():
-            raise KqlRuntimeError(f"{function}() with unit '{text}' is not reproduced: the page names it "
+            raise KqlRefusedValue(f"{function}() with unit '{text}' is not reproduced: the page names it "
                                   f"'{known}', and whether other cases match is not documented")
     return None
 

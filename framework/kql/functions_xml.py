@@ -21,7 +21,7 @@ import xml.parsers.expat
 from typing import Any
 
 from dac.kql import values as V
-from dac.kql.errors import KqlRuntimeError
+from dac.kql.errors import KqlRefusedValue
 from dac.kql.functions import PARAMETER_TYPES, scalar
 
 _MAX_BYTES = 1_048_576
@@ -127,7 +127,7 @@ def _parse_xml(value: Any) -> dict[str, Any] | None:
         root = _parse(data)
         return None if root is None else {root.name: _value(root)}
     except _Refused as refused:
-        raise KqlRuntimeError(f"parse_xml() of {refused} is not reproduced: the page does not say how Kusto "
+        raise KqlRefusedValue(f"parse_xml() of {refused} is not reproduced: the page does not say how Kusto "
                               "converts it") from None
 
 

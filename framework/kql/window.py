@@ -22,7 +22,7 @@ from typing import Any, Callable
 from dac.kql import ast
 from dac.kql import values as V
 from dac.kql.compiled import Compiled, guarded, semantic
-from dac.kql.errors import KqlRuntimeError
+from dac.kql.errors import KqlRefusedValue, KqlRuntimeError
 from dac.kql.operators import ARITHMETIC
 
 Row = tuple
@@ -221,7 +221,7 @@ class WindowFunctions:
             current = cell.at(position, value.fn)
             seen.append(current)
             if current is None:
-                raise KqlRuntimeError("row_window_session() of a null value is not reproduced: the page says "
+                raise KqlRefusedValue("row_window_session() of a null value is not reproduced: the page says "
                                       "the next value starts a new session, not what the null row returns")
             start = starts.values[position - 1] if position else None
             previous = seen[-2] if position else None
