@@ -195,7 +195,7 @@ def tests_text(kind: str, name: str, plan: Plan, rule_id: str, now: datetime, se
     return "\n".join(out) + "\n"
 
 
-def _write_new(path: Path, text: str) -> None:
+def write_new(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically; never replace a file that exists (even one created meanwhile)."""
     handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -238,7 +238,7 @@ def scaffold(kind: str, name: str, table: str, platform: str = "Defender", direc
     written: list[Path] = []
     try:
         for path, text in texts.items():
-            _write_new(path, text)
+            write_new(path, text)
             written.append(path)
     except BaseException:
         for path in written:  # all or nothing
@@ -247,7 +247,7 @@ def scaffold(kind: str, name: str, table: str, platform: str = "Defender", direc
     return rule_path, tests_path
 
 
-__all__ = ["KINDS", "Plan", "plan_query", "rule_text", "scaffold", "tests_text"]
+__all__ = ["KINDS", "Plan", "plan_query", "rule_text", "scaffold", "tests_text", "write_new"]
 
 
 # --- command line -----------------------------------------------------------------------
