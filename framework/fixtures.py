@@ -519,16 +519,48 @@ def _command(args) -> int:
     from dac.testing.clock import clock_option
 
     now = clock_option(args.now)
+    if args.rule:
+        if args.table:
+            raise DacError("give a TABLE or --for RULE, not both")
+        return _generated(args.rule, args.out, now, args.seed)
+    if not args.table:
+        raise DacError("name a TABLE for synthetic rows, or --for RULE to generate a rule's test cases")
     count = write_fixtures(args.table, args.platform, args.rows, args.seed, now, args.rows_format, args.out)
     if args.out:
         print(printable(f"wrote {count} row(s) of {args.table} to {args.out}"), file=sys.stderr)
     return 0
 
 
+def _generated(rule_path: str, out: str | None, now: datetime | None, seed: int) -> int:
+    """``--for RULE``: write its generated test file beside it (or to ``out``), never over an existing one."""
+    from dac.generate import generate_tests
+    from dac.rules.model import TEST_SUFFIXES, load_rule
+    from dac.scaffold import write_new
+
+    rule = load_rule(rule_path)
+    stem = Path(rule_path).name.rsplit(".", 1)[0]
+    targets = [Path(out)] if out else [Path(rule_path).with_name(stem + suffix) for suffix in TEST_SUFFIXES]
+    for target in targets:
+        if target.exists():
+            raise DacError("file exists; not overwritten (move it away or give --out)", Location(str(target)))
+    generated = generate_tests(rule, now, seed)
+    write_new(output_file(targets[0]), generated.text)
+    for note in generated.notes:
+        print(printable(f"{note}"), file=sys.stderr)
+    print(printable(f"wrote {targets[0]}: a positive case ({generated.positive_rows} row(s) reported) and "
+                    f"{generated.near_misses} near miss(es) for {generated.atoms} predicate(s) solved"), file=sys.stderr)
+    return 0
+
+
 def register(sub) -> None:
     """Add ``dac fixtures`` to the command line's subparsers."""
-    command = sub.add_parser("fixtures", help="synthetic, seeded rows for a catalog table (yaml, json or jsonl)")
-    command.add_argument("table", metavar="TABLE", help="a table of the platform's catalog, e.g. UrlClickEvents")
+    command = sub.add_parser("fixtures", help="synthetic, seeded rows for a catalog table (yaml, json or jsonl), "
+                                              "or --for RULE: a test file generated from the rule's filters")
+    command.add_argument("table", metavar="TABLE", nargs="?",
+                         help="a table of the platform's catalog, e.g. UrlClickEvents")
+    command.add_argument("--for", dest="rule", metavar="RULE",
+                         help="write RULE's test file (x.tests.yaml beside it, or --out): a positive case and a "
+                              "near miss per predicate of its filters, expectations computed; never overwrites")
     command.add_argument("--platform", help="Defender or Sentinel (default: Defender if it has the table)")
     command.add_argument("--rows", type=int, default=10, help="how many rows (default 10; streams any number)")
     command.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same bytes")
@@ -536,5 +568,6 @@ def register(sub) -> None:
     # dest differs from "format": the command line reads args.format as its text/json report switch
     command.add_argument("--format", dest="rows_format", choices=FORMATS, default="yaml",
                          help="yaml (paste under a test case's tables:), json or jsonl (default yaml)")
-    command.add_argument("--out", help="file to write (atomically); default standard output")
+    command.add_argument("--out", help="file to write (atomically); default standard output (with --for: "
+                                       "the rule's x.tests.yaml)")
     command.set_defaults(func=_command)

@@ -22,14 +22,17 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from dac.generate.pipeline import Columns
 from dac.kql import KqlError, ast, evaluate
+from dac.kql import values as V
 from dac.kql.extents import SourceMap
 from dac.kql.table import Table
 from dac.testing.mutants import mutants
 
-ROWS = "__dac_rows"  # the one-column table an atom is evaluated over
-INDEX = "__dac_i"
+ROWS = "__dac_rows"  # the table of candidate rows an atom is evaluated over
+VALUE = "__dac_value"
 _SECOND = timedelta(seconds=1)
+_COMBINED = 8  # a string column compared with more constants than this gets no combined candidates
 
 
 @dataclass
@@ -39,7 +42,6 @@ class Atom:
     node: ast.Expr
     text: str
     column: str
-    names: list[str]  # the visible names that read the column at its where
     start: int  # offset of its text in the query
     truth: list[bool | None] = field(default_factory=list)  # per candidate of the column's pool
     mutants: list[list[bool | None]] = field(default_factory=list)  # the same, for each mutant of the atom
@@ -53,8 +55,8 @@ class Unsolved:
     message: str
 
 
-def column_references(leaf: ast.Expr, columns: dict[str, str | None]) -> tuple[set[str], list[str]]:
-    """The source columns ``leaf`` reads and the problems that keep it from being solved."""
+def column_references(leaf: ast.Expr, columns: Columns) -> tuple[set[str], list[str]]:
+    """The source columns ``leaf`` reads (through computed ones) and the problems that keep it from being solved."""
     found: set[str] = set()
     problems: list[str] = []
     for node in leaf.walk():
@@ -63,19 +65,19 @@ def column_references(leaf: ast.Expr, columns: dict[str, str | None]) -> tuple[s
         elif isinstance(node, (ast.Member, ast.Index)) and _reads_column(node.target, columns):
             problems.append("reads inside a dynamic value (dynamic parsing)")
         elif isinstance(node, ast.Name) and node.name in columns:
-            source = columns[node.name]
-            if source is None:
-                problems.append(f"'{node.name}' is computed by the query, not a column of the table")
+            sources = columns[node.name]
+            if sources is None:
+                problems.append(f"'{node.name}' is computed by an operator the generator does not follow")
             else:
-                found.add(source)
+                found |= sources
     return found, problems
 
 
-def _reads_column(node: ast.Expr, columns: dict[str, str | None]) -> bool:
+def _reads_column(node: ast.Expr, columns: Columns) -> bool:
     return any(isinstance(inner, ast.Name) and inner.name in columns for inner in node.walk())
 
 
-def constant_parts(leaf: ast.Expr, columns: dict[str, str | None]) -> list[ast.Expr]:
+def constant_parts(leaf: ast.Expr, columns: Columns) -> list[ast.Expr]:
     """The largest sub-expressions of ``leaf`` that read no column: the constants it compares with."""
     parts, stack = [], [leaf]
     while stack:
@@ -106,20 +108,26 @@ class Constants:
             return False, None
         return (True, result.rows[0][0]) if result.rows and len(result.columns) == 1 else (False, None)
 
-    def truth(self, text: str, names: list[str], type_name: str, pool: list[Any]) -> list[bool | None] | None:
-        """What ``text`` (a predicate over ``names``, all one column) gives on each value of ``pool``."""
-        table = Table([(name, type_name) for name in names] + [(INDEX, "long")],
-                      [tuple([value] * len(names)) + (index,) for index, value in enumerate(pool)])
-        outcome: list[bool | None] = [None] * len(pool)
-        for verdict, query in ((True, text), (False, f"not({text})")):
-            try:
-                result = evaluate(f"{self.prefix}{ROWS} | where {query} | project {INDEX}", {ROWS: table},
-                                  now=self.now, as_table=True)
-            except KqlError:
-                return None
-            for (index,) in result.rows:
-                outcome[index] = verdict
-        return outcome
+    def truth(self, text: str, computing: str, column: str, columns: tuple[tuple[str, str], ...],
+              pool: list[Any]) -> list[bool | None] | None:
+        """What the predicate ``text`` gives on each value of ``pool`` in ``column`` (the other columns empty),
+        after the operators ``computing`` (text, each from ``|``) made the columns it reads."""
+        position = [name for name, _ in columns].index(column)
+        blank = [V.default_value(kind) for _, kind in columns]
+        rows = [tuple(blank[:position] + [value] + blank[position + 1:]) for value in pool]
+        try:
+            result = evaluate(f"{self.prefix}{ROWS}{computing} | project {VALUE} = ({text})",
+                              {ROWS: Table(list(columns), rows)}, now=self.now, as_table=True)
+        except KqlError:
+            return None
+        if len(result.rows) != len(pool):
+            return None
+        return [V.to_bool(value) for (value,) in result.rows]
+
+    def replay(self, operators: list[ast.Operator]) -> str:
+        """The text of ``operators``, each after a ``|``."""
+        spans = [self.source.extent(operator) for operator in operators]
+        return "".join(" | " + self.source.snippet(span) for span in spans if span is not None)
 
 
 def atom_mutants(source: SourceMap, start: int, end: int) -> list[str]:
@@ -142,6 +150,18 @@ def _string_variants(text: str) -> list[str]:
     return out
 
 
+def _combinations(texts: list[str]) -> list[str]:
+    """Values holding several constants at once (``has "a" and has "b"``), and all but one of them, with the
+    one left out as its term inside a longer word: what makes one predicate on a column false and the others true."""
+    if not 1 < len(texts) <= _COMBINED:
+        return []
+    out = [" ".join(texts)]
+    for left_out in texts:
+        others = " ".join(text for text in texts if text is not left_out)
+        out += [others, f"{others} x{left_out}x", f"{others} {left_out.swapcase()}"]
+    return out
+
+
 def _number_variants(value: Any) -> list[Any]:
     if isinstance(value, bool):
         return []
@@ -159,10 +179,10 @@ def pool_for(type_name: str, constants: list[Any], neutral: Any) -> list[Any]:
         items.extend(value if isinstance(value, list) else [value])
     pool: list[Any] = [neutral]
     if type_name == "string":
-        for value in items:
-            if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-                pool.extend(_string_variants(str(value)))
-        pool += ["", "Other"]
+        texts = list(dict.fromkeys(str(v) for v in items if isinstance(v, (str, int, float)) and not isinstance(v, bool)))
+        for text in texts:
+            pool.extend(_string_variants(text))
+        pool += _combinations(texts) + ["", "Other"]
     elif type_name in ("int", "long", "real", "decimal"):
         for value in items:
             if isinstance(value, str):

@@ -29,7 +29,7 @@ from dac import catalog
 from dac.errors import DacError, Location
 from dac.fixtures import column_generator
 from dac.generate.atoms import Atom, Constants, atom_mutants, column_references, constant_parts, pool_for
-from dac.generate.pipeline import NoSource, Plan, plan_query
+from dac.generate.pipeline import Filter, NoSource, Plan, plan_query
 from dac.generate.render import flow_row, key_text
 from dac.generate.solver import And, Formula, Leaf, Not, Or, Pair, Pools, merged_positives, pair_for
 from dac.kql import KqlError, ast, evaluate
@@ -111,12 +111,12 @@ class _Generator:
         leaves: dict[int, int | None] = {}
         for item in self.plan.filters:
             for leaf in predicate_leaves(item.node.predicate):
-                leaves[id(leaf)] = self._classify(leaf, item.columns, pending)
+                leaves[id(leaf)] = self._classify(leaf, item, pending)
         self._solve_atoms(pending, leaves)
         return And(tuple(self._tree(item.node.predicate, leaves) for item in self.plan.filters))
 
-    def _classify(self, leaf: ast.Expr, columns: dict[str, str | None],
-                  pending: list[tuple[ast.Expr, str, list[str], list[Any]]]) -> int | None:
+    def _classify(self, leaf: ast.Expr, item: Filter, pending: list[tuple[ast.Expr, str, str, list[Any]]]) -> int | None:
+        columns = item.columns
         found, problems = column_references(leaf, columns)
         if problems:
             self.note(leaf, f"{self.text(leaf)}: not solved: {problems[0]}")
@@ -132,10 +132,10 @@ class _Generator:
             ok, value = self.constants.value(part)
             if ok:
                 values.append(value)
-        pending.append((leaf, column, [n for n, s in columns.items() if s == column], values))
-        return -len(pending)  # resolved to an atom index by _solve_atoms
+        pending.append((leaf, column, self.constants.replay(item.computing), values))
+        return None  # _solve_atoms gives it its atom's index once it is solved
 
-    def _solve_atoms(self, pending: list[tuple[ast.Expr, str, list[str], list[Any]]],
+    def _solve_atoms(self, pending: list[tuple[ast.Expr, str, str, list[Any]]],
                      leaves: dict[int, int | None]) -> None:
         types = self.plan.types
         constants: dict[str, list[Any]] = {}
@@ -143,12 +143,12 @@ class _Generator:
             constants.setdefault(column, []).extend(values)
         self.pools = Pools({column: pool_for(types[column], values, self.neutral(column))
                             for column, values in constants.items()}, self.atoms)
-        for number, (leaf, column, names, _) in enumerate(pending, start=1):
+        for leaf, column, computing, _ in pending:
             span = self.source.extent(leaf)
             assert span is not None
             text = self.source.snippet(span)
             pool = self.pools.values[column]
-            truth = self.constants.truth(text, names, types[column], pool)
+            truth = self.constants.truth(text, computing, column, self.plan.columns, pool)
             if truth is None:
                 self.note(leaf, f"{self.text(leaf)}: not solved: the evaluator cannot evaluate it on {column} alone")
                 leaves[id(leaf)] = None
@@ -158,13 +158,10 @@ class _Generator:
                 self.note(leaf, f"{self.text(leaf)}: not solved: no value of {column} found that makes it {side}")
                 leaves[id(leaf)] = None
                 continue
-            mutants = [t for t in (self.constants.truth(m, names, types[column], pool)
+            mutants = [t for t in (self.constants.truth(m, computing, column, self.plan.columns, pool)
                                    for m in atom_mutants(self.source, *span)) if t is not None]
-            self.atoms.append(Atom(leaf, text, column, names, span[0], truth, mutants))
+            self.atoms.append(Atom(leaf, text, column, span[0], truth, mutants))
             leaves[id(leaf)] = len(self.atoms) - 1
-        for key, value in leaves.items():
-            if value is not None and value < 0 and key not in {id(a.node) for a in self.atoms}:
-                leaves[key] = None
 
     def _tree(self, node: ast.Expr, leaves: dict[int, int | None]) -> Formula:
         if isinstance(node, ast.Binary) and node.op in ("and", "or"):

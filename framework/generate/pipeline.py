@@ -3,8 +3,10 @@
 The generator solves filters over the columns of one table. It follows the query from its
 source (through ``let`` names bound to pipelines) operator by operator while each one keeps
 rows as they are or only renames and computes columns (``extend``, ``project`` and its
-kin, ``sort``, ``take``...), noting each ``where`` with the columns visible at it: which
-source column each visible name stands for (``None`` for a computed one). The first
+kin, ``sort``, ``take``...), noting each ``where`` with the columns visible at it (the
+source columns each visible name is computed from) and the operators before it that
+compute them, which the solver replays to learn what a predicate on a computed column
+gives for each value of its source column. The first
 operator that groups, joins, expands or parses rows (``summarize``, ``join``,
 ``mv-expand``, ``parse``...) ends what it sees; that operator is reported, and the query
 still runs whole when the cases' expectations are computed.
@@ -20,6 +22,9 @@ from dac.kql import ast
 
 # Operators rows pass through unchanged (possibly reordered or cut short): a later where still sees source rows.
 _ROW_KEEPING = (ast.Sort, ast.Take, ast.Top, ast.Serialize, ast.Render, ast.As, ast.ProjectReorder)
+# Operators that compute or rename columns one row at a time: replayed before a predicate on their columns.
+_COMPUTING = (ast.Extend, ast.Project, ast.ProjectAway, ast.ProjectKeep, ast.ProjectRename, ast.ProjectReorder)
+Columns = dict[str, "frozenset[str] | None"]  # visible name -> the source columns it is computed from (None: unknown)
 
 
 @dataclass
@@ -27,7 +32,8 @@ class Filter:
     """One ``where`` of the visible part and what its column names stand for."""
 
     node: ast.Where
-    columns: dict[str, str | None]  # visible name -> source column, None when computed
+    columns: Columns
+    computing: list[ast.Operator]  # the operators before it that compute or rename columns, in order
 
 
 @dataclass
@@ -93,15 +99,23 @@ def _assigned(item: ast.Assignment) -> list[str]:
     return [item.expr.name] if isinstance(item.expr, ast.Name) else []
 
 
-def _alias(expr: ast.Expr, columns: dict[str, str | None]) -> str | None:
-    return columns.get(expr.name) if isinstance(expr, ast.Name) else None
+def _sources(expr: ast.Expr, columns: Columns) -> frozenset[str] | None:
+    """The source columns ``expr`` reads through the visible ``columns``; None when one of them is unknown."""
+    found: set[str] = set()
+    for node in expr.walk():
+        if isinstance(node, ast.Name) and node.name in columns:
+            sources = columns[node.name]
+            if sources is None:
+                return None
+            found |= sources
+    return frozenset(found)
 
 
 def _matching(patterns: list[str], names: list[str]) -> list[str]:
     return [name for name in names if any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)]
 
 
-def _step(operator: ast.Operator, columns: dict[str, str | None]) -> dict[str, str | None] | None:
+def _step(operator: ast.Operator, columns: Columns) -> Columns | None:
     """The visible columns after ``operator``, or None when the generator cannot see through it."""
     if isinstance(operator, ast.Where) or isinstance(operator, _ROW_KEEPING):
         return columns
@@ -109,14 +123,10 @@ def _step(operator: ast.Operator, columns: dict[str, str | None]) -> dict[str, s
         after = dict(columns)
         for item in operator.items:
             for name in _assigned(item) or ["Column1"]:
-                after[name] = _alias(item.expr, columns) if len(_assigned(item)) <= 1 else None
+                after[name] = _sources(item.expr, columns)
         return after
     if isinstance(operator, ast.Project):
-        after = {}
-        for item in operator.items:
-            for name in _assigned(item):
-                after[name] = _alias(item.expr, columns) if len(_assigned(item)) == 1 else None
-        return after
+        return {name: _sources(item.expr, columns) for item in operator.items for name in _assigned(item)}
     if isinstance(operator, ast.ProjectAway):
         gone = set(_matching(operator.patterns, list(columns)))
         return {name: source for name, source in columns.items() if name not in gone}
@@ -157,10 +167,13 @@ def plan_query(tree: ast.QueryBody, platform: str) -> Plan:
     if columns is None:
         raise NoSource(source, f"'{table}' is no table of the {catalog.PLATFORMS[platform]} catalog or workspace")
     plan = Plan(table, columns, lets=lets)
-    visible: dict[str, str | None] = {name: name for name, _ in columns}
+    visible: Columns = {name: frozenset([name]) for name, _ in columns}
+    computing: list[ast.Operator] = []
     for index, operator in enumerate(operators):
         if isinstance(operator, ast.Where):
-            plan.filters.append(Filter(operator, dict(visible)))
+            plan.filters.append(Filter(operator, dict(visible), list(computing)))
+        elif isinstance(operator, _COMPUTING):
+            computing.append(operator)
         after = _step(operator, visible)
         if after is None:
             later = sum(isinstance(op, ast.Where) for op in operators[index + 1:])
