@@ -30,7 +30,7 @@ from dac.errors import DacError, Location
 from dac.fixtures import column_generator
 from dac.generate.atoms import Atom, Constants, atom_mutants, column_references, constant_parts, pool_for
 from dac.generate.pipeline import Filter, NoSource, Plan, plan_query
-from dac.generate.render import flow_row, key_text
+from dac.generate.render import flow_row, key_text, value_text
 from dac.generate.solver import And, Formula, Leaf, Not, Or, Pair, Pools, merged_positives, pair_for
 from dac.kql import KqlError, ast, evaluate
 from dac.kql.extents import SourceMap, parse_with_extents
@@ -229,24 +229,29 @@ class _Generator:
         name = "every filter holds: reported"
         if not positive.rows:
             name = "every filter solved holds (the query returns no rows)"
-            self.notes.append(Note(self.rule.location("query"), "the positive case returns no rows: the parts "
-                                   "not solved decide against it; its expectation says so"))
+            self.note(self.source.tree.result or self.source.tree, "the positive case returns no rows: the parts "
+                      "not solved decide against it; its expectation says so")
         cases = [_Case(name, rows, positive)]
         names = {name}
         for pair in pairs:
             atom = self.atoms[pair.atom]
-            near, base = self.values(pair.near_miss), self.values(pair.positive)
-            result = self.run([{**fillers, **near}])
-            if _same(result, self.run([{**fillers, **base}])):
-                self.note(atom.node, f"{self.text(atom.node)}: its near miss changes nothing the query returns "
-                                     "(the parts not solved hide it); left out")
-                continue
-            truth = atom.truth[pair.near_miss[atom.column]]
-            label = f"near miss: {self.text(atom.node)} is {'true' if truth else 'false'}"
-            if label in names:
-                label += f" (at {self.at(atom.node)})"
-            names.add(label)
-            cases.append(_Case(label, [near], result))
+            base = self.values(pair.positive)
+            for number, indexes in enumerate([pair.near_miss] + pair.more_near_misses):
+                near = self.values(indexes)
+                result = self.run([{**fillers, **near}])
+                if _same(result, self.run([{**fillers, **base}])):
+                    if not number:
+                        self.note(atom.node, f"{self.text(atom.node)}: its near miss changes nothing the query "
+                                             "returns (the parts not solved hide it); left out")
+                    continue
+                truth = atom.truth[indexes[atom.column]]
+                label = f"near miss: {self.text(atom.node)} is {'true' if truth else 'false'}"
+                if number:
+                    label += f" ({atom.column} {value_text(near[atom.column], self.now)})"
+                if label in names:
+                    label += f" (at {self.at(atom.node)})"
+                names.add(label)
+                cases.append(_Case(label, [near], result))
         text = self.render(cases, fillers)
         generated = GeneratedTests(text, self.notes, len(positive.rows), len(cases) - 1, len(self.atoms))
         self.verify(generated)

@@ -20,7 +20,7 @@ possible: ``has "Phish"`` is made true with ``PHISH`` (``has_cs`` says no) and f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Union
 
 from dac.generate.atoms import Atom
@@ -122,6 +122,28 @@ class Pools:
         return max(fits, key=lambda i: (pool[i] is not None, sum((m[i] is True) != want for m in mutants),
                                         -fits.index(i)))
 
+    def cover(self, pair: "Pair", near: Requirements) -> None:
+        """Add rows for the atom's mutants neither row of ``pair`` tells apart from it: another value of its
+        column on which the mutant and the atom disagree (``between (1 .. 5)`` needs both bounds tested)."""
+        atom, column = self.atoms[pair.atom], pair.column
+        pool = self.values[column]
+
+        def differs(mutant: list[bool | None], index: int) -> bool:
+            return (mutant[index] is True) != (atom.truth[index] is True)
+
+        chosen = [pair.positive[column], pair.near_miss[column]]
+        for mutant in atom.mutants:
+            if any(differs(mutant, index) for index in chosen):
+                continue
+            for requirements, row, more in ((pair.requirements, pair.positive, pair.more_positives),
+                                            (near, pair.near_miss, pair.more_near_misses)):
+                fits = [i for i in range(len(pool)) if self.fits(column, i, requirements) and differs(mutant, i)]
+                if fits:
+                    index = min(fits, key=lambda i: (pool[i] is None, i))
+                    more.append({**row, column: index})
+                    chosen.append(index)
+                    break
+
     def row(self, requirements: Requirements, focus: int | None = None) -> dict[str, int] | None:
         """Candidate indexes by column for one row, or None when some column cannot meet its requirements."""
         want = requirements.get(focus) if focus is not None else None
@@ -143,6 +165,8 @@ class Pair:
     positive: dict[str, int]
     near_miss: dict[str, int]
     requirements: Requirements
+    more_positives: list[dict[str, int]] = field(default_factory=list)  # rows for mutants the pair misses
+    more_near_misses: list[dict[str, int]] = field(default_factory=list)
 
 
 def pair_for(formula: Formula, pools: Pools, atom: int) -> Pair | str:
@@ -160,7 +184,9 @@ def pair_for(formula: Formula, pools: Pools, atom: int) -> Pair | str:
             continue
         positive, miss = pools.row(base, atom), pools.row(near, atom)
         if positive is not None and miss is not None:
-            return Pair(atom, pools.atoms[atom].column, positive, miss, base)
+            pair = Pair(atom, pools.atoms[atom].column, positive, miss, base)
+            pools.cover(pair, near)
+            return pair
     column = pools.atoms[atom].column
     return f"no value of {column} found that makes this predicate {'true' if truth else 'false'} and then " \
            f"{'false' if truth else 'true'} while the other predicates keep theirs"
@@ -187,6 +213,11 @@ def merged_positives(pairs: list[Pair], pools: Pools) -> list[dict[str, int]]:
         row = pools.row(requirements)
         if row is not None:
             row.update(pinned)
-            if row not in rows:
-                rows.append(row)
-    return rows
+            rows.append(row)
+    for pair in pairs:
+        rows.extend(pair.more_positives)
+    unique: list[dict[str, int]] = []
+    for row in rows:
+        if row not in unique:
+            unique.append(row)
+    return unique
