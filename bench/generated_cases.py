@@ -30,9 +30,11 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus" / "azure-sentinel"
 sys.path.insert(0, str(ROOT))
 
-from dac import config  # noqa: E402
+from dac import catalog, config  # noqa: E402
 from dac.errors import DacError  # noqa: E402
 from dac.generate import generate_tests  # noqa: E402
+from dac.kql import KqlError  # noqa: E402
+from dac.kql.binder import bind  # noqa: E402
 from dac.parallel import default_jobs, ordered_map  # noqa: E402
 from dac.rules.model import load_rule  # noqa: E402
 from dac.testing.mutation import KILLED, SURVIVED, mutate_rule  # noqa: E402
@@ -58,8 +60,12 @@ def _measure(relative: str) -> Outcome:
         if rule.query is None:
             outcome.problem = "no query"
             return outcome
+        errors = min((bind(rule.syntax_tree(), platform).errors for platform in catalog.PLATFORMS), key=len)
+        if errors:  # Kusto would refuse the query on every platform: no case can be right about it
+            outcome.problem = f"the query does not bind on any platform: {errors[0].message}"
+            return outcome
         generated = generate_tests(rule)
-    except DacError as exc:
+    except (DacError, KqlError) as exc:
         outcome.problem = exc.message
         return outcome
     outcome.positive_rows, outcome.near_misses, outcome.atoms = (generated.positive_rows, generated.near_misses,
@@ -111,14 +117,16 @@ def main() -> int:
             score = "-" if o.score is None else f"{o.score * 100:.0f}%"
             print(f"{score:>5} rows={o.positive_rows} near={o.near_misses}/{o.atoms} {o.rule} {o.problem}")
     print(f"rules: {len(rules)}; a test file generated for {len(written)}; in {seconds:.1f}s with {args.jobs} job(s)")
+    binding = [o for o in outcomes if not o.problem.startswith(("the query does not bind", "no query"))]
     print(f"positive case generated (returns rows): {len(positive)} of {len(rules)} rules "
-          f"({len(positive) / len(rules) * 100:.1f}%)")
+          f"({len(positive) / len(rules) * 100:.1f}%); of the {len(binding)} whose query binds: "
+          f"{len(positive) / max(1, len(binding)) * 100:.1f}%")
     print(f"mean mutation score of the generated tests: {mean * 100:.1f}% over {len(scored)} scored rules "
           f"(pooled: {killed} killed, {survived} survived, {killed / max(1, killed + survived) * 100:.1f}%)")
     print(f"predicates solved: {sum(o.atoms for o in written)}, near misses written: "
           f"{sum(o.near_misses for o in written)}")
     print("no file generated, by reason:")
-    for reason, count in Counter(re.sub(r"'[^']*'", "X", o.problem)[:100] for o in outcomes
+    for reason, count in Counter(re.sub(r"'[^']*'", "X", o.problem)[:110] for o in outcomes
                                  if o.problem and o not in written).most_common(8):
         print(f"  {count:4d}  {reason}")
     print("parts not solved (notes), by kind:")

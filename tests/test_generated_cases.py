@@ -251,8 +251,8 @@ def test_a_rule_without_query_is_refused(tmp_path: Path) -> None:
         generate_tests(load_rule(rule))
 
 
-def test_invalid_mutants_are_not_counted_against_generated_cases(tmp_path: Path) -> None:
-    """A mutant Kusto would refuse says nothing about the cases (the mutation runner's rule, kept here)."""
+def test_a_one_predicate_rule_scores_full_marks(tmp_path: Path) -> None:
+    """Every mutant of ``has`` is killed or refused by the binder (invalid), none survives."""
     rule = make_rule(tmp_path, """
         UrlClickEvents
         | where ThreatTypes has "Phish"
@@ -261,3 +261,16 @@ def test_invalid_mutants_are_not_counted_against_generated_cases(tmp_path: Path)
     report = mutate_rule(rule)
     assert report.score == 1.0
     assert all(o.status in (KILLED, INVALID) or o.status == "equivalent" for o in report.outcomes)
+
+
+def test_cases_run_on_a_platform_the_query_binds_on(tmp_path: Path, capsys) -> None:
+    """A Defender hunting query (``Timestamp``) kept as a Sentinel rule binds only on Defender: the cases say so."""
+    rule = make_rule(tmp_path, """
+        DeviceProcessEvents
+        | where Timestamp > ago(1d) and FileName == "mshta.exe"
+        """, platform="Sentinel")
+    tests = generated(rule)
+    assert "the query binds on Defender, not on the rule's platforms (Sentinel): the cases run on Defender" \
+        in capsys.readouterr().err
+    assert yaml.safe_load(tests.read_text())["platform"] == "Defender"
+    assert run_tests([str(rule)]).ok

@@ -73,12 +73,12 @@ class _Generator:
         if rule.query is None:
             raise DacError("the rule has no query to generate cases for", rule.location())
         self.rule, self.now = rule, now
-        self.platform = rule.platforms[0]
         try:
             self.source: SourceMap = parse_with_extents(rule.query)
         except KqlError as exc:
             raise DacError(exc.message, rule.query_location(exc.line, exc.column)) from None
         self.notes: list[Note] = []
+        self.platform = self.binding_platform()
         self.rng = random.Random(seed)
         try:
             self.plan: Plan = plan_query(self.source.tree, self.platform)
@@ -88,6 +88,22 @@ class _Generator:
             self.note(obstacle.node, obstacle.message)
         self.constants = Constants(self.source, self.plan.lets, now)
         self.atoms: list[Atom] = []
+
+    def binding_platform(self) -> str:
+        """The rule's first platform the query binds on, else another one it binds on (a Defender hunting
+        query kept without ``platforms:``), said in a note; else the rule's first."""
+        from dac.kql.binder import bind
+
+        own = list(self.rule.platforms)
+        for platform in own + [p for p in catalog.PLATFORMS if p not in own]:
+            if not bind(self.source.tree, platform).errors:
+                if platform not in own:
+                    names = ", ".join(catalog.PLATFORMS[p] for p in own)
+                    self.notes.append(Note(self.rule.location("query"), f"the query binds on "
+                                           f"{catalog.PLATFORMS[platform]}, not on the rule's platforms ({names}): "
+                                           f"the cases run on {catalog.PLATFORMS[platform]}"))
+                return platform
+        return own[0]
 
     # --- positions --------------------------------------------------------------------
 
@@ -155,7 +171,8 @@ class _Generator:
                 continue
             if True not in truth or False not in truth:
                 side = "true" if True not in truth else "false"
-                self.note(leaf, f"{self.text(leaf)}: not solved: no value of {column} found that makes it {side}")
+                why = f" (it parses the dynamic column {column}: dynamic parsing)" if types[column] == "dynamic" else ""
+                self.note(leaf, f"{self.text(leaf)}: not solved: no value of {column} found that makes it {side}{why}")
                 leaves[id(leaf)] = None
                 continue
             mutants = [t for t in (self.constants.truth(m, computing, column, self.plan.columns, pool)
