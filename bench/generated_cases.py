@@ -75,7 +75,11 @@ def _measure(relative: str) -> Outcome:
         path = Path(folder) / "rule.yaml"
         shutil.copy(CORPUS / relative, path)
         (Path(folder) / "rule.tests.yaml").write_text(generated.text, encoding="utf-8")
-        mutation = mutate_rule(path)
+        try:
+            mutation = mutate_rule(path)
+        except Exception as exc:  # noqa: BLE001 - a crash of the mutation runner on one rule is counted, not fatal
+            outcome.problem = f"generated tests not scored: the mutation runner failed: {type(exc).__name__}: {exc}"
+            return outcome
     outcome.killed, outcome.survived, outcome.score = mutation.count(KILLED), mutation.count(SURVIVED), mutation.score
     if mutation.problem:
         outcome.problem = f"generated tests not scored: {mutation.problem}"
