@@ -245,3 +245,14 @@ FOUND = [
 @pytest.mark.parametrize("columns, rows, query", FOUND, ids=[query for _, _, query in FOUND])
 def test_found_by_the_campaign(columns, rows, query) -> None:
     run(columns, rows, query)
+
+
+def test_has_on_a_string_column_an_empty_summarize_left_null() -> None:
+    # Found by the mutation runner on a corpus rule (dropping the only by key): arg_max(..., *) over no rows
+    # gives its columns no value, and a following `has` on a string column raised a TypeError in binding.
+    from dac.kql.binder import check_query
+
+    query = ('EmailEvents | summarize arg_max(Timestamp, *) '
+             '| summarize n = countif(ThreatTypes has "Malware") by RecipientEmailAddress')
+    assert check_query(query, "defender") == []
+    run([("s", "string")], [], 'T | summarize arg_max(s, *) | where s has "x"')
