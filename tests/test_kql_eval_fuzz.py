@@ -239,6 +239,9 @@ FOUND = [
     # a size limit that is not an integer: int('10.0.0.0/8')
     ([("s1", "string")], [{"s1": "a"}], 'T | summarize a = make_set(datetime(null), "10.0.0.0/8") by s1'),
     ([("s1", "string")], [{"s1": "a"}], 'T | summarize a = make_set(s1, "")'),
+    # a percent that is not finite: an OverflowError from math.ceil
+    ([("l0", "long")], [{"l0": 1}], "T | summarize a = percentiles_array(l0, real(+inf))"),
+    ([("l0", "long")], [{"l0": 1}], "T | summarize a = percentile(l0, real(nan))"),
 ]
 
 

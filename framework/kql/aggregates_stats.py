@@ -13,6 +13,7 @@ import math
 from typing import Any, Callable
 
 from dac.kql import values as V
+from dac.kql.errors import KqlRefusedValue
 
 
 def nearest_rank(pairs: list[tuple[Any, int]], percent: float) -> Any:
@@ -22,6 +23,9 @@ def nearest_rank(pairs: list[tuple[Any, int]], percent: float) -> Any:
     equal to it, and the 0th is the smallest value
     (https://learn.microsoft.com/kusto/query/percentiles-aggregation-function#nearest-rank-percentile).
     """
+    if not math.isfinite(percent):
+        raise KqlRefusedValue(f"a percentile at {V.format_real(percent)} percent is not reproduced: the page "
+                              "defines percents from 0 to 100")
     if not pairs:
         return None
     ordered = sorted(pairs, key=lambda pair: V.sort_key(pair[0]))

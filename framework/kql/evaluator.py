@@ -825,6 +825,10 @@ class Evaluator:
                     if not percent.const:
                         raise semantic(arg, f"{node.name}() needs constant percents")
                 extra = [c.fn(()) if c.const else None for c in every]
+                for position in range(PERCENTS_FROM.get(node.name, len(extra)), len(extra)):
+                    if isinstance(extra[position], float) and not math.isfinite(extra[position]):
+                        raise unsupported(node.args[position], f"{node.name}(): a percent that is not finite is not "
+                                                               "reproduced: the page defines percents from 0 to 100")
                 fns = [c.fn for c in compiled]
                 if node.name in NUMERIC_AGGREGATES and compiled and compiled[0].type == "dynamic":
                     fns[0] = numeric_guard(node.name, fns[0], node.args[0])
@@ -876,6 +880,9 @@ class Evaluator:
             if not percent.const or percent.type not in ("int", "long", "real", "decimal"):
                 raise semantic(arg, f"{call.name}() needs constant numbers as percents")
             percents.append(float(V.to_real(percent.fn(()))))
+            if not math.isfinite(percents[-1]):
+                raise unsupported(arg, f"{call.name}(): a percent that is not finite is not reproduced: the page "
+                                       "defines percents from 0 to 100")
         base = derive_name(call.args[0]) or ""
         names = [f"percentile_{base}_{V.format_real(p).replace('.', '_')}" for p in percents]
         given = list(item.names)
