@@ -1,0 +1,131 @@
+"""Activity plugins over a timeline of user ids: sliding_window_counts and active_users_count.
+
+Both bin an id's activity on a timeline into steps of ``Bin`` anchored at ``Start`` (as
+``bin_at(Timeline, Bin, Start)``), then count, for each step from Start to End and each
+combination of the dimension columns, over a lookback window of steps ending at that step.
+A timeline is a datetime (with timespan steps) or a number (with numeric steps); the
+``week``/``month``/``year`` string bins are refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from dac.kql import ast
+from dac.kql import values as V
+from dac.kql.compiled import semantic, unsupported
+from dac.kql.plugins import column_position, constant_value, plugin, split_arguments
+from dac.kql.table import OPEN_COLUMN, Table
+
+if TYPE_CHECKING:
+    from dac.kql.evaluator import Evaluator, Scope
+
+_POINTS = ("int", "long", "real", "datetime", "timespan")
+_NUMBERS = ("int", "long", "real")
+
+
+@dataclass
+class Timeline:
+    """Steps of ``size`` from ``start`` to ``end``, on a datetime or numeric timeline."""
+    start: Any
+    end: Any
+    size: Any
+    is_datetime: bool
+
+    def _units(self, value: Any) -> Any:
+        """``value`` as a number of the timeline's units: ticks for datetimes and timespans."""
+        if isinstance(value, datetime):
+            return V.ticks_of_datetime(value)
+        if isinstance(value, timedelta):
+            return V.to_long(value)
+        return value
+
+    def step_of(self, value: Any) -> int:
+        """The index of the step (from Start, 0-based, maybe negative) that holds ``value``."""
+        return int((self._units(value) - self._units(self.start)) // self._units(self.size))
+
+    def steps(self, span: Any) -> int:
+        """How many whole steps ``span`` covers (a lookback is rounded down to a multiple of Bin)."""
+        return int(self._units(span) // self._units(self.size))
+
+    def last_step(self) -> int:
+        return self.step_of(self.end)
+
+    def point(self, step: int) -> Any:
+        """The timeline value at which step ``step`` starts."""
+        if self.is_datetime:
+            return self.start + timedelta(microseconds=self._units(self.size) * step // 10)
+        return self.start + self.size * step
+
+
+def timeline_arguments(evaluator: "Evaluator", name: str, args: list[ast.Expr], table: Table, scope: "Scope",
+                       column: tuple[str, str], span_args: list[ast.Expr], bin_arg: ast.Expr,
+                       ) -> tuple[Timeline, list[Any]]:
+    """The Start, End and Bin of a plugin (constants of the timeline's kind) and its spans (Lookback etc.)."""
+    start, end = (constant_value(evaluator, a, scope, f"{name}(): {what}", _POINTS, table)
+                  for a, what in zip(args, ("the start", "the end")))
+    size = constant_value(evaluator, bin_arg, scope, f"{name}(): the bin", _POINTS + ("string",), table)
+    if isinstance(size, str):
+        raise unsupported(bin_arg, f"{name}(): a '{size}' bin is not supported by the evaluator")
+    spans = [constant_value(evaluator, a, scope, f"{name}(): the window", _POINTS, table) for a in span_args]
+    is_datetime = column[1] == "datetime"
+    if is_datetime:
+        bad = [a for a, v in zip(args, (start, end)) if not isinstance(v, datetime)]
+        bad += [a for a, v in zip([bin_arg] + span_args, [size] + spans) if not isinstance(v, timedelta)]
+    elif column[1] in _NUMBERS:
+        bad = [a for a, v in zip(args + [bin_arg] + span_args, [start, end, size] + spans)
+               if isinstance(v, (datetime, timedelta)) or v is None]
+    else:
+        raise semantic(args[0], f"{name}(): the timeline column '{column[0]}' must be a datetime or a number, "
+                                f"not {column[1]}")
+    if bad:
+        raise semantic(bad[0], f"{name}(): the start and end must be of the timeline's type, the bin and "
+                               "windows datetime steps (timespans) or numbers to match")
+    if start is None or end is None or size is None or (size <= timedelta(0) if is_datetime else size <= 0):
+        raise semantic(bin_arg, f"{name}(): the start, end and a positive bin must be given")
+    return Timeline(start, end, size, is_datetime), spans
+
+
+def activity_columns(table: Table, name: str, id_expr: ast.Expr, time_expr: ast.Expr,
+                     dims: list[ast.Expr]) -> tuple[int, int, list[int]]:
+    """The positions of the id, timeline and dimension columns."""
+    return (column_position(table, id_expr, f"{name}(): the id"),
+            column_position(table, time_expr, f"{name}(): the timeline"),
+            [column_position(table, d, f"{name}(): a dimension") for d in dims])
+
+
+@plugin("sliding_window_counts")
+def sliding_window_counts(evaluator: "Evaluator", call: ast.Call, table: Table, scope: "Scope") -> Table:
+    """``sliding_window_counts(Id, Timeline, Start, End, LookbackWindow, Bin [, dim...])``: for each step
+    of Bin from Start to End, the Count of rows and the dcount of ids over the LookbackWindow's steps
+    ending at that step (https://learn.microsoft.com/kusto/query/sliding-window-counts-plugin)."""
+    positional, named = split_arguments(call)
+    if named or len(positional) < 6:
+        raise semantic(call, "sliding_window_counts() takes an id column, a timeline column, a start, an end, "
+                             "a lookback window, a bin and optionally dimension columns")
+    if table.is_open:
+        return Table([OPEN_COLUMN])
+    ident, time, dims = activity_columns(table, "sliding_window_counts", positional[0], positional[1],
+                                         positional[6:])
+    timeline, (lookback,) = timeline_arguments(evaluator, "sliding_window_counts", positional[2:4], table, scope,
+                                               table.columns[time], [positional[4]], positional[5])
+    window, last = timeline.steps(lookback), timeline.last_step()
+    counts: dict[tuple, dict[int, list]] = {}
+    for row in table.rows:
+        if row[time] is None:
+            continue
+        step = timeline.step_of(row[time])
+        cells = counts.setdefault(tuple(V.hashable(row[d]) for d in dims), {})
+        for covered in range(max(step, 0), min(step + window - 1, last) + 1):
+            cell = cells.setdefault(covered, [0, set()])
+            cell[0] += 1
+            if row[ident] is not None:
+                cell[1].add(V.hashable(row[ident]))
+    keys = {key: tuple(row[d] for d in dims) for row in table.rows for key in [tuple(V.hashable(row[d]) for d in dims)]}
+    out = [(timeline.point(step),) + keys[key] + (count, len(ids))
+           for key, cells in counts.items() for step, (count, ids) in sorted(cells.items())]
+    evaluator.budget.rows(len(out), call, "sliding_window_counts")
+    columns = [table.columns[time]] + [table.columns[d] for d in dims] + [("Count", "long"), ("dcount", "long")]
+    return Table(columns, out)
