@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from dac.kql import aggregates_stats
+from dac.kql import aggregates_schema, aggregates_stats
 from dac.kql import values as V
 from dac.kql.bounds import LongOverflow, within_range
 from dac.kql.errors import KqlRuntimeError
@@ -354,6 +354,7 @@ _register(("binary_all_xor",), 1, 1, "binary_all_xor_", "long", lambda extra: Bi
 _register(("percentile",), 2, 2, "percentile_", _same,
           lambda extra: aggregates_stats.WeightedPercentiles(aggregates_stats.percents_of(extra, 1), False, False))
 aggregates_stats.register(_register)
+aggregates_schema.register(_register)
 
 # The argument types Kusto's binder insists on, settled with the official language service:
 # avg/sum/stdev/variance/percentile want a summable value ("The argument value must be
