@@ -1,6 +1,6 @@
-"""Activity plugins over a timeline of user ids: sliding_window_counts and active_users_count.
+"""Activity plugins over a timeline of user ids (so far sliding_window_counts).
 
-Both bin an id's activity on a timeline into steps of ``Bin`` anchored at ``Start`` (as
+They bin an id's activity on a timeline into steps of ``Bin`` anchored at ``Start`` (as
 ``bin_at(Timeline, Bin, Start)``), then count, for each step from Start to End and each
 combination of the dimension columns, over a lookback window of steps ending at that step.
 A timeline is a datetime (with timespan steps) or a number (with numeric steps); the
