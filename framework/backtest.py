@@ -22,7 +22,7 @@ import json
 import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -90,9 +90,7 @@ def _column_converter(kind: str) -> Callable[[Any], Any]:
         if raw == "":
             return None
         if raw.__class__ is exact:
-            if exact is datetime and raw.tzinfo is not None:
-                return raw.astimezone(timezone.utc).replace(tzinfo=None)
-            return raw
+            return V.naive_utc(raw) if exact is datetime else raw
         if isinstance(raw, bool) and kind != "bool":
             raise ValueError
         value = convert(raw)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timezone
 from typing import Any, Iterable, Mapping
 
 from dac.kql import values as V
@@ -132,8 +131,6 @@ class Table:
                 when = V.to_datetime(stamp)
                 if when is None:
                     raise ValueError(f"row {number}: {INGESTION_TIME_KEY}: {stamp!r} is not a valid datetime")
-                if when.tzinfo is not None:
-                    when = when.astimezone(timezone.utc).replace(tzinfo=None)
                 out.append(IngestedRow.of(values, when))
             else:
                 out.append(tuple(values))

@@ -11,7 +11,7 @@ import json
 import re
 import math
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from dac.kql.bounds import LONG_MAX, LONG_MIN, int_or_null, long_or_null, timespan_from_ticks
@@ -216,9 +216,22 @@ def to_real(value: Any) -> float | None:
     return None
 
 
+def naive_utc(value: datetime) -> datetime:
+    """A datetime as the value model holds it: naive, in UTC (an aware one is converted).
+
+    Kusto's datetimes are UTC instants with no zone
+    (https://learn.microsoft.com/kusto/query/scalar-data-types/datetime); a Python caller's
+    aware datetime names such an instant, so it is moved to UTC and loses its zone, or it
+    would neither compare nor subtract with the naive datetimes of ``ago()`` and ``bin()``.
+    """
+    return value if value.tzinfo is None else value.astimezone(timezone.utc).replace(tzinfo=None)
+
+
 def to_datetime(value: Any) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return naive_utc(value)
     if isinstance(value, str):
         try:
             return parse_datetime(value)
@@ -279,7 +292,7 @@ CONVERTERS = {
     "datetime": to_datetime,
     "timespan": to_timespan,
     "guid": to_guid,
-    "dynamic": lambda v: v,
+    "dynamic": lambda v: naive_utc(v) if isinstance(v, datetime) else v,
 }
 
 
