@@ -72,3 +72,61 @@ def test_aware_ingestion_time():
 def test_datetime_arithmetic_with_aware_rows():
     result = evaluate("T | where Id == 2 | project age = now() - Timestamp", {"T": ROWS}, now=NOW)
     assert result == [{"age": timedelta(hours=3, minutes=30)}]
+
+
+@pytest.fixture
+def conversions(monkeypatch):
+    """Counts each value that goes through a converter, per type."""
+    from dac.kql import values as V
+
+    counts: dict[str, int] = {}
+    for kind, convert in list(V.CONVERTERS.items()):
+        def counted(value, convert=convert, kind=kind):
+            counts[kind] = counts.get(kind, 0) + 1
+            return convert(value)
+        monkeypatch.setitem(V.CONVERTERS, kind, counted)
+    return counts
+
+
+TYPED = [{"T": datetime(2024, 1, 2, 10), "S": "a", "N": 5, "R": 1.5, "B": True, "D": [1, 2]},
+         {"T": None, "S": None, "N": None, "R": None, "B": None}]
+TYPED_COLUMNS = [("T", "datetime"), ("S", "string"), ("N", "long"), ("R", "real"), ("B", "bool"), ("D", "dynamic")]
+
+
+def test_values_already_of_the_column_type_are_not_converted(conversions):
+    inferred = Table.from_dicts(TYPED)
+    declared = Table.from_dicts(TYPED, TYPED_COLUMNS)
+    assert conversions == {}
+    assert inferred.columns == [("T", "datetime"), ("S", "string"), ("N", "long"), ("R", "real"), ("B", "bool"),
+                                ("D", "dynamic")]
+    assert inferred.rows == declared.rows == [(datetime(2024, 1, 2, 10), "a", 5, 1.5, True, [1, 2]),
+                                              (None, "", None, None, None, None)]
+
+
+def test_a_column_of_other_values_is_converted_value_by_value(conversions):
+    table = Table.from_dicts([{"T": "2024-01-02T10:00:00+02:00", "N": True, "S": "x"}, {"T": None, "N": 7, "S": "y"}],
+                             [("T", "datetime"), ("N", "long"), ("S", "string")])
+    assert table.rows == [(datetime(2024, 1, 2, 8), 1, "x"), (None, 7, "y")]
+    assert conversions == {"datetime": 1, "long": 2}
+
+
+@pytest.mark.parametrize("kind, value", [("long", 1 << 63), ("int", 1 << 31), ("long", -(1 << 63) - 1)])
+def test_a_whole_number_outside_the_type_is_still_refused_with_its_row(kind, value):
+    with pytest.raises(ValueError, match=f"row 2: column N: {value} is not a valid {kind}"):
+        Table.from_dicts([{"N": 1}, {"N": value}], [("N", kind)])
+
+
+def test_inferred_type_does_not_depend_on_where_the_nulls_are():
+    assert Table.from_dicts([{"N": None}, {"N": 1}]).columns == [("N", "long")]
+    assert Table.from_dicts([{"N": 1}, {"N": None}]).columns == [("N", "long")]
+    assert Table.from_dicts([{"N": None}, {"N": 1}, {"N": "x"}]).columns == [("N", "dynamic")]
+    assert Table.from_dicts([{"N": None}]).columns == [("N", "dynamic")]
+
+
+def test_missing_keys_unknown_keys_and_empty_rows():
+    table = Table.from_dicts([{"A": 1}, {"B": "x"}, {}])
+    assert table.columns == [("A", "long"), ("B", "string")]
+    assert table.rows == [(1, ""), (None, "x"), (None, "")]
+    assert Table.from_dicts([{}, {}]).rows == [(), ()]
+    with pytest.raises(ValueError, match="row 2: unknown column"):
+        Table.from_dicts([{"A": 1}, {"A": 2, "C": 3}], [("A", "long")])

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from dac.kql import values as V
+from dac.kql.row_typing import column_names, column_values, infer_type, typed_column
 
 
 # In check mode (static validation) the output of an operator the evaluator does not
@@ -94,50 +95,35 @@ class Table:
 
         Values are converted to the column type so that, for instance, an ISO
         string in a datetime column becomes a datetime; a value that cannot be
-        converted is an error rather than a silent null. The reserved key
+        converted is an error rather than a silent null. A column whose values
+        already are its type is taken as it is (see ``row_typing``). The reserved key
         ``$IngestionTime`` is no column: it sets the row's hidden ingestion time.
         """
-        rows = list(rows)
+        rows = rows if isinstance(rows, list) else list(rows)
+        keys = column_names(rows)
+        given = {name: column_values(rows, name) for name in keys if name != INGESTION_TIME_KEY}
         if columns is None:
-            inferred: dict[str, str] = {}
-            for row in rows:
-                for name, value in row.items():
-                    if name == INGESTION_TIME_KEY:
-                        continue
-                    kind = _infer_type(value)
-                    if name not in inferred or inferred[name] == "dynamic" and value is None:
-                        inferred[name] = kind
-                    elif inferred[name] != kind and value is not None:
-                        inferred[name] = "dynamic"
-            columns = list(inferred.items())
+            columns = [(name, infer_type(values)) for name, values in given.items()]
         known = {name for name, _ in columns}
-        out: list[tuple] = []
-        for number, row in enumerate(rows, 1):
-            unknown = [name for name in row if name not in known and name != INGESTION_TIME_KEY]
-            if unknown:
-                raise ValueError(f"row {number}: unknown column(s) {', '.join(unknown)}")
-            values = []
-            for name, kind in columns:
-                if name not in row:
-                    values.append(V.default_value(kind))
-                    continue
-                raw = row[name]
-                converted = V.convert(raw, kind) if raw is not None else V.default_value(kind)
-                if converted is None and raw is not None and raw != "":
-                    raise ValueError(f"row {number}: column {name}: {raw!r} is not a valid {kind}")
-                values.append(converted)
-            stamp = row.get(INGESTION_TIME_KEY)
-            if stamp is not None:
-                when = V.to_datetime(stamp)
-                if when is None:
-                    raise ValueError(f"row {number}: {INGESTION_TIME_KEY}: {stamp!r} is not a valid datetime")
-                out.append(IngestedRow.of(values, when))
-            else:
-                out.append(tuple(values))
+        if not known.issuperset(keys):
+            for number, row in enumerate(rows, 1):
+                unknown = [name for name in row if name not in known and name != INGESTION_TIME_KEY]
+                if unknown:
+                    raise ValueError(f"row {number}: unknown column(s) {', '.join(unknown)}")
+        typed = [typed_column(given[name], kind, name) if name in given else [V.default_value(kind)] * len(rows)
+                 for name, kind in columns]
+        out: list[tuple] = list(zip(*typed)) if typed else [() for _ in rows]
+        if INGESTION_TIME_KEY in keys:
+            out = [_ingested(values, row.get(INGESTION_TIME_KEY), number)
+                   for number, (values, row) in enumerate(zip(out, rows), 1)]
         return cls(list(columns), out)
 
 
-def _infer_type(value: Any) -> str:
-    """Column type for a Python value: its scalar type, dynamic for arrays, bags and null."""
-    kind = V.type_of_value(value)
-    return kind if kind in V.SCALAR_TYPES else "dynamic"
+def _ingested(values: tuple, stamp: Any, number: int) -> tuple:
+    """Row ``number`` with the ingestion time its ``$IngestionTime`` key gives, if any."""
+    if stamp is None:
+        return values
+    when = V.to_datetime(stamp)
+    if when is None:
+        raise ValueError(f"row {number}: {INGESTION_TIME_KEY}: {stamp!r} is not a valid datetime")
+    return IngestedRow.of(values, when)
