@@ -25,7 +25,6 @@ from pathlib import Path
 from dac import catalog
 from dac.errors import DacError, Location
 from dac.fixtures import iter_rows, resolve_table, table_values
-from dac.importer import slug
 from dac.output.escape import printable
 
 KINDS = {"hunting": None, "scheduled": "Scheduled", "nrt": "NRT"}
@@ -222,6 +221,8 @@ def scaffold(kind: str, name: str, table: str, platform: str = "Defender", direc
         raise DacError(f"unknown kind '{kind}' (expected one of: {', '.join(KINDS)})")
     if not name.strip():
         raise DacError("the rule needs a name")
+    from dac.importer import slug  # with dac.render and jinja2: not for every start of the command line
+
     stem = slug(name)
     if not stem:
         raise DacError(f"cannot make a file name from {name!r}; use letters or digits")

@@ -536,3 +536,14 @@ def test_every_corpus_finding_is_triaged() -> None:
                 counts[matched["category"]] += 1
     assert untriaged == []
     assert counts == TRIAGED
+
+
+@pytest.mark.parametrize("name", ["rule.schema.json", "tests.schema.json"])
+def test_packaged_schemas_are_valid_against_their_metaschema(name: str) -> None:
+    """dac validate does not check its own schemas at start-up (see schema._named_validator): this does."""
+    import jsonschema
+
+    from dac.validate.schema import load_schema
+
+    schema = load_schema(name)
+    jsonschema.validators.validator_for(schema).check_schema(schema)

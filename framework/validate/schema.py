@@ -161,17 +161,19 @@ class SchemaCheck:
 
 @lru_cache(maxsize=None)
 def _named_validator(name: str) -> jsonschema.protocols.Validator:
-    """The validator of a schema in ``schemas/``, checked and built once per process.
+    """The validator of a schema in ``schemas/``, built once per process.
 
-    Checking a schema against its metaschema costs about 25 ms; a library of a
-    thousand rules would pay it once per test file without this cache.
+    The packaged schemas are not checked against their metaschema here: that costs about
+    25 ms each, on every start of ``dac validate``, for files that only change with dac
+    (tests/test_validate.py checks them). A schema a caller passes is checked.
     """
-    return _validator(load_schema(name))
+    return _validator(load_schema(name), checked=False)
 
 
-def _validator(schema: Mapping[str, Any]) -> jsonschema.protocols.Validator:
+def _validator(schema: Mapping[str, Any], checked: bool = True) -> jsonschema.protocols.Validator:
     validator_class = jsonschema.validators.validator_for(schema)
-    validator_class.check_schema(schema)
+    if checked:
+        validator_class.check_schema(schema)
     # JSON Schema counts 1.0 as an integer; a YAML author who wrote 1.0 wrote a decimal number
     strict = validator_class.TYPE_CHECKER.redefine(
         "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool))

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dac.errors import DacError, Location
-from dac.pack.manifest import content_hash
 from dac.rules.history import is_deprecated, rules_at
 from dac.rules.model import Rule
 
@@ -48,6 +47,8 @@ class VersionCheck:
                     "a new rule belongs in a new file", rule.location("id")))
                 continue
             old = by_id.get(rule.id.lower())
+            from dac.pack.manifest import content_hash  # dac.pack brings dac.render and jinja2: only when compared
+
             if old is None or content_hash(old, ignore=("version",)) == content_hash(rule, ignore=("version",)):
                 continue
             new_version, old_version = parse_version(rule.data.get("version")), parse_version(old.data.get("version"))
