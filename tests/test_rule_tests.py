@@ -10,6 +10,7 @@ import pytest
 
 from dac.cli import main
 from dac.testing.clock import parse_time
+from dac.rules.model import load_rule
 from dac.testing.runner import run_tests
 
 from conftest import REPO
@@ -228,3 +229,23 @@ def test_bad_ingestion_time_is_located(geo_rule: Path) -> None:
     (result,) = run_tests([str(geo_rule)]).results
     assert result.status == "ERROR" and "invalid datetime 'now-soon'" in result.details[0]
     assert (result.location.line, result.location.column) == (15, 63)
+
+
+def test_the_runner_parses_a_rules_query_once_for_all_its_cases(monkeypatch) -> None:
+    """Every case of a rule evaluates the one tree prepare_rule parsed (Rule.syntax_tree)."""
+    from dac.kql import parser
+    from dac.testing.runner import run_rule
+
+    rule_path = REPO / "detections" / "hunting" / "user-clicked-through-events.yaml"
+    query = load_rule(rule_path).query
+    parsed: list[str] = []
+    real = parser.parse
+
+    def counting(text, *args, **kwargs):
+        parsed.append(text)
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(parser, "parse", counting)
+    results = run_rule(rule_path)
+    assert len(results) > 1 and all(r.status == "PASS" for r in results)
+    assert parsed.count(query) == 1
