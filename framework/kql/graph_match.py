@@ -292,18 +292,7 @@ class Rewriter:
             return self.node_call(expr)
         if isinstance(expr, ast.Call) and expr.name == "inner_nodes":
             raise semantic(expr, "inner_nodes() can only be the first argument of all(), any() and map()")
-        if not isinstance(expr, ast.Node):
-            return expr
-        changes = {}
-        for f in fields(expr):
-            if f.name in ("line", "column"):
-                continue
-            value = getattr(expr, f.name)
-            if isinstance(value, ast.Node):
-                changes[f.name] = self.visit(value)
-            elif isinstance(value, list) and any(isinstance(v, ast.Node) for v in value):
-                changes[f.name] = [self.visit(v) for v in value]
-        return replace(expr, **changes) if changes else expr
+        return _with_children(expr, self.visit)
 
     def property(self, expr: ast.Member, variable: str, name: str) -> ast.Expr:
         kind = self.kinds[variable]
@@ -384,6 +373,12 @@ def _element_body(expr: Any, over: str) -> Any:
         if over == "edges" and expr.name != "labels":
             raise semantic(expr, f"{expr.name}() without an argument reads an inner node: use inner_nodes()")
         return ast.Name("$" + expr.name, line=expr.line, column=expr.column)
+    return _with_children(expr, lambda child: _element_body(child, over))
+
+
+def _with_children(expr: Any, rewrite: Callable[[Any], Any]) -> Any:
+    """``expr`` with ``rewrite`` applied to each child node (the node itself when nothing changes):
+    the one walk both rewrites of a pattern's expressions share."""
     if not isinstance(expr, ast.Node):
         return expr
     changes = {}
@@ -392,7 +387,7 @@ def _element_body(expr: Any, over: str) -> Any:
             continue
         value = getattr(expr, f.name)
         if isinstance(value, ast.Node):
-            changes[f.name] = _element_body(value, over)
+            changes[f.name] = rewrite(value)
         elif isinstance(value, list) and any(isinstance(v, ast.Node) for v in value):
-            changes[f.name] = [_element_body(v, over) for v in value]
+            changes[f.name] = [rewrite(v) for v in value]
     return replace(expr, **changes) if changes else expr

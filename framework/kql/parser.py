@@ -648,14 +648,18 @@ class Parser:
         items = self.mv_items()
         limit = self.expression() if self.accept_word("limit") else None
         self.expect_word("on")
+        return ast.MvApply(params, items, self.subquery_over("$mvapply"), limit)
+
+    def subquery_over(self, placeholder: str) -> ast.Pipeline:
+        """``( operator | ... )``: a subquery whose input is the outer operator's rows, read from the
+        name ``placeholder`` (mv-apply's and partition's parenthesised subqueries)."""
         self.expect_op("(")
         start = self.tok
         operators = [self.operator()]
         while self.accept_op("|"):
             operators.append(self.operator())
         self.expect_op(")")
-        sub = self.at(ast.Pipeline(self.at(ast.ExprSource(ast.Name("$mvapply")), start), operators), start)
-        return ast.MvApply(params, items, sub, limit)
+        return self.at(ast.Pipeline(self.at(ast.ExprSource(ast.Name(placeholder)), start), operators), start)
 
     def op_parse(self, token: Token) -> ast.Operator:
         return self.parse_operator(kind_where=False)
@@ -758,14 +762,7 @@ class Parser:
             subquery = self.pipe_expression()
             self.expect_op("}")
             return ast.Partition(params, column, subquery, True)
-        self.expect_op("(")
-        start = self.tok
-        operators = [self.operator()]
-        while self.accept_op("|"):
-            operators.append(self.operator())
-        self.expect_op(")")
-        source = self.at(ast.Pipeline(self.at(ast.ExprSource(ast.Name("$partition")), start), operators), start)
-        return ast.Partition(params, column, source, False)
+        return ast.Partition(params, column, self.subquery_over("$partition"), False)
 
     def op_consume(self, token: Token) -> ast.Operator:
         """``consume [decodeblocks = bool]`` (consume-operator)."""
