@@ -238,6 +238,13 @@ class ProjectKeep(Operator):
 
 
 @dataclass
+class ProjectByNames(Operator):
+    """``project-by-names Spec, ...``: each spec a constant string, name pattern or dynamic array of names."""
+
+    specs: list[Expr]
+
+
+@dataclass
 class ProjectRename(Operator):
     pairs: list[tuple[str, str]]  # (new, old)
 

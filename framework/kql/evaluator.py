@@ -49,6 +49,7 @@ from dac.kql.parser import parse
 from dac.kql.partition import partition
 from dac.kql.plugins import PLUGIN_FUNCTIONS
 from dac.kql.refused_operators import refuse
+from dac.kql.project_by_names import project_by_names
 from dac.kql.sample_distinct import sample_distinct
 from dac.kql.scan import scan
 from dac.kql.top_hitters import top_hitters
@@ -60,7 +61,7 @@ from dac.kql.table import OPEN_COLUMN, IngestedRow, Table, carry_ingestion, keep
 # Operators not charged for their output rows: the row-local ones only keep or reshape the rows
 # they were given (see ``budget``); the fan-out ones charge their rows while they build them.
 _UNCHARGED = frozenset({ast.Where, ast.Extend, ast.Project, ast.ProjectAway, ast.ProjectKeep, ast.ProjectRename,
-                        ast.ProjectReorder, ast.Take, ast.Serialize, ast.As, ast.Render, ast.Parse, ast.Search,
+                        ast.ProjectByNames, ast.ProjectReorder, ast.Take, ast.Serialize, ast.As, ast.Render, ast.Parse, ast.Search,
                         ast.Join, ast.Lookup, ast.MvExpand, ast.MvApply, ast.UnionOp})
 _CHARGE_EVERY = 4096  # rows a loop builds between two charges of the budget
 
@@ -1279,6 +1280,9 @@ class Evaluator:
 
     def op_Consume(self, node: ast.Consume, table: Table, scope: Scope) -> Table:
         return consume(node, table)
+
+    def op_ProjectByNames(self, node: ast.ProjectByNames, table: Table, scope: Scope) -> Table:
+        return project_by_names(self, node, table, scope)
 
     def op_SampleDistinct(self, node: ast.SampleDistinct, table: Table, scope: Scope) -> Table:
         return sample_distinct(self, node, table, scope)

@@ -297,6 +297,9 @@ class Formatter:
     def op_ProjectRename(self, node: ast.ProjectRename) -> str:
         return "project-rename " + ", ".join(f"{name(new)} = {name(old)}" for new, old in node.pairs)
 
+    def op_ProjectByNames(self, node: ast.ProjectByNames) -> str:
+        return "project-by-names " + ", ".join(self.expr(spec) for spec in node.specs)
+
     def op_ProjectReorder(self, node: ast.ProjectReorder) -> str:
         return "project-reorder " + ", ".join(pattern(p) + (f" {d}" if d else "") for p, d in node.patterns)
 

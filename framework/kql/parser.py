@@ -508,6 +508,13 @@ class Parser:
             if not self.accept_op(","):
                 return ast.ProjectReorder(items)
 
+    def op_project_by_names(self, token: Token) -> ast.Operator:
+        """Column specifiers are expressions (strings, dynamic arrays, column_names_of(T)), not names."""
+        specs = [self.expression()]
+        while self.accept_op(","):
+            specs.append(self.expression())
+        return ast.ProjectByNames(specs)
+
     def op_project_rename(self, token: Token) -> ast.Operator:
         pairs = []
         while True:
