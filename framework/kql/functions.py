@@ -673,5 +673,6 @@ PARAMETER_TYPES["series_outliers"] = {0: frozenset(), 1: frozenset({"string"}), 
 from dac.kql import (  # noqa: E402,F401
     functions_arrays, functions_datetime, functions_dynamic, functions_encoding, functions_math, functions_network, functions_text, functions_trigonometry,
     functions_units, functions_ipv6, functions_statistics, functions_series_fill,
-    functions_series_stats, functions_conditions, functions_xml, functions_geohash, functions_series_fft)
+    functions_series_stats, functions_conditions, functions_xml, functions_geohash, functions_series_fft,
+    functions_wkt)
 from dac.kql import functions_series_math  # noqa: E402,F401  (applies the scalar functions above)
