@@ -1,4 +1,4 @@
-"""Activity plugins over a timeline of user ids (so far sliding_window_counts).
+"""Activity plugins over a timeline of user ids (sliding_window_counts, activity_counts_metrics).
 
 They bin an id's activity on a timeline into steps of ``Bin`` anchored at ``Start`` (as
 ``bin_at(Timeline, Bin, Start)``), then count, for each step from Start to End and each
@@ -128,4 +128,48 @@ def sliding_window_counts(evaluator: "Evaluator", call: ast.Call, table: Table, 
            for key, cells in counts.items() for step, (count, ids) in sorted(cells.items())]
     evaluator.budget.rows(len(out), call, "sliding_window_counts")
     columns = [table.columns[time]] + [table.columns[d] for d in dims] + [("Count", "long"), ("dcount", "long")]
+    return Table(columns, out)
+
+
+@plugin("activity_counts_metrics")
+def activity_counts_metrics(evaluator: "Evaluator", call: ast.Call, table: Table, scope: "Scope") -> Table:
+    """``activity_counts_metrics(Id, Timeline, Start, End, Step [, dim...])``: for each step from Start to
+    End holding rows, and each combination of the dimensions, the count of rows, the dcount of ids, the
+    new_dcount of ids unseen in every earlier step and the aggregated_dcount of ids from the first step
+    to this one (https://learn.microsoft.com/kusto/query/activity-counts-metrics-plugin)."""
+    positional, named = split_arguments(call)
+    if named or len(positional) < 5:
+        raise semantic(call, "activity_counts_metrics() takes an id column, a timeline column, a start, an end, "
+                             "a step and optionally dimension columns")
+    if table.is_open:
+        return Table([OPEN_COLUMN])
+    ident, time, dims = activity_columns(table, "activity_counts_metrics", positional[0], positional[1],
+                                         positional[5:])
+    timeline, _ = timeline_arguments(evaluator, "activity_counts_metrics", positional[2:4], table, scope,
+                                     table.columns[time], [], positional[4])
+    last = timeline.last_step()
+    steps: dict[tuple, dict[int, list]] = {}
+    keys: dict[tuple, tuple] = {}
+    for row in table.rows:
+        if row[time] is None:
+            continue
+        step = timeline.step_of(row[time])
+        if not 0 <= step <= last:
+            continue
+        key = tuple(V.hashable(row[d]) for d in dims)
+        keys.setdefault(key, tuple(row[d] for d in dims))
+        cell = steps.setdefault(key, {}).setdefault(step, [0, set()])
+        cell[0] += 1
+        if row[ident] is not None:
+            cell[1].add(V.hashable(row[ident]))
+    out = []
+    for key, cells in steps.items():
+        seen: set = set()
+        for step, (count, ids) in sorted(cells.items()):
+            new = ids - seen
+            seen |= ids
+            out.append((timeline.point(step),) + keys[key] + (count, len(ids), len(new), len(seen)))
+    evaluator.budget.rows(len(out), call, "activity_counts_metrics")
+    columns = [table.columns[time]] + [table.columns[d] for d in dims] + [
+        ("count", "long"), ("dcount", "long"), ("new_dcount", "long"), ("aggregated_dcount", "long")]
     return Table(columns, out)
