@@ -1,4 +1,4 @@
-"""Activity plugins over a timeline of user ids (sliding_window_counts, activity_counts_metrics).
+"""Activity plugins over a timeline of user ids (sliding_window_counts, activity_counts_metrics, activity_metrics).
 
 They bin an id's activity on a timeline into steps of ``Bin`` anchored at ``Start`` (as
 ``bin_at(Timeline, Bin, Start)``), then count, for each step from Start to End and each
@@ -173,3 +173,67 @@ def activity_counts_metrics(evaluator: "Evaluator", call: ast.Call, table: Table
     columns = [table.columns[time]] + [table.columns[d] for d in dims] + [
         ("count", "long"), ("dcount", "long"), ("new_dcount", "long"), ("aggregated_dcount", "long")]
     return Table(columns, out)
+
+
+@plugin("activity_metrics")
+def activity_metrics(evaluator: "Evaluator", call: ast.Call, table: Table, scope: "Scope") -> Table:
+    """``activity_metrics(Id, Timeline, Start, End, Window [, dim...])``: for each step holding rows, the
+    dcount of ids, the dcount of those not in the step before, and the retention rate (ids of the step
+    before that came back, over the ids of the step before; NaN when it had none) and churn rate (one less
+    that) (https://learn.microsoft.com/kusto/query/activity-metrics-plugin). The form without Start and
+    End is refused: the page does not say where its steps are anchored. A gap (a step without rows between
+    steps with rows) is refused too: the page says neither which step is then "the previous" nor whether
+    the empty step has a row."""
+    positional, named = split_arguments(call)
+    index = table.index() if not table.is_open else {}
+    if named or len(positional) < 3:
+        raise semantic(call, "activity_metrics() takes an id column, a timeline column, a start, an end, "
+                             "a window and optionally dimension columns")
+    if len(positional) < 5 or (isinstance(positional[3], ast.Name) and positional[3].name in index):
+        raise unsupported(call, "activity_metrics() without a Start and an End is not supported by the evaluator "
+                                "(the page does not say where its windows start)")
+    if table.is_open:
+        return Table([OPEN_COLUMN])
+    ident, time, dims = activity_columns(table, "activity_metrics", positional[0], positional[1], positional[5:])
+    timeline, _ = timeline_arguments(evaluator, "activity_metrics", positional[2:4], table, scope,
+                                     table.columns[time], [], positional[4])
+    steps, keys = _ids_by_step(table, timeline, ident, time, dims)
+    out = []
+    for key, cells in steps.items():
+        ordered = sorted(cells)
+        if ordered and ordered[-1] - ordered[0] + 1 != len(ordered):
+            raise unsupported(call, "activity_metrics(): a window without rows between windows with rows is not "
+                                    "supported by the evaluator (the page does not define its previous window)")
+        previous: set = set()
+        for step in ordered:
+            ids = cells[step]
+            returned = len(ids & previous)
+            retention = returned / len(previous) if previous else float("nan")
+            churn = (len(previous) - returned) / len(previous) if previous else float("nan")
+            out.append((timeline.point(step), len(ids), len(ids - previous), retention, churn) + keys[key])
+            previous = ids
+    evaluator.budget.rows(len(out), call, "activity_metrics")
+    columns = [table.columns[time], ("dcount_values", "long"), ("dcount_newvalues", "long"),
+               ("retention_rate", "real"), ("churn_rate", "real")] + [table.columns[d] for d in dims]
+    return Table(columns, out)
+
+
+def _ids_by_step(table: Table, timeline: Timeline, ident: int, time: int, dims: list[int],
+                 ) -> tuple[dict[tuple, dict[int, set]], dict[tuple, tuple]]:
+    """The set of ids of each step from Start to End, per combination of the dimensions (keyed by their
+    hashable form), and each combination's values."""
+    last = timeline.last_step()
+    steps: dict[tuple, dict[int, set]] = {}
+    keys: dict[tuple, tuple] = {}
+    for row in table.rows:
+        if row[time] is None:
+            continue
+        step = timeline.step_of(row[time])
+        if not 0 <= step <= last:
+            continue
+        key = tuple(V.hashable(row[d]) for d in dims)
+        keys.setdefault(key, tuple(row[d] for d in dims))
+        ids = steps.setdefault(key, {}).setdefault(step, set())
+        if row[ident] is not None:
+            ids.add(V.hashable(row[ident]))
+    return steps, keys
