@@ -177,13 +177,14 @@ def activity_counts_metrics(evaluator: "Evaluator", call: ast.Call, table: Table
 
 @plugin("activity_metrics")
 def activity_metrics(evaluator: "Evaluator", call: ast.Call, table: Table, scope: "Scope") -> Table:
-    """``activity_metrics(Id, Timeline, Start, End, Window [, dim...])``: for each step holding rows, the
+    """``activity_metrics(Id, Timeline, Start, End, Window)``: for each step holding rows, the
     dcount of ids, the dcount of those not in the step before, and the retention rate (ids of the step
     before that came back, over the ids of the step before; NaN when it had none) and churn rate (one less
     that) (https://learn.microsoft.com/kusto/query/activity-metrics-plugin). The form without Start and
     End is refused: the page does not say where its steps are anchored. A gap (a step without rows between
     steps with rows) is refused too: the page says neither which step is then "the previous" nor whether
-    the empty step has a row."""
+    the empty step has a row. Dimensions are refused: the page and the official binder (Kusto.Language
+    PlugIns.cs) put their columns in different places."""
     positional, named = split_arguments(call)
     index = table.index() if not table.is_open else {}
     if named or len(positional) < 3:
@@ -197,9 +198,13 @@ def activity_metrics(evaluator: "Evaluator", call: ast.Call, table: Table, scope
     ident, time, dims = activity_columns(table, "activity_metrics", positional[0], positional[1], positional[5:])
     timeline, _ = timeline_arguments(evaluator, "activity_metrics", positional[2:4], table, scope,
                                      table.columns[time], [], positional[4])
-    steps, keys = _ids_by_step(table, timeline, ident, time, dims)
+    if dims:
+        raise unsupported(positional[5], "activity_metrics() with dimensions is not supported by the evaluator "
+                                         "(its page puts them after churn_rate, the official binder after the "
+                                         "timeline)")
+    steps, _ = _ids_by_step(table, timeline, ident, time, dims)
     out = []
-    for key, cells in steps.items():
+    for cells in steps.values():
         ordered = sorted(cells)
         if ordered and ordered[-1] - ordered[0] + 1 != len(ordered):
             raise unsupported(call, "activity_metrics(): a window without rows between windows with rows is not "
@@ -210,11 +215,11 @@ def activity_metrics(evaluator: "Evaluator", call: ast.Call, table: Table, scope
             returned = len(ids & previous)
             retention = returned / len(previous) if previous else float("nan")
             churn = (len(previous) - returned) / len(previous) if previous else float("nan")
-            out.append((timeline.point(step), len(ids), len(ids - previous), retention, churn) + keys[key])
+            out.append((timeline.point(step), len(ids), len(ids - previous), retention, churn))
             previous = ids
     evaluator.budget.rows(len(out), call, "activity_metrics")
     columns = [table.columns[time], ("dcount_values", "long"), ("dcount_newvalues", "long"),
-               ("retention_rate", "real"), ("churn_rate", "real")] + [table.columns[d] for d in dims]
+               ("retention_rate", "real"), ("churn_rate", "real")]
     return Table(columns, out)
 
 
