@@ -1,4 +1,4 @@
-"""Activity plugins over a timeline of user ids (sliding_window_counts, activity_counts_metrics, activity_metrics).
+"""Activity plugins over a timeline of user ids (sliding_window_counts and the activity metrics).
 
 They bin an id's activity on a timeline into steps of ``Bin`` anchored at ``Start`` (as
 ``bin_at(Timeline, Bin, Start)``), then count, for each step from Start to End and each
@@ -242,3 +242,66 @@ def _ids_by_step(table: Table, timeline: Timeline, ident: int, time: int, dims: 
         if row[ident] is not None:
             ids.add(V.hashable(row[ident]))
     return steps, keys
+
+
+@plugin("new_activity_metrics")
+def new_activity_metrics(evaluator: "Evaluator", call: ast.Call, table: Table, scope: "Scope") -> Table:
+    """``new_activity_metrics(Id, Timeline, Start, End, Window [, Cohort])``: for each step ``from`` (or
+    only Cohort's) and each step ``to`` from it to End, over the cohort of ids first seen at ``from``: the
+    ids of ``to`` unseen before (in the steps up to ``from``, ``to`` itself aside), the cohort's ids seen
+    at ``to`` (retained) and not (churned), and their shares of the cohort
+    (https://learn.microsoft.com/kusto/query/new-activity-metrics-plugin). Every step from Start to End is
+    a ``to``, rows or not, as the page's example shows. Refused: dimensions (the page puts them last, the
+    official binder before the counts), the Lookback table, and a cohort without ids, whose rates and
+    whose presence the page does not give."""
+    positional, named = split_arguments(call)
+    if named or len(positional) < 5:
+        raise semantic(call, "new_activity_metrics() takes an id column, a timeline column, a start, an end, "
+                             "a window and optionally a cohort")
+    if table.is_open:
+        return Table([OPEN_COLUMN])
+    index = table.index()
+    extra = positional[5:]
+    has_cohort = bool(extra) and not (isinstance(extra[0], ast.Name) and extra[0].name in index)
+    for arg in extra[1 if has_cohort else 0:]:
+        what = "dimensions" if isinstance(arg, ast.Name) and arg.name in index else "a Lookback table"
+        raise unsupported(arg, f"new_activity_metrics() with {what} is not supported by the evaluator")
+    ident, time, _ = activity_columns(table, "new_activity_metrics", positional[0], positional[1], [])
+    timeline, _ = timeline_arguments(evaluator, "new_activity_metrics", positional[2:4], table, scope,
+                                     table.columns[time], [], positional[4])
+    cohort_step = _cohort_step(evaluator, extra[0], table, scope, timeline) if has_cohort else None
+    last = timeline.last_step()
+    ids: list[set] = [set() for _ in range(last + 1)]
+    for cells in _ids_by_step(table, timeline, ident, time, [])[0].values():
+        for step, step_ids in cells.items():
+            ids[step] = step_ids
+    froms = range(last + 1) if cohort_step is None else [cohort_step]
+    out = []
+    for start in froms:
+        if not 0 <= start <= last:
+            continue
+        before = set().union(*ids[:start])
+        cohort = ids[start] - before
+        if not cohort:
+            raise unsupported(call, "new_activity_metrics(): a window without new ids is not supported by the "
+                                    "evaluator (the page gives no rates for an empty cohort)")
+        for step in range(start, last + 1):
+            unseen = ids[step] - before - (ids[start] if step != start else set())
+            retained = len(cohort & ids[step])
+            churned = len(cohort) - retained
+            out.append((timeline.point(start), timeline.point(step), len(unseen), retained, churned,
+                        retained / len(cohort), churned / len(cohort)))
+    evaluator.budget.rows(len(out), call, "new_activity_metrics")
+    name, kind = table.columns[time]
+    columns = [(f"from_{name}", kind), (f"to_{name}", kind), ("dcount_new_values", "long"),
+               ("dcount_retained_values", "long"), ("dcount_churn_values", "long"), ("retention_rate", "real"),
+               ("churn_rate", "real")]
+    return Table(columns, out)
+
+
+def _cohort_step(evaluator: "Evaluator", expr: ast.Expr, table: Table, scope: "Scope", timeline: Timeline) -> int:
+    """The step that holds new_activity_metrics()'s Cohort, a constant of the timeline's kind."""
+    value = constant_value(evaluator, expr, scope, "new_activity_metrics(): the cohort", _POINTS, table)
+    if value is None or isinstance(value, timedelta) or isinstance(value, datetime) != timeline.is_datetime:
+        raise semantic(expr, "new_activity_metrics(): the cohort must be of the timeline's type")
+    return timeline.step_of(value)
