@@ -58,4 +58,4 @@ def constant_value(evaluator: "Evaluator", expr: ast.Expr, scope: "Scope", what:
     return compiled.fn(())
 
 
-from dac.kql import plugins_activity, plugins_ip_lookup, plugins_rows  # noqa: E402,F401  (they register themselves)
+from dac.kql import plugins_activity, plugins_ip_lookup, plugins_rolling, plugins_rows  # noqa: E402,F401  (they register themselves)
