@@ -147,21 +147,7 @@ def activity_counts_metrics(evaluator: "Evaluator", call: ast.Call, table: Table
                                          positional[5:])
     timeline, _ = timeline_arguments(evaluator, "activity_counts_metrics", positional[2:4], table, scope,
                                      table.columns[time], [], positional[4])
-    last = timeline.last_step()
-    steps: dict[tuple, dict[int, list]] = {}
-    keys: dict[tuple, tuple] = {}
-    for row in table.rows:
-        if row[time] is None:
-            continue
-        step = timeline.step_of(row[time])
-        if not 0 <= step <= last:
-            continue
-        key = tuple(V.hashable(row[d]) for d in dims)
-        keys.setdefault(key, tuple(row[d] for d in dims))
-        cell = steps.setdefault(key, {}).setdefault(step, [0, set()])
-        cell[0] += 1
-        if row[ident] is not None:
-            cell[1].add(V.hashable(row[ident]))
+    steps, keys = _activity_by_step(table, timeline, ident, time, dims)
     out = []
     for key, cells in steps.items():
         seen: set = set()
@@ -202,7 +188,7 @@ def activity_metrics(evaluator: "Evaluator", call: ast.Call, table: Table, scope
         raise unsupported(positional[5], "activity_metrics() with dimensions is not supported by the evaluator "
                                          "(its page puts them after churn_rate, the official binder after the "
                                          "timeline)")
-    steps, _ = _ids_by_step(table, timeline, ident, time, dims)
+    steps, _ = _activity_by_step(table, timeline, ident, time, dims)
     out = []
     for cells in steps.values():
         ordered = sorted(cells)
@@ -211,7 +197,7 @@ def activity_metrics(evaluator: "Evaluator", call: ast.Call, table: Table, scope
                                     "supported by the evaluator (the page does not define its previous window)")
         previous: set = set()
         for step in ordered:
-            ids = cells[step]
+            ids = cells[step][1]
             returned = len(ids & previous)
             retention = returned / len(previous) if previous else float("nan")
             churn = (len(previous) - returned) / len(previous) if previous else float("nan")
@@ -223,12 +209,12 @@ def activity_metrics(evaluator: "Evaluator", call: ast.Call, table: Table, scope
     return Table(columns, out)
 
 
-def _ids_by_step(table: Table, timeline: Timeline, ident: int, time: int, dims: list[int],
-                 ) -> tuple[dict[tuple, dict[int, set]], dict[tuple, tuple]]:
-    """The set of ids of each step from Start to End, per combination of the dimensions (keyed by their
-    hashable form), and each combination's values."""
+def _activity_by_step(table: Table, timeline: Timeline, ident: int, time: int, dims: list[int],
+                 ) -> tuple[dict[tuple, dict[int, list]], dict[tuple, tuple]]:
+    """The [count of rows, set of ids] of each step from Start to End that has rows, per combination
+    of the dimensions (keyed by their hashable form), and each combination's values."""
     last = timeline.last_step()
-    steps: dict[tuple, dict[int, set]] = {}
+    steps: dict[tuple, dict[int, list]] = {}
     keys: dict[tuple, tuple] = {}
     for row in table.rows:
         if row[time] is None:
@@ -238,9 +224,10 @@ def _ids_by_step(table: Table, timeline: Timeline, ident: int, time: int, dims: 
             continue
         key = tuple(V.hashable(row[d]) for d in dims)
         keys.setdefault(key, tuple(row[d] for d in dims))
-        ids = steps.setdefault(key, {}).setdefault(step, set())
+        cell = steps.setdefault(key, {}).setdefault(step, [0, set()])
+        cell[0] += 1
         if row[ident] is not None:
-            ids.add(V.hashable(row[ident]))
+            cell[1].add(V.hashable(row[ident]))
     return steps, keys
 
 
@@ -272,8 +259,8 @@ def new_activity_metrics(evaluator: "Evaluator", call: ast.Call, table: Table, s
     cohort_step = _cohort_step(evaluator, extra[0], table, scope, timeline) if has_cohort else None
     last = timeline.last_step()
     ids: list[set] = [set() for _ in range(last + 1)]
-    for cells in _ids_by_step(table, timeline, ident, time, [])[0].values():
-        for step, step_ids in cells.items():
+    for cells in _activity_by_step(table, timeline, ident, time, [])[0].values():
+        for step, (_, step_ids) in cells.items():
             ids[step] = step_ids
     froms = range(last + 1) if cohort_step is None else [cohort_step]
     out = []
