@@ -13,17 +13,14 @@ import random
 import operator as op
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from dac.errors import did_you_mean
 from dac.kql import ast
 from dac.kql import bag_unpack
 from dac.kql import values as V
 from dac.kql import budget as B
-from dac.kql.aggregates import (
-    AGGREGATES, MULTI_COLUMN, NUMERIC_AGGREGATES, PERCENTS_FROM, TAKE_ANY, ArgExtreme, TakeAny, argument_problem,
-    numeric_guard)
-from dac.kql.aggregates_stats import WeightedPercentiles
+from dac.kql.aggregates import AGGREGATES
 from dac.kql.builtins import refused
 from dac.kql.errors import KqlRuntimeError, KqlSemanticError, KqlUnresolvedName
 from dac.kql.functions_math import bin_value
@@ -31,10 +28,8 @@ from dac.kql.expressions import (
     KNOWN_TYPES,
     Compiled,
     ExpressionCompiler,
-    aggregate_name,
     constant,
     derive_name,
-    is_aggregate_call,
     is_kusto_function,
     semantic,
     unsupported,
@@ -53,6 +48,8 @@ from dac.kql.project_by_names import project_by_names
 from dac.kql.sample_distinct import sample_distinct
 from dac.kql.scan import scan
 from dac.kql.top_hitters import top_hitters
+from dac.kql.naming import ColumnCounter, unique_names
+from dac.kql.summarize import Summarizing
 from dac.kql.streaming import RowSource, concatenate, row_local_head, slices
 from dac.kql.table import OPEN_COLUMN, IngestedRow, Table, carry_ingestion, keep_ingestion
 
@@ -101,7 +98,7 @@ class Scope:
 TABULAR_FUNCTIONS = frozenset({"table", "materialize", "view"})
 
 
-class Evaluator:
+class Evaluator(Summarizing):
     def __init__(self, tables: Mapping[str, Table], now: datetime, budget: B.Budget | None = None,
                  check: bool = False, geo_ip: GeoDatabase | None = None, chunk_rows: int | None = None) -> None:
         self.tables = tables
@@ -518,7 +515,7 @@ class Evaluator:
             columns.append((name, compiled.type))
             values.append(compiled.fn(()))
             stated.append(bool(item.names))
-        return Table(_unique_names(source, columns, stated), [tuple(values)])
+        return Table(unique_names(source, columns, stated), [tuple(values)])
 
     def src_Range(self, source: ast.Range, scope: Scope) -> Table:
         compiler = ExpressionCompiler(self, [], scope)
@@ -570,7 +567,7 @@ class Evaluator:
         """All items see the input columns only (Kusto binds them side by side, not in sequence)."""
         compiler = self.compiler(table, scope)
         columns = list(table.columns)
-        counter = _ColumnCounter(columns)
+        counter = ColumnCounter(columns)
         getters: list[tuple[int | None, Callable]] = []
         for item in node.items:
             compiled = compiler.compile(item.expr)
@@ -604,7 +601,7 @@ class Evaluator:
             rows.append(tuple(new))
         return Table(columns, keep_ingestion(table.rows, rows), table.ordered)
 
-    def assigned_names(self, item: ast.Assignment, compiled: Compiled, counter: "_ColumnCounter") -> list[str]:
+    def assigned_names(self, item: ast.Assignment, compiled: Compiled, counter: "ColumnCounter") -> list[str]:
         if item.names:
             return item.names
         return [compiled.name or derive_name(item.expr) or counter.next()]
@@ -633,7 +630,7 @@ class Evaluator:
 
     def op_Project(self, node: ast.Project, table: Table, scope: Scope) -> Table:
         compiler = self.compiler(table, scope)
-        counter = _ColumnCounter([])
+        counter = ColumnCounter([])
         columns: list[tuple[str, str]] = []
         explicit: list[bool] = []
         getters = []
@@ -648,7 +645,7 @@ class Evaluator:
             columns.append((self.assigned_names(item, compiled, counter)[0], compiled.type))
             explicit.append(bool(item.names) or isinstance(item.expr, ast.Name))
             getters.append(compiled.fn)
-        columns = _unique_names(node, columns, explicit)
+        columns = unique_names(node, columns, explicit)
         rows = [tuple(g(row) for g in getters) for row in table.rows]
         return Table(columns, keep_ingestion(table.rows, rows), table.ordered)
 
@@ -749,186 +746,6 @@ class Evaluator:
                 seen.add(key)
                 rows.append(tuple(row))  # a plain tuple: distinct is an aggregation (no ingestion time)
         return Table(source.columns, rows)
-
-    # ------------------------------------------------------------ summarize
-
-    def op_Summarize(self, node: ast.Summarize, table: Table, scope: Scope,
-                     rows: Iterable[tuple] | None = None) -> Table:
-        """summarize over ``table``, or over ``rows`` of ``table``'s shape as they stream in (one pass)."""
-        compiler = self.compiler(table, scope)
-        counter = _ColumnCounter([])
-        key_columns: list[tuple[str, str]] = []
-        explicit: list[bool] = []
-        key_fns = []
-        for item in node.by:
-            compiled = compiler.compile(item.expr)
-            name = item.names[0] if item.names else (derive_name(item.expr) or counter.next())
-            key_columns.append((name, compiled.type))
-            explicit.append(bool(item.names) or isinstance(item.expr, ast.Name))
-            key_fns.append(compiled.fn)
-        key_names = {n for n, _ in key_columns}
-        plans = [self.plan_aggregate(item, compiler, table, key_names, counter) for item in node.aggregates]
-        groups: dict[tuple, tuple[tuple, list]] = {}
-        # Scalar keys hash as they are (within one column the type is fixed); dynamic keys
-        # (arrays, bags) need a content-based hashable form.
-        plain_keys = all(kind != "dynamic" for _, kind in key_columns)
-        for row in table.rows if rows is None else rows:
-            key_values = tuple([f(row) for f in key_fns])
-            key = key_values if plain_keys else tuple([V.hashable(v) for v in key_values])
-            entry = groups.get(key)
-            if entry is None:
-                entry = (key_values, [plan.new() for plan in plans])
-                groups[key] = entry
-            for plan, state in zip(plans, entry[1]):
-                plan.add(state, row)
-        if not node.by and not groups:
-            groups[()] = ((), [plan.new() for plan in plans])
-        columns = list(key_columns)
-        for plan in plans:
-            columns.extend(plan.columns)
-            explicit.extend(plan.explicit)
-        columns = _unique_names(node, columns, explicit)
-        rows = []
-        for key_values, states in groups.values():
-            row = list(key_values)
-            for plan, state in zip(plans, states):
-                row.extend(plan.result(state))
-            rows.append(tuple(row))
-        return Table(columns, rows)
-
-    def plan_aggregate(self, item: ast.Assignment, compiler: ExpressionCompiler, table: Table,
-                       key_names: set[str], counter: "_ColumnCounter") -> "_AggregatePlan":
-        expr = item.expr
-        if isinstance(expr, ast.Call) and (expr.name in MULTI_COLUMN or expr.name in TAKE_ANY):
-            return self.plan_multi(item, expr, compiler, table, key_names, counter)
-        if isinstance(expr, ast.Call) and expr.name in ("percentiles", "percentilesw"):
-            return self.plan_percentiles(item, expr, compiler)
-        slots: list[tuple[Any, list[Callable], list[Any]]] = []
-        names: list[str] = []
-
-        def lift(node: ast.Expr) -> ast.Expr:
-            if isinstance(node, ast.Call) and node.name in AGGREGATES:
-                spec = AGGREGATES[node.name]
-                count = len(node.args)
-                if not spec.min_args <= count <= spec.max_args:
-                    raise semantic(node, f"aggregate '{node.name}()' takes {spec.min_args} to {spec.max_args} argument(s), got {count}")
-                value_args = node.args[: spec.min_args] if spec.min_args else node.args[:1] if node.name == "count" else []
-                if node.name == "count":
-                    value_args = []
-                compiled = [compiler.compile(a) for a in value_args]
-                every = [compiler.compile(a) for a in node.args]
-                problem = argument_problem(node.name, [c.type for c in every])
-                if problem is not None:
-                    index, message, refused = problem
-                    raise (unsupported if refused else semantic)(node.args[index], message)
-                first = PERCENTS_FROM.get(node.name)
-                for arg, percent in zip(node.args[first or count:], every[first or count:]):
-                    if not percent.const:
-                        raise semantic(arg, f"{node.name}() needs constant percents")
-                extra = [c.fn(()) if c.const else None for c in every]
-                for position in range(PERCENTS_FROM.get(node.name, len(extra)), len(extra)):
-                    if isinstance(extra[position], float) and not math.isfinite(extra[position]):
-                        raise unsupported(node.args[position], f"{node.name}(): a percent that is not finite is not "
-                                                               "reproduced: the page defines percents from 0 to 100")
-                fns = [c.fn for c in compiled]
-                if node.name in NUMERIC_AGGREGATES and compiled and compiled[0].type == "dynamic":
-                    fns[0] = numeric_guard(node.name, fns[0], node.args[0])
-                slot_name = f"$agg{len(slots)}"
-                slots.append((spec, fns, extra, spec.result([c.type for c in compiled])))
-                names.append(aggregate_name(node))
-                return ast.Name(slot_name, line=node.line, column=node.column)
-            if isinstance(node, ast.Call) and is_aggregate_call(node):
-                raise unsupported(node, f"'{node.name}()' must be the whole summarize expression")
-            if isinstance(node, ast.Binary):
-                return ast.Binary(node.op, lift(node.left), lift(node.right), line=node.line, column=node.column)
-            if isinstance(node, ast.Unary):
-                return ast.Unary(node.op, lift(node.operand), line=node.line, column=node.column)
-            if isinstance(node, ast.Call):
-                return ast.Call(node.name, [lift(a) for a in node.args], line=node.line, column=node.column)
-            if isinstance(node, (ast.Member, ast.Index)):
-                lifted = lift(node.target)
-                if isinstance(node, ast.Member):
-                    return ast.Member(lifted, node.name, line=node.line, column=node.column)
-                return ast.Index(lifted, lift(node.index), line=node.line, column=node.column)
-            return node
-
-        lifted = lift(expr)
-        if not slots:
-            calls = [node for node in expr.walk() if isinstance(node, ast.Call)]
-            for call in calls:  # Kusto's aggregate (or function), not implemented here: refused, with why
-                error = refused(call, call.name, "aggregate", "scalar")
-                if error is not None:
-                    raise error
-            raise semantic(expr, "summarize expects an aggregate function such as count() or make_set()")
-        extra = {f"$agg{i}": Compiled((lambda i: lambda row: row[i])(i), slot[3]) for i, slot in enumerate(slots)}
-        final = ExpressionCompiler(self, [], compiler.scope, extra).compile(lifted)
-        name = item.names[0] if item.names else (names[0] if isinstance(lifted, ast.Name) else counter.next())
-        return _AggregatePlan(slots, final, [(name, final.type)], explicit=[bool(item.names)])
-
-    def plan_percentiles(self, item: ast.Assignment, call: ast.Call, compiler: ExpressionCompiler) -> "_AggregatePlan":
-        """percentiles(x, p1, ...) and percentilesw(x, weight, p1, ...) give columns percentile_x_p1, ...
-        (names may be given as a tuple)."""
-        first = PERCENTS_FROM[call.name]
-        if len(call.args) <= first:
-            raise semantic(call, f"{call.name}() takes a value{', a weight' if first > 1 else ''} and at least one percent")
-        compiled = [compiler.compile(arg) for arg in call.args]
-        problem = argument_problem("percentilew" if first > 1 else "percentile", [c.type for c in compiled[:first]])
-        if problem is not None:
-            raise (unsupported if problem[2] else semantic)(call.args[problem[0]],
-                                                            problem[1].replace("percentile", call.name, 1))
-        percents = []
-        for arg, percent in zip(call.args[first:], compiled[first:]):
-            if not percent.const or percent.type not in ("int", "long", "real", "decimal"):
-                raise semantic(arg, f"{call.name}() needs constant numbers as percents")
-            percents.append(float(V.to_real(percent.fn(()))))
-            if not math.isfinite(percents[-1]):
-                raise unsupported(arg, f"{call.name}(): a percent that is not finite is not reproduced: the page "
-                                       "defines percents from 0 to 100")
-        base = derive_name(call.args[0]) or ""
-        names = [f"percentile_{base}_{V.format_real(p).replace('.', '_')}" for p in percents]
-        given = list(item.names)
-        value_type = compiled[0].type
-        columns = [(given[i] if i < len(given) else name, value_type) for i, name in enumerate(names)]
-        explicit = [i < len(given) for i in range(len(columns))]
-        fns = [c.fn for c in compiled[:first]]
-        if value_type == "dynamic":
-            fns[0] = numeric_guard(call.name, fns[0], call.args[0])
-        return _AggregatePlan([(None, fns, lambda: WeightedPercentiles(percents, first > 1, True), None)], None,
-                              columns, multi=True, explicit=explicit)
-
-    def plan_multi(self, item: ast.Assignment, call: ast.Call, compiler: ExpressionCompiler, table: Table,
-                   key_names: set[str], counter: "_ColumnCounter") -> "_AggregatePlan":
-        """arg_max(by, cols...), arg_min, take_any(cols...), any(cols...): several columns from one row.
-
-        Names follow the official binder: arg_max's first column keeps its name
-        (``max_`` when it has none), ``any`` prefixes ``any_``, ``take_any`` keeps
-        names; ``*`` stands for every input column but the by-keys.
-        """
-        if not call.args:
-            raise semantic(call, f"'{call.name}()' needs at least one argument")
-        is_arg = call.name in MULTI_COLUMN
-        exprs: list[tuple[str | None, ast.Expr]] = []
-        for position, arg in enumerate(call.args):
-            if isinstance(arg, ast.Star):
-                taken = {n for n, _ in exprs}
-                exprs.extend((n, ast.Name(n)) for n, _ in table.columns if n not in key_names and n not in taken)
-                continue
-            derived = derive_name(arg)
-            if is_arg and position == 0 and derived is None:
-                derived = "max_" if MULTI_COLUMN[call.name] else "min_"
-            elif call.name == "any":
-                derived = "any_" + (derived or "")
-            exprs.append((derived, arg))
-        compiled = [compiler.compile(e) for _, e in exprs]
-        given = list(item.names)
-        columns = []
-        for index, ((name, _), c) in enumerate(zip(exprs, compiled)):
-            columns.append((given[index] if index < len(given) else name or counter.next(), c.type))
-        fns = [c.fn for c in compiled]
-        largest = MULTI_COLUMN.get(call.name, True)
-        factory = (lambda: ArgExtreme(largest)) if is_arg else TakeAny
-        explicit = [index < len(given) for index in range(len(columns))]
-        return _AggregatePlan([(None, fns, factory, None)], None, columns, multi=True, explicit=explicit)
 
     # ------------------------------------------------------------ join, lookup, union
 
@@ -1319,7 +1136,7 @@ class Evaluator:
         step, start, stop = constant_of("step"), constant_of("from"), constant_of("to")
         if step is None or not step > step * 0:
             raise semantic(node, "make-series needs a positive step")
-        counter = _ColumnCounter([])
+        counter = ColumnCounter([])
         keys = []
         key_columns = []
         for item in node.by:
@@ -1385,7 +1202,7 @@ class Evaluator:
             if key_columns:
                 raise unsupported(node, "make-series kind=nonempty over an empty input with by columns is not supported")
             rows.append(tuple([default] * bins for default in defaults) + (list(axis_array),))
-        return Table(_unique_names(node, columns, [False] * len(columns)), rows)
+        return Table(unique_names(node, columns, [False] * len(columns)), rows)
 
     def op_TopNested(self, node: ast.TopNested, table: Table, scope: Scope) -> Table:
         """top-nested (https://learn.microsoft.com/kusto/query/top-nested-operator): at each level,
@@ -1403,7 +1220,7 @@ class Evaluator:
         for level in node.levels:
             of = compiler.compile(level.of.expr)
             of_name = level.of.names[0] if level.of.names else (derive_name(level.of.expr) or "Column1")
-            plan = self.plan_aggregate(ast.Assignment([], level.by.expr), compiler, table, set(), _ColumnCounter([]))
+            plan = self.plan_aggregate(ast.Assignment([], level.by.expr), compiler, table, set(), ColumnCounter([]))
             agg_name = level.by.names[0] if level.by.names else f"aggregated_{of_name}"
             count = self._count(level.count, scope) if level.count is not None else None
             others = None
@@ -1453,7 +1270,7 @@ class Evaluator:
         columns = []
         for of, of_name, plan, agg_name, _, _, _ in levels:
             columns += [(of_name, of.type), (agg_name, plan.columns[0][1])]
-        return Table(_unique_names(node, columns, [False] * len(columns)), expand(table.rows, 0))
+        return Table(unique_names(node, columns, [False] * len(columns)), expand(table.rows, 0))
 
     def op_Generic(self, node: ast.Generic, table: Table, scope: Scope) -> Table:
         if node.name == "getschema":
@@ -1671,7 +1488,7 @@ class Evaluator:
             if row[pivot_position] not in pivot_values:
                 pivot_values.append(row[pivot_position])
         compiler = self.compiler(table, scope)
-        plan = self.plan_aggregate(ast.Assignment([], aggregate), compiler, table, set(group_names), _ColumnCounter([]))
+        plan = self.plan_aggregate(ast.Assignment([], aggregate), compiler, table, set(group_names), ColumnCounter([]))
         group_positions = [index[n] for n in group_names]
         groups: dict[tuple, dict[Any, Any]] = {}
         keys: dict[tuple, tuple] = {}
@@ -1748,39 +1565,6 @@ class SearchPredicate:
 
         positions = list(range(len(table.columns)))
         return lambda row: any(row[i] is not None and test(V.to_string(row[i])) for i in positions)
-
-
-class _AggregatePlan:
-    """One summarize item: accumulators for its aggregate calls and the expression over their results."""
-
-    def __init__(self, slots: list, final: Compiled | None, columns: list[tuple[str, str]], multi: bool = False,
-                 explicit: list[bool] | None = None) -> None:
-        self.slots = slots
-        self.final = final
-        self.columns = columns
-        self.multi = multi
-        self.explicit = explicit or [False] * len(columns)
-
-    def new(self) -> list:
-        if self.multi:
-            return [self.slots[0][2]()]
-        return [spec.factory(extra) for spec, _fns, extra, _type in self.slots]
-
-    def add(self, state: list, row: tuple) -> None:
-        if self.multi:
-            state[0].add([f(row) for f in self.slots[0][1]])
-            return
-        for accumulator, (_spec, fns, _extra, _type) in zip(state, self.slots):
-            accumulator.add([f(row) for f in fns])
-
-    def result(self, state: list) -> list:
-        if self.multi:
-            values = state[0].result()
-            return list(values) if values is not None else [None] * len(self.columns)
-        results = tuple(accumulator.result() for accumulator in state)
-        value = self.final.fn(results)
-        # a string is never null in Kusto: an aggregate with nothing to give (maxif, take_anyif) gives ""
-        return ["" if value is None and self.columns[0][1] == "string" else value]
 
 
 _CAST_ACCEPTS = {
@@ -1860,43 +1644,6 @@ def _members(fn: Callable[[tuple], Any], count: int) -> list[Callable[[tuple], A
         return run
 
     return [getter(index) for index in range(count)]
-
-
-def _unique_names(node: ast.Node, columns: list[tuple[str, str]], explicit: list[bool]) -> list[tuple[str, str]]:
-    """Kusto's rule for project and summarize output: a derived name already taken gets the
-    smallest free numeric suffix (``count_``, ``count_1``); a name the query states (or a
-    plain column reference) twice is an error. A stated name that a derived one took first is
-    suffixed too: the official binder types ``project tostring(a), a=1`` as (a:string, a1:long)
-    and ``print 1, print_0=2`` as (print_0, print_01)."""
-    taken: dict[str, bool] = {}  # name -> stated
-    out = []
-    for (name, kind), stated in zip(columns, explicit):
-        if name in taken:
-            if stated and taken[name]:
-                raise semantic(node, f"column '{name}' is declared twice")
-            suffix = 1
-            while f"{name}{suffix}" in taken:
-                suffix += 1
-            name = f"{name}{suffix}"
-        taken[name] = stated
-        out.append((name, kind))
-    return out
-
-
-class _ColumnCounter:
-    """Names unnamed columns Column1, Column2, ... skipping names already taken."""
-
-    def __init__(self, columns: list[tuple[str, str]]) -> None:
-        self.taken = {name for name, _ in columns}
-        self.n = 0
-
-    def next(self) -> str:
-        while True:
-            self.n += 1
-            name = f"Column{self.n}"
-            if name not in self.taken:
-                self.taken.add(name)
-                return name
 
 
 # What a typed column matches in simple and relaxed parse patterns.
