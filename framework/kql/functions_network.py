@@ -39,14 +39,21 @@ def _ipv4_is_in_range(value: Any, prefix: Any) -> Any:
     return address.network_address in network
 
 
+def _prefixes(left: Any, right: Any, prefix: Any, width: int) -> tuple[int, int]:
+    """The two networks' addresses cut to the shortest of their prefixes and ``prefix`` (default: the
+    whole ``width``-bit address): what ipv4/ipv6 _is_match and _compare compare."""
+    bits = min(left.prefixlen, right.prefixlen, V.to_long(prefix) if prefix is not None else width)
+    shift = width - bits
+    return int(left.network_address) >> shift, int(right.network_address) >> shift
+
+
 @scalar("ipv4_is_match", returns="bool", args=(2, 3))
 def _ipv4_is_match(a: Any, b: Any, prefix: Any = 32) -> Any:
     left, right = _ipv4(a), _ipv4(b)
     if left is None or right is None:
         return None
-    bits = min(left.prefixlen, right.prefixlen, V.to_long(prefix) if prefix is not None else 32)
-    mask = (0xFFFFFFFF << (32 - bits)) & 0xFFFFFFFF
-    return int(left.network_address) & mask == int(right.network_address) & mask
+    x, y = _prefixes(left, right, prefix, 32)
+    return x == y
 
 
 @scalar("ipv4_compare", returns="long", args=(2, 3))
@@ -54,9 +61,7 @@ def _ipv4_compare(a: Any, b: Any, prefix: Any = 32) -> Any:
     left, right = _ipv4(a), _ipv4(b)
     if left is None or right is None:
         return None
-    bits = min(left.prefixlen, right.prefixlen, V.to_long(prefix) if prefix is not None else 32)
-    mask = (0xFFFFFFFF << (32 - bits)) & 0xFFFFFFFF
-    x, y = int(left.network_address) & mask, int(right.network_address) & mask
+    x, y = _prefixes(left, right, prefix, 32)
     return (x > y) - (x < y)
 
 
@@ -65,9 +70,8 @@ def _ipv6_is_match(a: Any, b: Any, prefix: Any = 128) -> Any:
     left, right = _ipv6(a), _ipv6(b)
     if left is None or right is None:
         return None
-    bits = min(left.prefixlen, right.prefixlen, V.to_long(prefix) if prefix is not None else 128)
-    shift = 128 - bits
-    return int(left.network_address) >> shift == int(right.network_address) >> shift
+    x, y = _prefixes(left, right, prefix, 128)
+    return x == y
 
 
 def _ipv6(text: Any) -> ipaddress.IPv6Network | None:
@@ -88,9 +92,7 @@ def _ipv6_compare(a: Any, b: Any, prefix: Any = 128) -> Any:
     left, right = _ipv6(a), _ipv6(b)
     if left is None or right is None:
         return None
-    bits = min(left.prefixlen, right.prefixlen, V.to_long(prefix) if prefix is not None else 128)
-    shift = 128 - bits
-    x, y = int(left.network_address) >> shift, int(right.network_address) >> shift
+    x, y = _prefixes(left, right, prefix, 128)
     return (x > y) - (x < y)
 
 
