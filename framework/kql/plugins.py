@@ -36,6 +36,15 @@ def split_arguments(call: ast.Call) -> tuple[list[ast.Expr], dict[str, ast.Expr]
     return positional, named
 
 
+def positional_arguments(call: ast.Call, table: Table, minimum: int, usage: str) -> list[ast.Expr] | None:
+    """The arguments of a plugin that takes no named ones and at least ``minimum`` positional ones
+    (else a semantic error saying it takes ``usage``); None over an open table, whose output is open."""
+    positional, named = split_arguments(call)
+    if named or len(positional) < minimum:
+        raise semantic(call, f"{call.name}() takes {usage}")
+    return None if table.is_open else positional
+
+
 def column_position(table: Table, expr: ast.Expr, what: str) -> int:
     """The position in ``table`` of the column ``expr`` names; a plugin's key arguments are column names."""
     if not isinstance(expr, ast.Name):

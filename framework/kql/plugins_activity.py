@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from dac.kql import ast
 from dac.kql import values as V
 from dac.kql.compiled import semantic, unsupported
-from dac.kql.plugins import column_position, constant_value, plugin, split_arguments
+from dac.kql.plugins import column_position, constant_value, plugin, positional_arguments, split_arguments
 from dac.kql.table import OPEN_COLUMN, Table
 
 if TYPE_CHECKING:
@@ -101,11 +101,9 @@ def sliding_window_counts(evaluator: "Evaluator", call: ast.Call, table: Table, 
     """``sliding_window_counts(Id, Timeline, Start, End, LookbackWindow, Bin [, dim...])``: for each step
     of Bin from Start to End, the Count of rows and the dcount of ids over the LookbackWindow's steps
     ending at that step (https://learn.microsoft.com/kusto/query/sliding-window-counts-plugin)."""
-    positional, named = split_arguments(call)
-    if named or len(positional) < 6:
-        raise semantic(call, "sliding_window_counts() takes an id column, a timeline column, a start, an end, "
-                             "a lookback window, a bin and optionally dimension columns")
-    if table.is_open:
+    positional = positional_arguments(call, table, 6, "an id column, a timeline column, a start, an end, "
+                                                       "a lookback window, a bin and optionally dimension columns")
+    if positional is None:
         return Table([OPEN_COLUMN])
     ident, time, dims = activity_columns(table, "sliding_window_counts", positional[0], positional[1],
                                          positional[6:])
@@ -137,11 +135,9 @@ def activity_counts_metrics(evaluator: "Evaluator", call: ast.Call, table: Table
     End holding rows, and each combination of the dimensions, the count of rows, the dcount of ids, the
     new_dcount of ids unseen in every earlier step and the aggregated_dcount of ids from the first step
     to this one (https://learn.microsoft.com/kusto/query/activity-counts-metrics-plugin)."""
-    positional, named = split_arguments(call)
-    if named or len(positional) < 5:
-        raise semantic(call, "activity_counts_metrics() takes an id column, a timeline column, a start, an end, "
-                             "a step and optionally dimension columns")
-    if table.is_open:
+    positional = positional_arguments(call, table, 5, "an id column, a timeline column, a start, an end, "
+                                                       "a step and optionally dimension columns")
+    if positional is None:
         return Table([OPEN_COLUMN])
     ident, time, dims = activity_columns(table, "activity_counts_metrics", positional[0], positional[1],
                                          positional[5:])
@@ -241,11 +237,9 @@ def new_activity_metrics(evaluator: "Evaluator", call: ast.Call, table: Table, s
     a ``to``, rows or not, as the page's example shows. Refused: dimensions (the page puts them last, the
     official binder before the counts), the Lookback table, and a cohort without ids, whose rates and
     whose presence the page does not give."""
-    positional, named = split_arguments(call)
-    if named or len(positional) < 5:
-        raise semantic(call, "new_activity_metrics() takes an id column, a timeline column, a start, an end, "
-                             "a window and optionally a cohort")
-    if table.is_open:
+    positional = positional_arguments(call, table, 5, "an id column, a timeline column, a start, an end, "
+                                                       "a window and optionally a cohort")
+    if positional is None:
         return Table([OPEN_COLUMN])
     index = table.index()
     extra = positional[5:]

@@ -11,7 +11,7 @@ from dac.kql import values as V
 from dac.kql.aggregates_stats import nearest_rank
 from dac.kql.compiled import semantic, unsupported
 from dac.kql.functions_math import bin_value
-from dac.kql.plugins import column_position, constant_value, plugin, split_arguments
+from dac.kql.plugins import column_position, constant_value, plugin, positional_arguments
 from dac.kql.table import OPEN_COLUMN, Table
 
 if TYPE_CHECKING:
@@ -39,11 +39,9 @@ def rolling_percentile(evaluator: "Evaluator", call: ast.Call, table: Table, sco
     (https://learn.microsoft.com/kusto/query/rolling-percentile-plugin). Refused, as the page does not
     say: a bin without rows between bins with rows (whether it gets a row), and a percentile that is not
     a whole number (how the column name writes it)."""
-    positional, named = split_arguments(call)
-    if named or len(positional) < 5:
-        raise semantic(call, "rolling_percentile() takes a value column, a percentile, an index column, a bin size, "
-                             "a number of bins per window and optionally dimension columns")
-    if table.is_open:
+    positional = positional_arguments(call, table, 5, "a value column, a percentile, an index column, a bin size, "
+                                                       "a number of bins per window and optionally dimension columns")
+    if positional is None:
         return Table([OPEN_COLUMN])
     value = column_position(table, positional[0], "rolling_percentile(): the value")
     index = column_position(table, positional[2], "rolling_percentile(): the index")
