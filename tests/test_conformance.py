@@ -208,6 +208,19 @@ def rows_equal(expected: tuple, actual: tuple, types: list[str]) -> bool:
     return True
 
 
+def multiset_equal(expected: list[tuple], actual: list[tuple], types: list[str]) -> bool:
+    """The same rows in any order: each expected row matched to one actual row (rows_equal)."""
+    unmatched = list(actual)
+    for row in expected:
+        for position, candidate in enumerate(unmatched):
+            if rows_equal(row, candidate, types):
+                del unmatched[position]
+                break
+        else:
+            return False
+    return not unmatched
+
+
 def _show(rows: list[tuple]) -> str:
     return "\n".join("  " + repr(row) for row in rows) or "  (no rows)"
 
@@ -297,14 +310,7 @@ def run_case(case: dict, path: str = "whole") -> None:
         for e, a in zip(expected_rows, actual_rows):
             assert rows_equal(e, a, types), message
         return
-    unmatched = list(actual_rows)
-    for e in expected_rows:
-        for position, a in enumerate(unmatched):
-            if rows_equal(e, a, types):
-                del unmatched[position]
-                break
-        else:
-            pytest.fail(message)
+    assert multiset_equal(expected_rows, actual_rows, types), message
 
 
 # ------------------------------------------------------------------ the suite itself

@@ -23,7 +23,7 @@ import decimal
 import json
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ import yaml
 from dac.kql import KqlError, evaluate
 
 from conftest import SHARED
-from test_conformance import CASES, _now, rows_equal
+from test_conformance import CASES, _now, multiset_equal, rows_equal
 
 duckdb_kql = pytest.importorskip("duckdb_kql", reason="duckdb-kql is a dev dependency (pip install -e '.[dev]')")
 
@@ -84,18 +84,6 @@ def _as_ours(value: Any, type_name: str, sql_type: str) -> Any:
     return value
 
 
-def _multiset_equal(ours: list[tuple], theirs: list[tuple], types: list[str]) -> bool:
-    left = list(theirs)
-    for row in ours:
-        for index, candidate in enumerate(left):
-            if rows_equal(row, candidate, types):
-                del left[index]
-                break
-        else:
-            return False
-    return not left
-
-
 def _compare() -> tuple[dict[str, str], dict[str, int]]:
     """Each disagreement (id -> both results, shown), and the counts."""
     connection = duckdb_kql.connect()
@@ -121,7 +109,7 @@ def _compare() -> tuple[dict[str, str], dict[str, int]]:
         theirs = [tuple(_as_ours(v, t, s) for v, t, s in zip(row, types, their_types)) for row in their_rows]
         same = names == list(their_names) and len(mine.rows) == len(theirs) and (
             all(rows_equal(a, b, types) for a, b in zip(mine.rows, theirs)) if ordered
-            else _multiset_equal(list(mine.rows), theirs, types))
+            else multiset_equal(list(mine.rows), theirs, types))
         if same:
             counts["agree"] += 1
         else:
