@@ -19,7 +19,7 @@ import pytest
 
 from dac import report, resources
 from dac.cli import main
-from dac.errors import DacError, DacWarning, RuleFileError
+from dac.errors import DacWarning, RuleFileError
 from dac.rules.model import discover_rule_files, load_rule
 from dac.scaffold import scaffold
 from dac.validate import validate_paths

@@ -9,7 +9,6 @@ import time
 import tracemalloc
 import uuid
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 import yaml

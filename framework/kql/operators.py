@@ -13,8 +13,6 @@ import operator as op
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-import re2
-
 from dac.kql import budget as B
 from dac.kql import values as V
 from dac.kql.bounds import LONG_MAX, LONG_MIN, within_range
