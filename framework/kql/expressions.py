@@ -290,9 +290,8 @@ class ExpressionCompiler(WindowFunctions, ColumnFunctions):
         if name in ("has", "!has") and right.const:
             search = V.term_matcher(V.to_string(right.fn(())))
             negated = name == "!has"
-            if left.type == "string":  # a string is never null in Kusto: a None met here (an aggregate's
-                # result over no rows) reads as the empty string it stands for
-                return Compiled(lambda row: (search(lf(row) or "") is not None) != negated, "bool")
+            if left.type == "string":
+                return Compiled(lambda row: (search(lf(row)) is not None) != negated, "bool")
             return Compiled(lambda row: (search(V.to_string(lf(row))) is not None) != negated, "bool")
         compiled = Compiled(lambda row: predicate(lf(row), rf(row)), "bool")
         if name.lstrip("!") == "matches regex":  # a pattern read from a column may not compile

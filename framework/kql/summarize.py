@@ -242,8 +242,9 @@ class _AggregatePlan:
     def result(self, state: list) -> list:
         if self.multi:
             values = state[0].result()
-            return list(values) if values is not None else [None] * len(self.columns)
-        results = tuple(accumulator.result() for accumulator in state)
-        value = self.final.fn(results)
-        # a string is never null in Kusto: an aggregate with nothing to give (maxif, take_anyif) gives ""
-        return ["" if value is None and self.columns[0][1] == "string" else value]
+            values = list(values) if values is not None else [None] * len(self.columns)
+        else:
+            values = [self.final.fn(tuple(accumulator.result() for accumulator in state))]
+        # a string is never null in Kusto: an aggregate with nothing to give (maxif, take_anyif, arg_max
+        # over no rows) gives ""
+        return ["" if value is None and kind == "string" else value for value, (_, kind) in zip(values, self.columns)]
