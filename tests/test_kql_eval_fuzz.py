@@ -242,6 +242,9 @@ FOUND = [
     # a percent that is not finite: an OverflowError from math.ceil
     ([("l0", "long")], [{"l0": 1}], "T | summarize a = percentiles_array(l0, real(+inf))"),
     ([("l0", "long")], [{"l0": 1}], "T | summarize a = percentile(l0, real(nan))"),
+    # the *if forms of stdev and variance had no argument checks: float() of a datetime
+    ([("l0", "long")], [{"l0": 1}], "T | summarize a = stdevif(bin(ago(1d), 1d), (3 + 0))"),
+    ([("l0", "long")], [{"l0": 1}], "T | summarize a = variancepif(now(), true)"),
 ]
 
 

@@ -364,19 +364,21 @@ aggregates_schema.register(_register)
 _SUMMABLE = frozenset({"int", "long", "real", "decimal", "timespan", "datetime"})
 _NUMBERS = frozenset({"int", "long", "real", "decimal"})
 _SUMMED = {"sum": 0, "sumif": 0, "avg": 0, "avgif": 0, "stdev": 0, "stdevp": 0, "variance": 0, "variancep": 0,
-           "stdevif": 0, "varianceif": 0, "percentile": 0, "percentilew": 0, "percentiles_array": 0,
+           "stdevif": 0, "varianceif": 0, "variancepif": 0, "percentile": 0, "percentilew": 0, "percentiles_array": 0,
            "percentilesw_array": 0, "covariance": 0, "covariancep": 0, "covarianceif": 0, "covariancepif": 0}
 # The second value of a covariance is summable too.
 _SUMMED_SECOND = frozenset({"covariance", "covariancep", "covarianceif", "covariancepif"})
 # What this evaluator computes over numbers only (sum: and timespans): Kusto also averages
 # (and so on) timespans and datetimes, with result types this evaluator does not reproduce,
 # so those are refused rather than guessed.
-_NUMERIC_HERE = frozenset({"avg", "avgif", "stdev", "stdevp", "variance", "variancep", "percentile", "percentilew",
-                           "percentiles_array", "percentilesw_array"}) | _SUMMED_SECOND
+_NUMERIC_HERE = frozenset({"avg", "avgif", "stdev", "stdevp", "stdevif", "variance", "variancep", "varianceif",
+                           "variancepif", "percentile", "percentilew", "percentiles_array",
+                           "percentilesw_array"}) | _SUMMED_SECOND
 # The aggregates whose accumulator reads its first argument as a number (see numeric_guard).
-NUMERIC_AGGREGATES = _NUMERIC_HERE | {"stdevif", "varianceif", "variancepif"}
+NUMERIC_AGGREGATES = _NUMERIC_HERE
 _PREDICATE = {"countif": 0, "sumif": 1, "avgif": 1, "minif": 1, "maxif": 1, "dcountif": 1, "make_set_if": 1,
-              "make_list_if": 1, "make_bag_if": 1, "covarianceif": 2, "covariancepif": 2}
+              "make_list_if": 1, "make_bag_if": 1, "stdevif": 1, "varianceif": 1, "variancepif": 1, "covarianceif": 2,
+              "covariancepif": 2}
 # Where the weight of a weighted percentile is: "The expression value must be an integer".
 WEIGHT = {"percentilew": 1, "percentilesw": 1, "percentilesw_array": 1}
 # Where the percents of a percentile aggregate start: they must be constant numbers (or, for the
