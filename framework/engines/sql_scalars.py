@@ -20,7 +20,7 @@ from sqlglot import exp
 
 from dac.engines.physical import EngineRefusal, sql_type
 from dac.engines.sql_dialects import Dialect
-from dac.engines.sql_values import literal, typed_null
+from dac.engines.sql_values import literal
 from dac.kql import ast
 from dac.kql import values as V
 from dac.kql.expressions import ExpressionCompiler
@@ -63,10 +63,6 @@ def column(name: str) -> exp.Column:
 
 def _func(name: str, *args: exp.Expression) -> exp.Expression:
     return exp.Anonymous(this=name, expressions=list(args))
-
-
-def _and(*parts: exp.Expression) -> exp.Expression:
-    return exp.and_(*parts) if len(parts) > 1 else parts[0]
 
 
 def _case(pairs: list[tuple[exp.Expression, exp.Expression]], default: exp.Expression) -> exp.Expression:
@@ -361,6 +357,3 @@ def _re2_escape(text: str) -> str:
 
 _REGEX_SPECIAL = frozenset("\\.^$|?*+()[]{}")
 
-
-__all__ = ["Context", "ScalarCompiler", "Sql", "column", "literal", "typed_null", "YEAR_ONE_MICROS", "_func",
-           "_case", "_and"]
