@@ -351,6 +351,49 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from dac import backtest
+    from dac.rules.model import load_rule
+    from dac.simulate import simulate
+    from dac.simulate.report import render_text, to_json
+
+    if not args.rule.endswith((".yaml", ".yml")):
+        raise DacError("expected a rule file (.yaml) of kind Scheduled or NRT", Location(args.rule))
+    rule = load_rule(args.rule)
+    first, last = _time_option(args.start, "--from"), _time_option(args.end, "--to")
+    limits = _budget(args)
+    with _Progress("reading") as progress:
+        def report(table: str, rows: int, fraction: float | None) -> None:
+            share = f" ({fraction:.0%} of its files)" if fraction is not None else ""
+            progress.show(f"{table}: {rows:,} rows read{share}")
+
+        tables = backtest.file_tables(args.data, "sentinel", progress=report,
+                                      max_data_mb=args.max_data_mb or limits.data_mb)
+        simulation = simulate(rule, tables, first, last, engine=args.engine, limits=limits)
+    charts = []
+    if args.chart:
+        from dac.simulate.chart import write_chart
+
+        charts = [str(write_chart(simulation, path)) for path in args.chart]
+    if args.format == "json":
+        _emit_json({"command": "simulate", "ok": True, **to_json(simulation), "charts": charts})
+        return EXIT_OK
+    sys.stdout.write(render_text(simulation))
+    for path in charts:
+        print(f"wrote {printable(path)}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _time_option(text: str, option: str):
+    """An ISO 8601 time given to ``option``, naive UTC; a bad one is a usage error naming the option."""
+    from dac.testing.clock import parse_clock
+
+    try:
+        return parse_clock(text)
+    except ValueError as exc:
+        raise DacError(f"{option}: {exc}", Location(option)) from None
+
+
 def _is_file(source: str) -> bool:
     """Whether QUERY names a file; query text too long to be a file name is not one (no OSError)."""
     try:
@@ -625,6 +668,26 @@ def make_parser() -> argparse.ArgumentParser:
     run.add_argument("--chunk-rows", type=int, default=50_000, help=argparse.SUPPRESS)
     run.set_defaults(func=_cmd_run)
 
+    simulate_cmd = sub.add_parser("simulate", help="replay a Scheduled or NRT rule as Sentinel's scheduler runs it: "
+                                                   "runs, alerts and incidents over files of log rows")
+    _format_option(simulate_cmd)
+    simulate_cmd.add_argument("rule", metavar="RULE", help="a rule .yaml of kind Scheduled or NRT")
+    simulate_cmd.add_argument("--data", nargs="+", required=True, metavar="[TABLE=]PATH",
+                              help="data files as for dac run, typed by the Sentinel catalog")
+    simulate_cmd.add_argument("--from", dest="start", required=True, metavar="T1",
+                              help="the first run's scheduled time, ISO 8601 (UTC unless it says otherwise)")
+    simulate_cmd.add_argument("--to", dest="end", required=True, metavar="T2",
+                              help="runs are scheduled up to this time, excluded")
+    simulate_cmd.add_argument("--engine", choices=("python", "duckdb", "spark"), default="python",
+                              help="the engine that runs the query of each run (default python)")
+    simulate_cmd.add_argument("--chart", action="append", metavar="OUT",
+                              help="also write alerts and incidents per day to OUT: a .png (needs the chart "
+                                   "extra, matplotlib) or a self-contained .html page; may be repeated")
+    simulate_cmd.add_argument("--max-data-mb", type=_positive, metavar="MB",
+                              help="as for dac run: what one data file may decompress to or hold, in MB")
+    _budget_options(simulate_cmd)
+    simulate_cmd.set_defaults(func=_cmd_simulate)
+
     report = sub.add_parser("report", help="write an ATT&CK Navigator layer and a static HTML report of the rules")
     _format_option(report)
     report.add_argument("paths", nargs="*", metavar="PATH", help=_PATHS_HELP)
@@ -656,7 +719,7 @@ def _cmd_completion(args: argparse.Namespace) -> int:
 def _inputs(args: argparse.Namespace) -> str:
     """The positional inputs of a command, for the one-line report of an internal error."""
     named = [*(getattr(args, "paths", None) or []), *(getattr(args, "sources", None) or [])]
-    for single in ("query", "table"):
+    for single in ("query", "table", "rule"):
         if isinstance(getattr(args, single, None), str):
             named.append(getattr(args, single))
     return " ".join(named) or "(no input)"

@@ -66,7 +66,9 @@ def resource_names(kind: str, guid: str) -> dict[str, ArmExpression]:
     }
 
 
-def _incident_configuration(rule: Rule) -> dict[str, Any]:
+def incident_configuration(rule: Rule) -> dict[str, Any]:
+    """``incidentConfiguration`` over the wizard's defaults, checked and with an ISO 8601 lookback
+    (the build renders it; ``dac simulate`` groups alerts into incidents by it)."""
     given = fields.get_mapping(rule, "incidentConfiguration")
     if given is None:
         return {"createIncident": True, "groupingConfiguration": dict(DEFAULT_GROUPING)}
@@ -120,7 +122,7 @@ def analytics_properties(rule: Rule, kind: str) -> dict[str, Any]:
         "tactics": fields.tactics(rule),
         "techniques": techniques,
         "subTechniques": sub_techniques,
-        "incidentConfiguration": _incident_configuration(rule),
+        "incidentConfiguration": incident_configuration(rule),
         "eventGroupingSettings": fields.event_grouping(rule) or dict(DEFAULT_EVENT_GROUPING),
     }
     optional = {

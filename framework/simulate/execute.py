@@ -1,0 +1,135 @@
+"""Running the rule's query once per run, on an engine, over only the rows of that run's window.
+
+An executor is given the parsed query once and the runs, and yields each run's result
+``Table`` in run order. Before computing run i it asks ``wanted(i)``: a run that alert
+suppression skips is never computed (it yields None). An executor that computes every
+window in one pass may ignore ``wanted``; the caller then drops what it does not need.
+
+* the python engine (``python_executor``): the data is read and typed once, each table's rows
+  are sorted once by the window's time (``TimeGenerated``, or the ingestion time for NRT) and
+  each run gets the slice of its window by bisection; the tree is parsed once.
+* a SQL engine (``engine_executor``): ``dac.engines.<engine>_engine.run(tree, sources, *, now,
+  limits)`` once per run, over ``RowsSource`` slices cut the same way. This is the seam for a
+  one-pass plan: an engine module that also defines ``run_windows(tree, sources, runs, *,
+  limits)`` (one query computing every window, e.g. a join of the rows with the windows'
+  bounds) is handed all runs at once instead, and the per-run loop is not used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from bisect import bisect_left
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from dac.errors import DacError, Location
+from dac.kql import KqlError, evaluate
+from dac.kql.budget import Limits
+from dac.kql.table import Table, ingestion_time_of
+from dac.simulate.schedule import Run
+
+TIME_COLUMN = "TimeGenerated"
+Wanted = Callable[[int], bool]
+
+
+class Executor(Protocol):
+    def __call__(self, runs: Sequence[Run], wanted: Wanted) -> Iterator[Table | None]: ...
+
+
+@dataclass
+class WindowedTable:
+    """A table's rows sorted by the time its windows are cut on, with those times beside them."""
+
+    columns: list[tuple[str, str]]
+    rows: list[tuple]
+    keys: list[datetime]
+    ingested: bool  # some row carries an ingestion time: Scheduled runs must not see rows ingested after them
+
+    def window(self, run: Run) -> list[tuple]:
+        rows = self.rows[bisect_left(self.keys, run.start):bisect_left(self.keys, run.end)]
+        if self.ingested and not run.by_ingestion:
+            executed = run.executed
+            # a row without an ingestion time was ingested when generated, before the window's end
+            rows = [row for row in rows if (ingestion_time_of(row) or run.start) <= executed]
+        return rows
+
+
+def prepare(tables: Mapping[str, Any], by_ingestion: bool) -> dict[str, WindowedTable]:
+    """Read every table once (a ``Table``, or a row source read chunk by chunk) and sort it for windowing.
+
+    A row with no ``TimeGenerated`` falls in no window: the scheduler's time range excludes it.
+    For NRT a row's ingestion time is its ``$IngestionTime``, else its ``TimeGenerated``
+    (see ``dac.simulate.schedule``).
+    """
+    prepared = {}
+    for name, source in tables.items():
+        parts = [source] if isinstance(source, Table) else list(source.chunks())
+        columns = list(parts[0].columns)
+        if (TIME_COLUMN, "datetime") not in columns:
+            raise DacError(f"table '{name}' has no {TIME_COLUMN} column; the scheduler's window is on it",
+                           Location(name))
+        position = columns.index((TIME_COLUMN, "datetime"))
+        keyed = []
+        ingested = False
+        for part in parts:
+            for row in part.rows:
+                stamp = ingestion_time_of(row)
+                ingested = ingested or stamp is not None
+                key = (stamp or row[position]) if by_ingestion else row[position]
+                if key is not None:
+                    keyed.append((key, row))
+        keyed.sort(key=lambda pair: pair[0])
+        prepared[name] = WindowedTable(columns, [row for _, row in keyed], [key for key, _ in keyed], ingested)
+    return prepared
+
+
+def _environment(tables: dict[str, Any]) -> Mapping[str, Any]:
+    from dac.workspace.environment import workspace_tables
+
+    return workspace_tables(tables, "sentinel")
+
+
+def python_executor(tree: Any, tables: Mapping[str, WindowedTable], limits: Limits,
+                    located: Callable[[Run, KqlError], DacError]) -> Executor:
+    """The row engine over each run's slice of the sorted rows."""
+
+    def execute(runs: Sequence[Run], wanted: Wanted) -> Iterator[Table | None]:
+        for run in runs:
+            if not wanted(run.index):
+                yield None
+                continue
+            window = {name: Table(table.columns, table.window(run)) for name, table in tables.items()}
+            try:
+                yield evaluate(tree, _environment(window), now=run.executed, as_table=True, limits=limits)
+            except KqlError as exc:
+                raise located(run, exc) from None
+
+    return execute
+
+
+def engine_executor(engine: str, tree: Any, tables: Mapping[str, WindowedTable], limits: Limits) -> Executor:
+    """A SQL engine's ``run`` per run over ``RowsSource`` windows, or its one-pass ``run_windows``."""
+    from dac.engines.sources import RowsSource
+
+    try:
+        module = importlib.import_module(f"dac.engines.{engine}_engine")
+    except ImportError as exc:
+        raise DacError(f"--engine {engine} is not available: {exc}; use --engine python",
+                       Location("--engine")) from None
+
+    def execute(runs: Sequence[Run], wanted: Wanted) -> Iterator[Table | None]:
+        run_windows = getattr(module, "run_windows", None)
+        if run_windows is not None:
+            sources = {name: RowsSource(tuple(t.columns), t.rows) for name, t in tables.items()}
+            yield from run_windows(tree, sources, list(runs), limits=limits)
+            return
+        for run in runs:
+            if not wanted(run.index):
+                yield None
+                continue
+            sources = {name: RowsSource(tuple(t.columns), t.window(run)) for name, t in tables.items()}
+            yield module.run(tree, sources, now=run.executed, limits=limits)
+
+    return execute
