@@ -45,7 +45,7 @@ def write_chart(simulation: Simulation, path: str) -> Path:
 
 
 def _title(simulation: Simulation) -> str:
-    return (f"{simulation.settings.name}: alerts and incidents per day, "
+    return (f"{simulation.settings.name}: alerts and incidents per day\n"
             f"{simulation.first:%Y-%m-%d %H:%M} to {simulation.last:%Y-%m-%d %H:%M} UTC")
 
 
@@ -71,6 +71,7 @@ def png(simulation: Simulation) -> bytes:
              color=INCIDENT_COLOUR)
     axes.set_xticks(list(positions), labels, rotation=90 if len(days) > 10 else 0)
     axes.set_ylabel("count")
+    axes.set_ylim(0, max([d.alerts for d in days] + [d.incidents for d in days] + [1]) * 1.3)
     axes.set_title(_title(simulation), fontsize=9)
     axes.legend()
     axes.grid(axis="y", alpha=0.3)
@@ -83,16 +84,18 @@ def png(simulation: Simulation) -> bytes:
 
 def svg(days: list[DayTotal], title: str) -> str:
     """Grouped bars of alerts and incidents per day, with axis, day labels and a legend."""
-    left, top, bottom, slot = 50, 40, 70, 28
-    height = 260
-    width = left + slot * max(len(days), 1) + 20
+    left, top, bottom, slot = 50, 56, 70, 28
+    height = 280
+    width = max(620, left + slot * max(len(days), 1) + 20)
+    slot = (width - left - 20) // max(len(days), 1)  # a short range spreads its days over the axis
     highest = max([d.alerts for d in days] + [d.incidents for d in days] + [1])
     scale = (height - top - bottom) / highest
     base = height - bottom
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img" aria-label="{html.escape(title)}">',
+             f'viewBox="0 0 {width} {height}" role="img" aria-label="{html.escape(title.replace(chr(10), ", "))}">',
              f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
-             f'<text x="{left}" y="20" font-family="sans-serif" font-size="13">{html.escape(title)}</text>',
+             *(f'<text x="{left}" y="{20 + 17 * n}" font-family="sans-serif" font-size="13">{html.escape(line)}</text>'
+               for n, line in enumerate(title.splitlines())),
              f'<line x1="{left}" y1="{base}" x2="{width - 10}" y2="{base}" stroke="#333"/>',
              f'<line x1="{left}" y1="{top}" x2="{left}" y2="{base}" stroke="#333"/>',
              f'<text x="{left - 6}" y="{base}" text-anchor="end" font-family="sans-serif" font-size="10">0</text>',
@@ -126,7 +129,7 @@ def html_page(simulation: Simulation) -> str:
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<title>{html.escape(title)}</title>
+<title>{html.escape(title.replace(chr(10), ", "))}</title>
 <style>
 body {{ font-family: sans-serif; margin: 1.5em; color: #222; background: #fff; }}
 table {{ border-collapse: collapse; margin-top: 1em; }}
