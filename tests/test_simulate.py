@@ -470,3 +470,12 @@ def test_chart_with_an_unknown_suffix_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(DacError, match="expected a .png or .html file"):
         write_chart(month(tmp_path), str(tmp_path / "chart.svg"))
+
+
+def test_png_without_matplotlib_names_the_extra(tmp_path: Path, monkeypatch) -> None:
+    from dac.simulate.chart import write_chart
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib then raises ImportError
+    with pytest.raises(DacError, match=r"needs matplotlib: pip install 'dac-framework\[chart\]'"):
+        write_chart(month(tmp_path), str(tmp_path / "chart.png"))
+    assert not (tmp_path / "chart.png").exists()
