@@ -8,6 +8,10 @@ window in one pass may ignore ``wanted``; the caller then drops what it does not
 * the python engine (``python_executor``): the data is read and typed once, each table's rows
   are sorted once by the window's time (``TimeGenerated``, or the ingestion time for NRT) and
   each run gets the slice of its window by bisection; the tree is parsed once.
+* one pass (``onepass_executor``), on any engine, when ``dac.kql.window_split`` can split the
+  query: its clock-free row-local head (read the logs, filter, extend) runs once over all the
+  rows, and only the rest of the query runs per window, over the head's rows in it. Exact by
+  construction (see that module); used whenever the data carry no ingestion times of their own.
 * a SQL engine (``engine_executor``): ``dac.engines.<engine>_engine.run(tree, sources, *, now,
   limits)`` once per run, over ``RowsSource`` slices cut the same way. This is the seam for a
   one-pass plan: an engine module that also defines ``run_windows(tree, sources, runs, *,
@@ -28,6 +32,7 @@ from dac.errors import DacError, Location
 from dac.kql import KqlError, evaluate
 from dac.kql.budget import Limits
 from dac.kql.table import Table, ingestion_time_of
+from dac.kql.window_split import KEY, SLICE, WindowSplit, split_for_windows
 from dac.simulate.schedule import Run
 
 TIME_COLUMN = "TimeGenerated"
@@ -103,6 +108,50 @@ def python_executor(tree: Any, tables: Mapping[str, WindowedTable], limits: Limi
             window = {name: Table(table.columns, table.window(run)) for name, table in tables.items()}
             try:
                 yield evaluate(tree, _environment(window), now=run.executed, as_table=True, limits=limits)
+            except KqlError as exc:
+                raise located(run, exc) from None
+
+    return execute
+
+
+def split(tree: Any, tables: Mapping[str, Any]) -> WindowSplit | None:
+    """``tree`` split for windows on ``TIME_COLUMN``, when its head may run once over rows without ingestion times.
+
+    Rows with their own ingestion time (fixtures' ``$IngestionTime``) are windowed per run, since a
+    Scheduled run must not see a row ingested after it; rows read from files carry none.
+    """
+    if any(isinstance(t, Table) and any(ingestion_time_of(row) is not None for row in t.rows)
+           for t in tables.values()):
+        return None
+    if any((TIME_COLUMN, "datetime") not in list(t.columns) for t in tables.values()):
+        return None  # prepare() names the table that has no window time
+    root = getattr(_environment({}), "root_scope", None)
+    return split_for_windows(tree, TIME_COLUMN, lambda name: root is not None and root().lookup(name) is not None)
+
+
+def python_head(parts: WindowSplit, tables: Mapping[str, Any], limits: Limits) -> Table:
+    """The head run once by the row engine, streaming a file's rows chunk by chunk (it is row-local)."""
+    return evaluate(parts.head, _environment({parts.table: tables[parts.table]}), as_table=True, limits=limits)
+
+
+def onepass_executor(parts: WindowSplit, head: Table, limits: Limits,
+                     located: Callable[[Run, KqlError], DacError]) -> Executor:
+    """The tail of ``parts`` per run over the rows of ``head`` (the head's output) in the run's window."""
+    key = head.names.index(KEY)
+    keyed = sorted((row for row in head.rows if row[key] is not None), key=lambda row: row[key])
+    keys = [row[key] for row in keyed]
+    columns = [column for column in head.columns if column[0] != KEY]
+
+    def execute(runs: Sequence[Run], wanted: Wanted) -> Iterator[Table | None]:
+        for run in runs:
+            if not wanted(run.index):
+                yield None
+                continue
+            cut = keyed[bisect_left(keys, run.start):bisect_left(keys, run.end)]
+            window = Table(columns, [row[:key] + row[key + 1:] for row in cut])
+            try:
+                yield evaluate(parts.tail, _environment({SLICE: window}), now=run.executed, as_table=True,
+                               limits=limits)
             except KqlError as exc:
                 raise located(run, exc) from None
 
