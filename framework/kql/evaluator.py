@@ -37,6 +37,7 @@ from dac.kql.expressions import (
 from dac.kql import search_schema
 from dac.kql.geoip import GeoDatabase, GeoEntryError
 from dac.kql.graph import GRAPH_OPERATORS, run_graph
+from dac.kql.graph_model import refuse_two_results
 from dac.kql.consume import consume
 from dac.kql.macro_expand import macro_expand
 from dac.kql.parse_kv import parse_kv
@@ -121,6 +122,7 @@ class Evaluator(Summarizing):
     # ------------------------------------------------------------ statements
 
     def run(self, body: ast.QueryBody, scope: Scope | None = None) -> Table:
+        refuse_two_results(body)  # even in a statement before the one evaluated
         scope, bindings = bind_lets(body.statements, scope or Scope())
         result = body.result
         if result is None and not self.check:

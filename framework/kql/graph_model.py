@@ -198,8 +198,7 @@ def _smallest(component: list[int]) -> list[int]:
 def to_table(node: G.GraphToTable, graph: Graph) -> Table:
     """graph-to-table nodes / edges (https://learn.microsoft.com/kusto/query/graph-to-table-operator)."""
     if len(node.exports) > 1:
-        raise unsupported(node, "graph-to-table of both nodes and edges returns two result tables; dac's evaluator "
-                                "and a rule's test work on one result table")
+        raise two_results(node)
     export = node.exports[0]
     wanted = list(export.ids.items())
     if wanted and graph.id_type != "string" and not graph.open:
@@ -218,6 +217,27 @@ def to_table(node: G.GraphToTable, graph: Graph) -> Table:
     if duplicate is not None and duplicate != OPEN_COLUMN[0]:
         raise semantic(export, f"graph-to-table: the column '{duplicate}' is produced twice")
     return Table(columns, rows)
+
+
+def two_results(node: G.GraphToTable) -> Exception:
+    """The refusal of graph-to-table nodes as N, edges as E: the page returns two result tables, which
+    a later statement of the batch may name; dac's evaluator and a rule's test work on one result table."""
+    return unsupported(node, "graph-to-table of both nodes and edges returns two result tables (named "
+                             f"{', '.join(e.alias or e.kind for e in node.exports)}); dac's evaluator and a rule's "
+                             "test work on one result table: export nodes or edges alone")
+
+
+def refuse_two_results(body: ast.QueryBody) -> None:
+    """Refuse a query holding graph-to-table of nodes and edges in any statement, before it runs.
+
+    Only the last tabular statement is evaluated, so without this check an earlier statement's two
+    exports would go unseen and the later statements naming them (``N; E``) fail as unknown tables,
+    hiding the reason (https://learn.microsoft.com/kusto/query/graph-to-table-operator, "Nodes and edges").
+    """
+    for statement in body.statements:
+        for node in statement.walk():
+            if isinstance(node, G.GraphToTable) and len(node.exports) > 1:
+                raise two_results(node)
 
 
 def _hash(value: Any) -> Any:

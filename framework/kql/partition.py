@@ -6,7 +6,14 @@ subquery is a transformation of the partition's rows (an ``as`` in it names
 them); in braces it names its own source and sees the partition key column as a
 scalar of the partition's value. The strategy hint changes how Kusto runs the
 subquery, never the result, except that the default ``legacy`` strategy fails on
-more than 64 partitions, and only it accepts the braced form.
+more than 64 partitions.
+
+The braced form runs under every strategy. The partition page says only the
+legacy strategy supports it, but the geo_point_in_polygon page runs
+``partition hint.strategy=native by K { Locations | ... }`` and shows its output
+(https://learn.microsoft.com/kusto/query/geo-point-in-polygon-function), and the
+official binder accepts it: refusing it would reject a query Kusto answers, and
+since the strategy does not change the result, running it cannot give a wrong one.
 """
 
 from __future__ import annotations
@@ -31,8 +38,6 @@ def partition(evaluator: "Evaluator", node: ast.Partition, table: Table, scope: 
     strategy = str(node.params.get("hint.strategy", "legacy")).lower()
     if strategy not in STRATEGIES:
         raise semantic(node, f"unknown partition strategy '{strategy}'; expected legacy, native or shuffle")
-    if node.braced and strategy != "legacy":
-        raise semantic(node, "a partition subquery with its own source ({ ... }) needs the legacy strategy")
     index = table.index()
     if node.by not in index and table.is_open:
         return _run(evaluator, node, table, None, "dynamic", scope)  # binding over an open schema
