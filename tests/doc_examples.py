@@ -59,6 +59,8 @@ VERDICT_KINDS = {
     "random": "the output depends on randomness, the clock, the environment, or an order or choice Kusto leaves undefined",
     "fixed": "the example disagreed because of an evaluator bug, now fixed (it must agree)",
     "open-bug": "the evaluator is wrong here and not fixed yet (the reason says how)",
+    "approximated": "a result of a function whose formula the documentation does not give (dac.kql.series.APPROXIMATED: "
+                    "a best effort `dac validate` warns about): the example must call one",
     "pending": "an operator, statement or aggregate the evaluator neither implements nor refuses yet: the query "
                "is a parse or binding error today (it must still be one)",
 }

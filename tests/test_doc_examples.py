@@ -12,9 +12,12 @@ error.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 import doc_examples as D
+from dac.kql.series import APPROXIMATED
 
 pytestmark = pytest.mark.skipif(not D.CORPUS.is_file(), reason=f"no documentation corpus at {D.CORPUS}")
 
@@ -74,3 +77,11 @@ def test_verdicts_are_well_formed(data: dict) -> None:
 def test_no_example_crashes_the_evaluator(outcomes: list[D.Outcome]) -> None:
     crashes = [f"{o.id}: {o.detail}" for o in outcomes if o.detail.startswith("crash:")]
     assert not crashes, "Python exceptions escaped the evaluator:\n" + "\n".join(crashes)
+
+
+def test_approximated_verdicts_call_an_approximated_function(data: dict) -> None:
+    """An `approximated` verdict excuses only a function whose formula dac documents as its own guess."""
+    queries = {e["id"]: e["query"] for e in D.load_examples()}
+    problems = [ident for ident, entry in data["verdicts"].items() if entry.get("verdict") == "approximated"
+                and not any(re.search(rf"\b{name}\s*\(", queries.get(ident, "")) for name in APPROXIMATED)]
+    assert not problems, "approximated verdicts whose example calls none of " + ", ".join(APPROXIMATED) + ": " + ", ".join(problems)
