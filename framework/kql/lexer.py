@@ -70,13 +70,16 @@ _OPERATORS = sorted(
     reverse=True,
 )
 
+# The timespan suffixes, case-sensitive as the official parser reads them (1000MS is a name there), with
+# the spellings it accepts beyond the timespan page's table (millisec, microsec, micros, nanosec...).
 _TIMESPAN_UNITS = {
     "d": 86400.0, "day": 86400.0, "days": 86400.0,
     "h": 3600.0, "hr": 3600.0, "hrs": 3600.0, "hour": 3600.0, "hours": 3600.0,
     "m": 60.0, "min": 60.0, "minute": 60.0, "minutes": 60.0,
     "s": 1.0, "sec": 1.0, "second": 1.0, "seconds": 1.0,
-    "ms": 1e-3, "milli": 1e-3, "millis": 1e-3, "millisecond": 1e-3, "milliseconds": 1e-3,
-    "microsecond": 1e-6, "microseconds": 1e-6, "tick": 1e-7, "ticks": 1e-7,
+    "ms": 1e-3, "milli": 1e-3, "millis": 1e-3, "millisec": 1e-3, "millisecond": 1e-3, "milliseconds": 1e-3,
+    "microsec": 1e-6, "micros": 1e-6, "microsecond": 1e-6, "microseconds": 1e-6, "tick": 1e-7, "ticks": 1e-7,
+    "nanosec": 1e-9, "nanosecond": 1e-9, "nanoseconds": 1e-9,
 }
 
 _OPERATORS_BY_FIRST: dict[str, list[str]] = {}
@@ -257,9 +260,9 @@ class Lexer:
         unit = _UNIT.match(self.text, self.pos)
         if unit and not literal.lower().startswith("0x"):
             word = unit.group(0)
-            if word.lower() in _TIMESPAN_UNITS:
+            if word in _TIMESPAN_UNITS:
                 self.pos = unit.end()
-                seconds = float(literal) * _TIMESPAN_UNITS[word.lower()]
+                seconds = float(literal) * _TIMESPAN_UNITS[word]
                 return self._make(T.TIMESPAN, start, seconds)
             tail = _WORD.match(self.text, unit.start())
             self.pos = tail.end()

@@ -45,6 +45,7 @@ class Parser:
         self.tokens = tokenize(text)
         self.index = 0
         self.depth = 0
+        self.let_materialize: Token | None = None  # the one materialize token a let value may start with
 
     # ------------------------------------------------------------ helpers
 
@@ -203,6 +204,14 @@ class Parser:
             self.advance()
         if self.tok.is_op("(") and self.looks_like_lambda():
             value: ast.Expr | ast.Pipeline = self.lambda_()
+        elif self.tok.is_word("materialize") and self.peek().is_op("("):
+            # materialize() is the whole value of a let (the official parser refuses it anywhere
+            # else, and refuses `let m = materialize(T) | count`): https://learn.microsoft.com/kusto/query/materialize-function
+            self.let_materialize = self.tok
+            value = self.identifier_expression()
+            if not (self.tok.is_op(";", "}") or self.tok.kind is T.EOF):
+                raise self.error("materialize(...) must be the whole value of the let: "
+                                 "let m = materialize(...); m | ...")
         else:
             value = self.pipe_expression()
             if not value.operators and isinstance(value.source, ast.ExprSource):
@@ -1255,6 +1264,9 @@ class Parser:
             name = self.type_text()
             self.expect_op(")")
             return self.at(ast.TypeName(name), token)
+        if word == "materialize" and token is not self.let_materialize:
+            raise self.error("materialize() is only valid as the value of a let statement: "
+                             "let m = materialize(...); m | ...", token)
         self.refuse_keyword(token, Role.CALLED)
         self.advance()
         args: list[ast.Expr] = []
@@ -1268,6 +1280,10 @@ class Parser:
                 args.append(self.at(ast.Call("$named", [ast.Literal(pname, "string"), self.expression()]), start))
             else:
                 pipe = self.pipe_expression()
+                if _bare_query(pipe, start) and (word not in _BARE_QUERY_ARGUMENT or args or not self.tok.is_op(")")):
+                    raise self.error(f"a query as an argument of {word}() must be in parentheses: "
+                                     f"{word}((... | ...)); only toscalar() and materialize() take their "
+                                     "one argument as a bare query", start)
                 if pipe.operators or not isinstance(pipe.source, ast.ExprSource):
                     args.append(self.at(ast.Tabular(pipe), start))
                 else:
@@ -1326,6 +1342,22 @@ class Parser:
 _TYPED_NAMES = {"datetime": "datetime", "date": "datetime", "timespan": "timespan", "time": "timespan",
                 "guid": "guid", "uuid": "guid", "uniqueid": "guid"}
 # Type names the official parser refuses as literal keywords (word(...)), with what to write instead.
+def _bare_query(pipe: ast.Pipeline, start: Token) -> bool:
+    """Whether a call argument is a query written without its own parentheses: operators after a
+    pipe, or a source operator (print, range, union, search, find, evaluate). A datatable (and
+    externaldata) is an expression to the official parser, so it may stand alone as an argument."""
+    source = pipe.source
+    if pipe.operators:
+        return True
+    if isinstance(source, ast.Datatable):
+        return False
+    return not isinstance(source, ast.ExprSource) or isinstance(source.expr, ast.Tabular) and not start.is_op("(")
+
+# The calls whose one argument may be a bare query (toscalar(T | count)); the official parser
+# takes every other argument as a scalar expression, so strlen(T | count) or f(print 1) is a
+# syntax error there and the query needs its own parentheses: strlen((T | count)).
+_BARE_QUERY_ARGUMENT = frozenset({"toscalar", "materialize"})
+
 _NOT_LITERALS = {"string": "write a quoted string, or tostring()", "boolean": "write true/false, bool(...) or tobool()"}
 _TYPE_ALIASES = {"boolean": "bool", "double": "real", "date": "datetime", "time": "timespan", "uuid": "guid", "uniqueid": "guid"}
 _NO_NAMED_ARGS: set[str] = set()
