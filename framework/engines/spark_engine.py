@@ -10,12 +10,13 @@ cannot tell which engine answered.
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
-from dac.engines.physical import row_converter
+from dac.engines.physical import EngineRefusal, row_converter
 from dac.engines.sources import FileSource, Source
 from dac.engines.spark_session import spark_session
 from dac.errors import DacError, Location
@@ -25,6 +26,8 @@ from dac.kql.budget import BudgetExceeded, Limits
 from dac.kql.table import Table
 
 _MICROSECOND = timedelta(microseconds=1)
+_RUN_IDS = itertools.count()  # view names unique in the session: runs may share it from several threads
+REFUSAL_MARKER = "engine cannot run"  # the text of the compiler's run-time refusals (duckdb_engine's too)
 
 
 def run(tree: Any, sources: Mapping[str, Source], *, now: datetime, limits: Limits | None = None,
@@ -35,19 +38,26 @@ def run(tree: Any, sources: Mapping[str, Source], *, now: datetime, limits: Limi
     ``spark_session``); ``limits.rows`` caps the rows brought back, as it caps the row engine's.
     """
     from dac.engines.compiler import compile_query
+    from dac.engines.spark_dialect import spark_sql
 
+    if now.tzinfo is not None:
+        now = now.astimezone(timezone.utc).replace(tzinfo=None)
     compiled = compile_query(tree, {name: source.columns for name, source in sources.items()},
                              dialect="spark", now=now)
     session = spark_session(master)  # a DacError, not an ImportError, when pyspark or Java is missing
+    views = {name: f"dac_{_RUN_IDS.__next__()}_{position}" for position, name in enumerate(sources)}
     for name, source in sources.items():
-        _register(session, name, source)
-    sql = compiled.expression.sql(dialect="spark")
+        _register(session, views[name], source)
+    sql = spark_sql(compiled.expression, views)
     cap = (limits or Limits()).rows
     files = [path for source in sources.values() if isinstance(source, FileSource) for path in source.paths]
     try:
         rows = session.sql(sql).limit(cap + 1).collect()
     except Exception as exc:  # noqa: BLE001 - pyspark raises its own tree of errors, all mapped below
         raise _failure(exc, files) from None
+    finally:
+        for view in views.values():
+            session.catalog.dropTempView(view)
     if len(rows) > cap:
         raise BudgetExceeded("rows", cap, "the result")
     convert = row_converter([kind for _, kind in compiled.columns])
@@ -103,7 +113,12 @@ def _failure(exc: Exception, files: list[str]) -> DacError:
         detail = text[text.index(BAD_VALUE) + len(BAD_VALUE):]
         path, _, message = detail.partition(SEPARATOR)
         return DacError(message.splitlines()[0].rstrip(". "), Location(path or (files[0] if files else "")))
+    if REFUSAL_MARKER in text:  # a value the compiled query found inexact while running (its error())
+        start = text.index("the spark engine") if "the spark engine" in text else 0
+        return EngineRefusal("a value of this query", "spark", why=text[start:].splitlines()[0])
     condition = getattr(exc, "getCondition", lambda: None)()
+    if condition == "DIVIDE_BY_ZERO":  # ANSI Spark fails it; Kusto gives a real's infinity or NaN
+        return EngineRefusal("a division by zero", "spark", why="Spark fails it where Kusto gives ±inf or NaN")
     if condition in ("ARITHMETIC_OVERFLOW", "CAST_OVERFLOW", "BINARY_ARITHMETIC_OVERFLOW"):
         return LongOverflow()
     first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
