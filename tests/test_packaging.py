@@ -25,7 +25,7 @@ import pytest
 import dac
 
 from conftest import REPO
-from wheelhouse import build_wheelhouse, fresh_venv, offline_pip_env, project_snapshot
+from wheelhouse import build_wheelhouse, runtime_requirements, fresh_venv, offline_pip_env, project_snapshot
 
 DATA_FILES = ("schemas/rule.schema.json", "schemas/tests.schema.json", "schemas/kusto_functions.json",
               "schemas/kusto_operators.json",
@@ -48,9 +48,7 @@ def dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def installed(dists: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh virtual environment with the wheel and pytest installed by pip, offline; returns its bin/."""
-    wheelhouse = build_wheelhouse(tmp_path_factory.mktemp("wheelhouse"), ["PyYAML", "jsonschema", "Jinja2",
-                                                                          "google-re2", "ua-parser", "tzdata",
-                                                                          "pytest"])
+    wheelhouse = build_wheelhouse(tmp_path_factory.mktemp("wheelhouse"), [*runtime_requirements(), "pytest"])
     python = fresh_venv(tmp_path_factory.mktemp("venv") / "env")
     result = subprocess.run([str(python), "-m", "pip", "install", str(dists["wheel"]), "pytest"],
                             env=offline_pip_env(wheelhouse), capture_output=True, text=True, timeout=600)

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
-from wheelhouse import build_wheelhouse, offline_pip_env, project_snapshot
+from wheelhouse import build_wheelhouse, runtime_requirements, offline_pip_env, project_snapshot
 
 SEED = "detections/hunting/user-clicked-through-events.yaml"
 SEED_TESTS = "detections/hunting/user-clicked-through-events.tests.yaml"
@@ -47,7 +47,7 @@ def environment(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     if shutil.which("pre-commit", path=str(Path(sys.executable).parent)) is None:
         pytest.skip("pre-commit is not installed in this environment (the dev extras have it)")
     wheelhouse = build_wheelhouse(tmp_path_factory.mktemp("wheelhouse"),
-                                  ["PyYAML", "jsonschema", "Jinja2", "google-re2", "ua-parser", "tzdata", "setuptools"])
+                                  [*runtime_requirements(), "setuptools"])
     env = offline_pip_env(wheelhouse)
     env.update(PRE_COMMIT_HOME=str(tmp_path_factory.mktemp("pre-commit-cache")), GIT_CONFIG_GLOBAL=os.devnull,
                GIT_CONFIG_NOSYSTEM="1", GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.com",

@@ -84,6 +84,16 @@ def repack(dist: metadata.Distribution, folder: Path) -> Path:
     return wheel
 
 
+def runtime_requirements() -> list[str]:
+    """The project's own runtime dependencies, read from pyproject.toml: a dependency added there is
+    in the wheelhouse without touching the tests, and one missing there fails the install as it would
+    fail a user's."""
+    import tomllib
+
+    with open(Path(__file__).resolve().parent.parent / "pyproject.toml", "rb") as handle:
+        return list(tomllib.load(handle)["project"]["dependencies"])
+
+
 def build_wheelhouse(folder: Path, names: list[str]) -> Path:
     """Re-packed wheels of ``names`` and everything they need, in ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)

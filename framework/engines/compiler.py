@@ -147,6 +147,8 @@ class Compiler:
         return relation
 
     def datatable(self, source: ast.Datatable) -> Relation:
+        if any(isinstance(v, ast.Tabular) for v in source.values):
+            raise self.refuse("externaldata", source, "its rows are read from outside the query")
         table = self.context.evaluator.eval_source(source, self.context.scope)
         return self.rows_relation(table.columns, table.rows, source)
 
@@ -175,6 +177,10 @@ class Compiler:
                 if isinstance(statement.value, ast.Lambda):
                     raise self.refuse(f"the user function '{statement.name}'", statement)
                 self.lets[statement.name] = statement.value
+                if isinstance(statement.value, ast.Pipeline) or any(
+                        isinstance(n, ast.Tabular) or (isinstance(n, ast.Name) and n.name in self.context.tainted)
+                        for n in statement.value.walk()):
+                    self.context.tainted.add(statement.name)
         result = tree.result
         if result is None:
             raise self.refuse("a query without a tabular result", tree)

@@ -76,8 +76,10 @@ def _assignments(compiler: Compiler, relation: Relation, node: ast.Extend | ast.
     for item in items:
         if len(item.names) > 1:
             raise compiler.refuse("an assignment of several names", item)
-        visible = [(name, kind) for name, kind in types.items()]
-        sql = ScalarCompiler(compiler.context, visible, dict(refs)).compile(item.expr)
+        if isinstance(node, ast.Project):  # project's items see the input columns only
+            sql = ScalarCompiler(compiler.context, relation.columns).compile(item.expr)
+        else:  # extend's items see the ones before them
+            sql = ScalarCompiler(compiler.context, list(types.items()), dict(refs)).compile(item.expr)
         if item.names:
             name = item.names[0]
         elif isinstance(node, ast.Project):
@@ -262,6 +264,8 @@ def union(compiler: Compiler, relation: Relation | None, source: ast.Union) -> R
         raise compiler.refuse("union with parameters", source)
     legs: list[Relation] = [] if relation is None else [relation]
     for leg in source.legs:
+        if isinstance(leg, ast.Name) and "*" in leg.name:
+            raise compiler.refuse("a union of tables named by a wildcard", leg)
         if isinstance(leg, ast.Name):
             legs.append(compiler.named_source(ast.ExprSource(leg, line=leg.line, column=leg.column), False))
         elif isinstance(leg, ast.Tabular):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -20,10 +20,11 @@ from sqlglot import exp
 
 from dac.engines.physical import EngineRefusal, sql_type
 from dac.engines.sql_dialects import Dialect
-from dac.engines.sql_values import literal, typed_null
+from dac.engines.sql_values import literal
 from dac.kql import ast
 from dac.kql import values as V
 from dac.kql.expressions import ExpressionCompiler
+from dac.kql.window import WindowFunctions
 
 # Microseconds from 0001-01-01 to 1970-01-01: Kusto bins datetimes from year 1.
 YEAR_ONE_MICROS = 62_135_596_800_000_000
@@ -32,6 +33,8 @@ NUMBERS = frozenset({"int", "long", "real"})
 # A term character for has: str.isalnum() in the row engine, a letter or a number in Unicode.
 TERM_CHAR = r"[\p{L}\p{N}]"
 NOT_TERM_CHAR = r"[^\p{L}\p{N}]"
+# Functions over the serialized row set: the typer needs the rows themselves to compile them.
+WINDOW_FUNCTIONS = frozenset(name[2:] for name in dir(WindowFunctions) if name.startswith("f_"))
 
 
 @dataclass
@@ -48,6 +51,7 @@ class Context:
     evaluator: Any  # a row-engine Evaluator over empty tables: types, schemas and constants
     scope: Any  # the row engine's Scope holding the query's let bindings
     now: datetime
+    tainted: set[str] = field(default_factory=set)  # let names whose value reads a table: never folded
 
     def refuse(self, what: str, node: ast.Node, why: str = "") -> EngineRefusal:
         return EngineRefusal(what, self.dialect.name, node.line, node.column, why)
@@ -59,10 +63,6 @@ def column(name: str) -> exp.Column:
 
 def _func(name: str, *args: exp.Expression) -> exp.Expression:
     return exp.Anonymous(this=name, expressions=list(args))
-
-
-def _and(*parts: exp.Expression) -> exp.Expression:
-    return exp.and_(*parts) if len(parts) > 1 else parts[0]
 
 
 def _case(pairs: list[tuple[exp.Expression, exp.Expression]], default: exp.Expression) -> exp.Expression:
@@ -94,6 +94,10 @@ class ScalarCompiler:
         for node in expr.walk():
             if isinstance(node, (ast.Tabular, ast.Lambda)):
                 raise self.refuse("a tabular expression inside a scalar one", node)
+            if isinstance(node, ast.Call) and node.name in WINDOW_FUNCTIONS:
+                raise self.refuse(f"the window function {node.name}()", node)
+            if isinstance(node, ast.Name) and node.name not in self.types and node.name in self.context.tainted:
+                raise self.refuse(f"the let value '{node.name}'", node, "it is computed from a table")
         typed = self.typer.compile(expr)
         if typed.members:
             raise self.refuse("a function returning several values", expr)
@@ -114,8 +118,11 @@ class ScalarCompiler:
     def constant(self, expr: ast.Expr) -> Any:
         """The value of an expression the row engine finds constant, else a refusal (patterns, needles)."""
         typed = self.typer.compile(expr)
-        if not typed.const:
+        if not typed.const or typed.type == "table":
             raise self.refuse("a pattern or operand that is not a constant", expr)
+        for node in expr.walk():
+            if isinstance(node, ast.Name) and node.name not in self.types and node.name in self.context.tainted:
+                raise self.refuse(f"the let value '{node.name}'", node, "it is computed from a table")
         return typed.fn(())
 
     # ---------------------------------------------------------------- leaves
@@ -343,13 +350,10 @@ def _json_key(name: str) -> str:
 
 
 def _re2_escape(text: str) -> str:
-    """A literal for RE2 (and Java's regex, for Spark): every non-alphanumeric ASCII character escaped."""
+    """A literal for RE2 (and Java's regex, for Spark): metacharacters escaped, control characters as \\x{..}."""
     return "".join("\\" + ch if ch in _REGEX_SPECIAL else f"\\x{{{ord(ch):x}}}" if ord(ch) < 32 else ch
                    for ch in text)
 
 
 _REGEX_SPECIAL = frozenset("\\.^$|?*+()[]{}")
 
-
-__all__ = ["Context", "ScalarCompiler", "Sql", "column", "literal", "typed_null", "YEAR_ONE_MICROS", "_func",
-           "_case", "_and"]
