@@ -271,3 +271,22 @@ def test_conformance_cases_agree_with_the_python_engine_or_are_refused(spark):
             agreeing.append(ident)
     assert not problems, "\n".join(problems)
     assert len(agreeing) >= MINIMUM_AGREEING, f"{len(agreeing)} agree, {len(refused)} refused"
+
+
+DATETIME_TEXTS = ["2024-01-02T03:04:05.1234567Z", "2024-01-02T03:04:05", "2024-02-30T00:00:00Z", "2024-01-02T24:00:00Z",
+                  "2024-01-02T23:59:60Z", "0000-01-01T00:00:00Z", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59.9999999Z",
+                  "2024-1-02T03:04:05Z", "2024-01-02T03:04:05.5+01:00", "2024-01-02 03:04 GMT", " 2024-01-02 ",
+                  "0001-01-01T00:30:00+01:00", "9999-12-31T23:30:00-01:00", "2024-01-02T03:04:05.5 -0130"]
+
+
+def test_datetime_text_is_read_as_the_row_engine_reads_it_or_not_at_all(spark):
+    """Both ways of reading (the canonical log form by one cast, ISO 8601 by parts) against values.to_datetime."""
+    from pyspark.sql import functions as F
+
+    from dac.engines.spark_text import to_datetime
+    from dac.kql.values import to_datetime as row_engine
+
+    frame = spark.createDataFrame([(text,) for text in DATETIME_TEXTS], "t string")
+    read = [value for (value,) in frame.select(to_datetime(F.col("t"))).collect()]
+    assert read == [row_engine(text) for text in DATETIME_TEXTS]
+    assert read[0] == datetime(2024, 1, 2, 3, 4, 5, 123456) and read[5] is None and read[13] is None

@@ -27,6 +27,7 @@ INT_MIN, INT_MAX = -(2 ** 31), 2 ** 31 - 1
 # The ISO 8601 and sortable forms of literals._ISO, with its zones (Z, UTC, UT, GMT, +hh:mm).
 _ISO = (r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?)?"
         r"\s*((?i:Z|UTC|UT|GMT)|[+-]\d{2}:?\d{2})?$")
+_CANONICAL = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,7})?Z?$"
 # The timespan forms of literals.parse_timespan read exactly in integers: d.hh:mm:ss.fffffff and
 # a whole number of a unit of a second or more (1d, 5m, 30 seconds).
 _CLOCK = r"^(-)?(?:(\d+)\.)?(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?$"
@@ -106,7 +107,12 @@ def to_datetime(text: Column) -> Column:
     offset = F.when(numeric & zone.startswith("-"), -offset).when(numeric, offset).otherwise(F.lit(0))
     value = wall - F.make_dt_interval(F.lit(0), F.lit(0), offset)
     valid = clean.rlike(_ISO) & (number(4) < 24) & (number(5) < 60) & (number(6) < 60)
-    return F.when(valid & (F.year(wall) >= 1) & F.year(value).between(1, 9999), value)
+    general = F.when(valid & (F.year(wall) >= 1) & F.year(value).between(1, 9999), value)
+    # The form logs write (literals._CANONICAL), read by one cast: Spark's cast keeps six fraction
+    # digits of seven, as the row engine does, and gives NULL for a date or time that does not exist.
+    canonical = F.regexp_replace(text, "Z$", "").try_cast("timestamp_ntz")
+    canonical = F.when(F.year(canonical) >= 1, canonical)  # Spark has a year 0, the row engine none
+    return F.when(text.rlike(_CANONICAL), canonical).otherwise(general)
 
 
 def to_timespan(text: Column) -> Column:
