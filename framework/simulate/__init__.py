@@ -11,11 +11,12 @@ result, ``incidents`` groups the alerts, and ``report``/``chart`` show the outco
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from dac.engines.physical import EngineRefusal
 from dac.errors import DacError
 from dac.kql import KqlError
 from dac.kql.budget import Limits
@@ -62,6 +63,7 @@ class Simulation:
     alerts: list[Alert]
     incidents: list[Incident]
     seconds: float
+    plan: str = "per run"  # or "one pass": the query's head once over all rows (dac.kql.window_split)
 
     def days(self) -> list[DayTotal]:
         """Totals per UTC day (of the scheduled time for runs, of creation for alerts and incidents), no day left out."""
@@ -87,8 +89,18 @@ class Simulation:
 
 
 def simulate(rule: Rule, tables: Mapping[str, Any], first: datetime, last: datetime, *, engine: str = "python",
-             limits: Limits | None = None) -> Simulation:
+             limits: Limits | None = None, sources: Mapping[str, Any] | None = None,
+             note: Callable[[str], None] | None = None, spark_master: str | None = None,
+             fallback: bool = False) -> Simulation:
     """Run ``rule`` over ``tables`` (name -> ``Table`` or row source) as scheduled in ``[first, last)``.
+
+    With a SQL ``engine`` and ``sources`` (the same data as ``dac.engines.sources`` for it to read
+    natively), the query is split for one pass (``dac.kql.window_split``): the engine runs the head
+    once over the files and the row engine the rest per run, over the head's few rows of each
+    window. A query that cannot be split that way is computed per run, on that engine, over rows
+    read by the row engine's reader (slow on large files, and said so through ``note``). When the
+    SQL engine refuses the head, ``fallback`` (the engine was not asked for by name) simulates on
+    the python engine with a note; otherwise the refusal is the error, located in the rule.
 
     Alert suppression (https://learn.microsoft.com/en-us/azure/sentinel/detect-threats-custom,
     "Temporarily suppress rule after an alert is generated"): after a run that raised alerts, the
@@ -109,23 +121,17 @@ def simulate(rule: Rule, tables: Mapping[str, Any], first: datetime, last: datet
         found = query_error(rule, error)
         return DacError(f"run scheduled at {run.scheduled.isoformat()}: {found.message}", found.location)
 
-    # On the row engine one pass pays when rows come from files: the head streams them, while
-    # per-run windows need every row in memory (measured by bench/simulate.py: in memory, the two
-    # plans take about the same time).
-    streamed = not all(isinstance(t, Table) for t in tables.values())
-    parts = execute.split(tree, tables) if engine == "python" and streamed else None
-    if parts is not None:
-        try:
-            head = execute.python_head(parts, tables, limits)
-        except KqlError as exc:
-            raise query_error(rule, exc) from None
-        executor = execute.onepass_executor(parts, head, limits, located)
-    else:
-        data = execute.prepare(tables, settings.kind == "NRT")
-        if engine == "python":
-            executor = execute.python_executor(tree, data, limits, located)
-        else:
-            executor = execute.engine_executor(engine, tree, data, limits)
+    try:
+        executor, plan = _executor(engine, tree, tables, sources, settings, limits, located, note, spark_master)
+    except EngineRefusal as refusal:  # the head of a one-pass plan, refused before any row is read
+        if not fallback:
+            raise query_error(rule, refusal) from None
+        if note is not None:
+            note(f"{refusal.message.split('; use --engine python')[0]}; simulating on the python engine instead")
+        engine = "python"
+        executor, plan = _executor(engine, tree, tables, None, settings, limits, located, note, spark_master)
+    except KqlError as exc:
+        raise query_error(rule, exc) from None
     maker = AlertMaker(rule, settings)
     outcomes: list[RunOutcome] = []
     alerts: list[Alert] = []
@@ -150,7 +156,37 @@ def simulate(rule: Rule, tables: Mapping[str, Any], first: datetime, last: datet
         outcomes.append(outcome)
     incidents = group(settings.grouping, alerts)
     return Simulation(rule, settings, engine, first, last, outcomes, alerts, incidents,
-                      time.perf_counter() - started)
+                      time.perf_counter() - started, plan)
+
+
+def _executor(engine: str, tree: Any, tables: Mapping[str, Any], sources: Mapping[str, Any] | None,
+              settings: RuleSettings, limits: Limits, located: Callable[[Run, KqlError], DacError],
+              note: Callable[[str], None] | None, spark_master: str | None) -> tuple[execute.Executor, str]:
+    """How the runs are computed, and the plan's name ("one pass" or "per run").
+
+    On the row engine one pass pays when rows come from files: the head streams them, while
+    per-run windows need every row in memory (bench/simulate.py: in memory, the two plans take
+    about the same time). On a SQL engine given ``sources``, one pass is the plan that reads the
+    files natively; an EngineRefusal of its head escapes to the caller.
+    """
+    if engine != "python" and sources is not None:
+        parts = execute.split(tree, sources)
+        if parts is not None:
+            head = execute.sql_head(engine, parts, sources, limits, spark_master)
+            return execute.onepass_executor(parts, head, limits, located), "one pass"
+        if note is not None:
+            note(f"the query cannot be split for one pass over the files (it reads another table, or its rows "
+                 f"have their own ingestion times); each run is computed on {engine} over rows read by the "
+                 "python reader")
+    streamed = not all(isinstance(t, Table) for t in tables.values())
+    parts = execute.split(tree, tables) if engine == "python" and streamed else None
+    if parts is not None:
+        head = execute.python_head(parts, tables, limits)
+        return execute.onepass_executor(parts, head, limits, located), "one pass"
+    data = execute.prepare(tables, settings.kind == "NRT")
+    if engine == "python":
+        return execute.python_executor(tree, data, limits, located), "per run"
+    return execute.engine_executor(engine, tree, data, limits), "per run"
 
 
 __all__ = ["Simulation", "RunOutcome", "DayTotal", "simulate"]

@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from dac.errors import DacError, Location
-from dac.kql import KqlError, evaluate
+from dac.kql import KqlError, ast, evaluate
 from dac.kql.budget import Limits
 from dac.kql.table import Table, ingestion_time_of
 from dac.kql.window_split import KEY, SLICE, WindowSplit, split_for_windows
@@ -132,6 +132,25 @@ def split(tree: Any, tables: Mapping[str, Any]) -> WindowSplit | None:
 def python_head(parts: WindowSplit, tables: Mapping[str, Any], limits: Limits) -> Table:
     """The head run once by the row engine, streaming a file's rows chunk by chunk (it is row-local)."""
     return evaluate(parts.head, _environment({parts.table: tables[parts.table]}), as_table=True, limits=limits)
+
+
+def sql_head(engine: str, parts: WindowSplit, sources: Mapping[str, Any], limits: Limits,
+             spark_master: str | None = None) -> Table:
+    """The head run once by a SQL engine over the files of its table, sorted on the window time there.
+
+    The sort is the SQL side's, stable on the input order as the row engine's is, so the rows each
+    window is cut from are in the order the row engine would have them. EngineRefusal escapes
+    before anything is read when the engine cannot compute the head exactly.
+    """
+    pipeline = parts.head.statements[-1]
+    assert isinstance(pipeline, ast.Pipeline)
+    ordered = ast.Pipeline(pipeline.source, [*pipeline.operators, ast.Sort([ast.SortKey(ast.Name(KEY), False,
+                                                                                        False)])])
+    head = ast.QueryBody([*parts.head.statements[:-1], ordered])
+    module = importlib.import_module(f"dac.engines.{engine}_engine")
+    extra = {"master": spark_master} if engine == "spark" else {}
+    return module.run(head, {parts.table: sources[parts.table]}, now=datetime(2000, 1, 1), limits=limits,
+                      **extra)
 
 
 def onepass_executor(parts: WindowSplit, head: Table, limits: Limits,

@@ -23,6 +23,7 @@ def to_json(simulation: Simulation) -> dict[str, Any]:
     return {
         "rule": {"file": simulation.rule.path, "id": simulation.rule.id, "name": settings.name, "kind": settings.kind},
         "engine": simulation.engine,
+        "plan": simulation.plan,
         "from": stamp(simulation.first),
         "to": stamp(simulation.last),
         "seconds": round(simulation.seconds, 3),
@@ -50,7 +51,7 @@ def render_text(simulation: Simulation) -> str:
     document = to_json(simulation)
     totals = document["totals"]
     lines = [f"{document['rule']['name']} ({document['rule']['kind']}), {document['from']} to {document['to']}, "
-             f"engine {simulation.engine}", "", "runs:"]
+             f"engine {simulation.engine} ({simulation.plan})", "", "runs:"]
     for run in document["runs"]:
         if run["suppressed"]:
             state = "suppressed"
