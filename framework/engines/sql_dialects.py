@@ -44,6 +44,9 @@ class Dialect:
     json_array_length: Callable[[exp.Expression], exp.Expression]
     # a SQL value -> its JSON text (numbers, strings, booleans)
     to_json: Callable[[exp.Expression], exp.Expression]
+    # a count (BIGINT, may read the row's columns) and an alias -> a FROM item of one BIGINT
+    # column "i" = 0 .. count - 1, joined laterally; None: the compiler refuses range and mv-expand
+    series: Callable[[exp.Expression, str], exp.Expression] | None = None
 
 
 DUCKDB = Dialect(
@@ -57,6 +60,9 @@ DUCKDB = Dialect(
     list_to_json=lambda items: exp.cast(_call("to_json", items), "VARCHAR"),
     json_array_length=lambda text: _call("json_array_length", text),
     to_json=lambda value: exp.cast(_call("to_json", value), "VARCHAR"),
+    series=lambda count, alias: exp.Table(
+        this=_call("range", count),
+        alias=exp.TableAlias(this=exp.to_identifier(alias), columns=[exp.to_identifier("i", quoted=True)])),
 )
 
 DIALECTS: dict[str, Dialect] = {"duckdb": DUCKDB}

@@ -1,0 +1,66 @@
+"""The SQL compiler's own promises, beyond the differential test: what it refuses before running, and why.
+
+The differential test (test_engine_differential) checks that every answer equals
+the python engine's; these check the refusals that keep it so (an inexact
+construct refused at compile time, with its position) and a few constructs the
+corpus reaches only in passing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+pytest.importorskip("duckdb")
+pytest.importorskip("sqlglot")
+
+from dac.engines.compiler import compile_query  # noqa: E402 - after the skips
+from dac.engines.duckdb_engine import run  # noqa: E402
+from dac.engines.physical import EngineRefusal  # noqa: E402
+from dac.engines.sources import RowsSource  # noqa: E402
+from dac.kql import evaluate  # noqa: E402
+from dac.kql.parser import parse  # noqa: E402
+
+NOW = datetime(2024, 5, 1, 12, 0)
+
+
+def both(query: str, tables: dict | None = None) -> tuple[list, list]:
+    """The python engine's rows and the duckdb engine's, for one query."""
+    tables = tables or {}
+    expected = evaluate(query, tables, now=NOW, as_table=True)
+    sources = {name: RowsSource(tuple(tuple(c) for c in t.columns), t.rows) for name, t in tables.items()}
+    actual = run(parse(query), sources, now=NOW)
+    assert actual.columns == expected.columns
+    return expected.rows, actual.rows
+
+
+def refusal(query: str, tables: dict | None = None) -> EngineRefusal:
+    columns = {name: t.columns for name, t in (tables or {}).items()}
+    with pytest.raises(EngineRefusal) as caught:
+        compile_query(parse(query), columns, dialect="duckdb", now=NOW)
+    return caught.value
+
+
+@pytest.mark.parametrize("query", [
+    "range x from 1 to 10 step 3",
+    "range x from 10 to -10 step -7",
+    "range x from 0.5 to 3.0 step 0.25",
+    "range t from datetime(2024-01-01) to datetime(2024-01-02) step 5h",
+    "range t from 1d to 1h step -3h",
+    "range x from 5 to 1 step 1",
+])
+def test_range_counts_as_the_row_engine_loops(query: str) -> None:
+    expected, actual = both(query)
+    assert actual == expected
+
+
+def test_range_over_inexact_reals_is_refused_before_running() -> None:
+    # 0.1 is not a binary fraction: ten additions of it are not 10 * 0.1
+    error = refusal("range x from 0.0 to 1.0 step 0.1")
+    assert "range over these reals" in str(error) and error.line == 1
+
+
+def test_nondeterministic_functions_are_refused() -> None:
+    assert "the let value 'g'" in str(refusal("let g = toscalar(new_guid()); print g"))
+    assert "new_guid()" in str(refusal("print g = new_guid()"))
