@@ -64,3 +64,28 @@ def test_range_over_inexact_reals_is_refused_before_running() -> None:
 def test_nondeterministic_functions_are_refused() -> None:
     assert "the let value 'g'" in str(refusal("let g = toscalar(new_guid()); print g"))
     assert "new_guid()" in str(refusal("print g = new_guid()"))
+
+
+def _dynamic_table():
+    from dac.kql.table import Table
+
+    return {"T": Table([("d", "dynamic"), ("n", "long")], [
+        ({"a": None, "b": [1, 2.5, "x", None, {"k": 1}], "c": {"p": 1, "q": [2]}}, 1),
+        ([], 2), (None, 3), ([3, 4], 4)])}
+
+
+@pytest.mark.parametrize("query", [
+    "T | mv-expand d.b",
+    "T | mv-expand with_itemindex=ix c = d.c, d.b",
+    "T | mv-expand bagexpansion=array d.c",
+    "T | mv-expand d limit 1",
+    "T | mv-expand x = d.b to typeof(long), y = d.b to typeof(string), z = d.b to typeof(real)",
+    "T | sort by n | mv-expand d.b | take 4",
+    "T | extend a_null = isnull(d.a), b3_null = isnull(d.b[3]), a_empty = isempty(d.a)",
+])
+def test_mv_expand_and_json_nulls_agree(query: str) -> None:
+    from test_conformance import multiset_equal
+
+    expected, actual = both(query, _dynamic_table())
+    types = [kind for _, kind in evaluate(query, _dynamic_table(), now=NOW, as_table=True).columns]
+    assert multiset_equal(expected, actual, types)

@@ -12,6 +12,7 @@ differently.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any
@@ -19,9 +20,13 @@ from typing import Any
 from sqlglot import exp
 
 from dac.engines.compiler import ORDINAL, Compiler, Relation
-from dac.engines.sql_scalars import ScalarCompiler, column
+from dac.engines.physical import sql_type
+from dac.engines.sql_operators import _count_of, operator
+from dac.engines.sql_scalars import ScalarCompiler, _case, column
 from dac.engines.sql_values import literal, micros
 from dac.kql import ast
+from dac.kql import values as V
+from dac.kql.expressions import derive_name
 
 # A real range is computed as start + i * step only when start and step are multiples of
 # 2**-FRACTION_BITS and every value stays below 2**MAGNITUDE_BITS: 53 bits hold them all exactly.
@@ -90,3 +95,100 @@ def range_source(compiler: Compiler, source: ast.Range) -> Relation:
     query = exp.select(exp.alias_(value, source.name, quoted=True), exp.alias_(i, ORDINAL, quoted=True)).from_(
         series(compiler, exp.Literal.number(count), source))
     return Relation(query, [(source.name, kind)], ordinal=True)
+
+
+def _hook(compiler: Compiler, name: str, node: ast.Node) -> Callable[..., Any]:
+    build = getattr(compiler.context.dialect, name)
+    if build is None:
+        raise compiler.refuse("mv-expand", node, f"the {compiler.context.dialect.name} dialect has no spelling for {name}")
+    return build
+
+
+@operator(ast.MvExpand)
+def mv_expand(compiler: Compiler, relation: Relation, node: ast.MvExpand) -> Relation:
+    """One row per position below the longest expanded value; shorter ones give null there.
+
+    As the row engine: an array gives its elements, a bag its members as one-member bags
+    (or [key, value] with bagexpansion=array), anything else (null included) itself once.
+    """
+    unknown = set(node.params) - {"with_itemindex", "bagexpansion", "kind"}
+    if unknown:
+        raise compiler.refuse(f"mv-expand with {', '.join(sorted(unknown))}", node)
+    out = compiler.schema_after(relation, node)
+    bag_as_array = str(node.params.get("bagexpansion", node.params.get("kind", "bag"))).lower() == "array"
+    index_name = node.params.get("with_itemindex")
+    dialect = compiler.context.dialect
+    scalar = ScalarCompiler(compiler.context, relation.columns)
+    inner: list[exp.Expression] = [column(name) for name in relation.names()]
+    if relation.ordinal:
+        inner.append(column(ORDINAL))
+    targets: dict[str, tuple[int, str | None]] = {}
+    for position, item in enumerate(node.items):
+        value = scalar.compile(item.expr)
+        if value.type != "dynamic":
+            raise compiler.refuse(f"mv-expand of a {value.type} value", item)
+        targets[item.name or derive_name(item.expr) or ""] = (position, item.to_type and V.normal_type(item.to_type))
+        inner.append(exp.alias_(value.node, f"__v{position}", quoted=True))
+    i = column("i")
+    kinds = {name: dialect.json_type(column(f"__v{p}")) for name, (p, _) in targets.items()}
+    names = dialect.json_type_names
+    lengths = {}
+    for name, (p, _) in targets.items():
+        v = column(f"__v{p}")
+        lengths[name] = _case([(exp.EQ(this=kinds[name], expression=exp.Literal.string(names["array"])),
+                                dialect.json_array_length(v)),
+                               (exp.EQ(this=kinds[name], expression=exp.Literal.string(names["object"])),
+                                _hook(compiler, "json_object_size", node)(v))], exp.Literal.number(1))
+    longest = lengths[next(iter(lengths))] if len(lengths) == 1 else exp.Greatest(
+        this=list(lengths.values())[0], expressions=list(lengths.values())[1:])
+    if node.limit is not None:
+        longest = exp.Least(this=longest, expressions=[exp.Literal.number(_count_of(compiler, relation, node, node.limit))])
+    keyed = exp.select(*inner, exp.alias_(longest, "__n", quoted=True)).from_(compiler.subquery(relation))
+    projections: list[exp.Expression] = []
+    for name, kind in out:
+        if name in targets:
+            p, to_type = targets[name]
+            element = _element(compiler, node, column(f"__v{p}"), kinds[name], i, bag_as_array)
+            element = _case([(exp.LT(this=i, expression=lengths[name]), element)], exp.null())
+            if to_type and to_type != "dynamic":
+                element = _typed(compiler, node, element, to_type)
+            projections.append(exp.alias_(element, name, quoted=True))
+        elif name == index_name:
+            projections.append(exp.alias_(i, name, quoted=True))
+        else:
+            projections.append(column(name))
+    sorted_ = False
+    if relation.ordinal:
+        order = exp.Order(expressions=[exp.Ordered(this=column(ORDINAL)), exp.Ordered(this=i)])
+        projections.append(exp.alias_(exp.Window(this=exp.RowNumber(), order=order), ORDINAL, quoted=True))
+        sorted_ = relation.sorted
+    source = keyed.subquery(compiler.alias())
+    query = exp.select(*projections).from_(source).join(series(compiler, column("__n"), node), join_type="CROSS")
+    return Relation(query, out, relation.ordinal, sorted_)
+
+
+def _element(compiler: Compiler, node: ast.Node, value: exp.Expression, kind: exp.Expression, i: exp.Expression,
+             bag_as_array: bool) -> exp.Expression:
+    dialect = compiler.context.dialect
+    names = dialect.json_type_names
+    item = _hook(compiler, "json_array_item", node)(value, i)
+    key, member = _hook(compiler, "json_object_member", node)(value, i)
+    pair = _hook(compiler, "json_pair_array" if bag_as_array else "json_pair_object", node)(key, member)
+    return _case([(exp.EQ(this=kind, expression=exp.Literal.string(names["array"])),
+                   exp.Nullif(this=exp.cast(item, "VARCHAR"), expression=exp.Literal.string("null"))),
+                  (exp.EQ(this=kind, expression=exp.Literal.string(names["object"])), pair)], value)
+
+
+def _typed(compiler: Compiler, node: ast.Node, element: exp.Expression, to_type: str) -> exp.Expression:
+    """``to typeof(T)``: the element when it is already of kind T (no parsing), else null ("" for a string)."""
+    dialect = compiler.context.dialect
+    kind = dialect.json_type(element)
+    accepted = {"string": ["VARCHAR"], "long": ["BIGINT", "UBIGINT"], "bool": ["BOOLEAN"],
+                "real": ["BIGINT", "UBIGINT", "DOUBLE"]}.get(to_type)
+    if accepted is None or dialect.name != "duckdb":
+        raise compiler.refuse(f"mv-expand to typeof({to_type})", node)
+    matches = exp.In(this=kind, expressions=[exp.Literal.string(a) for a in accepted])
+    if to_type == "string":
+        return _case([(matches, dialect.json_string(element))], exp.Literal.string(""))
+    target = sql_type(to_type, dialect.name)
+    return _case([(matches, exp.cast(element, target))], exp.cast(exp.null(), target))
