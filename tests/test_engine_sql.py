@@ -89,3 +89,29 @@ def test_mv_expand_and_json_nulls_agree(query: str) -> None:
     expected, actual = both(query, _dynamic_table())
     types = [kind for _, kind in evaluate(query, _dynamic_table(), now=NOW, as_table=True).columns]
     assert multiset_equal(expected, actual, types)
+
+
+def _text_table():
+    from dac.kql.table import Table
+
+    return {"T": Table([("s", "string"), ("n", "long")], [
+        ("Event: totalSlices=27, sliceNumber=23, lock", 1), ("a=12 b=x.5", 2),
+        ("a=99999999999999999999 b=1", 3), ("", 4), ("A=7 B=2.5e3", 5)])}
+
+
+@pytest.mark.parametrize("query", [
+    'T | parse s with "a=" a:long " b=" b:real',
+    'T | parse-where s with "a=" a:long " b=" b',
+    'T | parse kind=regex flags=i s with "a=" a:long " b=" b:string',
+    'T | parse kind=regex s with @"(\\w+)=" k ".*"',
+    'T | parse s with * "totalSlices=" total:long ", sliceNumber=" n:long *',
+    'T | parse kind=relaxed s with "a=" a " b=" b',
+])
+def test_parse_agrees(query: str) -> None:
+    expected, actual = both(query, _text_table())
+    assert actual == expected
+
+
+def test_parse_relaxed_into_numbers_is_refused() -> None:
+    # relaxed lets the group hold any text, which the SQL cast reads differently from Kusto
+    assert "kind=relaxed" in str(refusal('T | parse kind=relaxed s with "a=" a:long *', _text_table()))

@@ -209,7 +209,7 @@ def compile_query(tree: ast.QueryBody, tables: Mapping[str, Sequence[tuple[str, 
     Every table is read as the quoted identifier of its KQL name: the engine makes a
     relation of that name with the columns in the physical form of ``dac.engines.physical``.
     """
-    from dac.engines import sql_generate, sql_join, sql_summarize  # noqa: F401 - importing them registers their operators
+    from dac.engines import sql_generate, sql_join, sql_parse, sql_summarize  # noqa: F401 - importing them registers their operators
     from dac.kql.evaluator import Evaluator, Scope, bind_lets
 
     hooks = dialect_named(dialect)
