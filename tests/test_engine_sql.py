@@ -115,3 +115,17 @@ def test_parse_agrees(query: str) -> None:
 def test_parse_relaxed_into_numbers_is_refused() -> None:
     # relaxed lets the group hold any text, which the SQL cast reads differently from Kusto
     assert "kind=relaxed" in str(refusal('T | parse kind=relaxed s with "a=" a:long *', _text_table()))
+
+
+@pytest.mark.parametrize("query", [
+    "T | summarize make_list(s), make_set(n % 2), make_list_if(n, n > 2), make_set_if(s, n < 3, 1)",
+    "T | summarize l = make_list(n, 2), z = make_set(strlen(s) > 3) by k = n % 2",
+    "T | where n > 100 | summarize make_list(s)",
+])
+def test_make_list_and_make_set_keep_the_input_order(query: str) -> None:
+    expected, actual = both(query, _text_table())
+    assert sorted(map(repr, actual)) == sorted(map(repr, expected))
+
+
+def test_make_list_after_a_summarize_is_refused() -> None:
+    assert "no defined order" in str(refusal("T | summarize make_list(n) by s | summarize make_list(s)", _text_table()))
