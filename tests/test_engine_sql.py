@@ -129,3 +129,12 @@ def test_make_list_and_make_set_keep_the_input_order(query: str) -> None:
 
 def test_make_list_after_a_summarize_is_refused() -> None:
     assert "no defined order" in str(refusal("T | summarize make_list(n) by s | summarize make_list(s)", _text_table()))
+
+
+@pytest.mark.parametrize("query", [
+    'T | extend b = bag_pack("x", n, "y", d.b, "x", tostring(n), "z", d.a), k = bag_keys(d), kc = bag_keys(d.c)',
+    'T | project p = pack("a", n > 1, "q", tostring(n)) | extend kk = bag_keys(p)',
+])
+def test_bag_pack_and_bag_keys_agree(query: str) -> None:
+    expected, actual = both(query, _dynamic_table())
+    assert sorted(map(repr, actual)) == sorted(map(repr, expected))

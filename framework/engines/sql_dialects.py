@@ -58,6 +58,10 @@ class Dialect:
     # a key and a value's JSON text -> the JSON text of {key: value}, and of [key, value]
     json_pair_object: Callable[[exp.Expression, exp.Expression], exp.Expression] | None = None
     json_pair_array: Callable[[exp.Expression, exp.Expression], exp.Expression] | None = None
+    # (constant key, JSON text or NULL for a JSON null) pairs -> the JSON text of the object, in order
+    json_object_of: Callable[[list[tuple[str, exp.Expression]]], exp.Expression] | None = None
+    # JSON text of an object -> the JSON text of the array of its keys in the text's order
+    json_keys_array: Callable[[exp.Expression], exp.Expression] | None = None
 
 
 DUCKDB = Dialect(
@@ -85,6 +89,9 @@ DUCKDB = Dialect(
               exp.Add(this=i, expression=exp.Literal.number(1)))),
     json_pair_object=lambda key, value: exp.cast(_call("json_object", key, exp.cast(value, "JSON")), "VARCHAR"),
     json_pair_array=lambda key, value: exp.cast(_call("json_array", key, exp.cast(value, "JSON")), "VARCHAR"),
+    json_object_of=lambda pairs: exp.cast(_call("json_object", *[part for key, value in pairs for part in (
+        exp.Literal.string(key), exp.cast(value, "JSON"))]), "VARCHAR"),
+    json_keys_array=lambda text: exp.cast(_call("to_json", _call("json_keys", text)), "VARCHAR"),
 )
 
 DIALECTS: dict[str, Dialect] = {"duckdb": DUCKDB}
