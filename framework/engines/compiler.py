@@ -25,7 +25,7 @@ from sqlglot import exp
 
 from dac.engines.physical import EngineRefusal, sql_type
 from dac.engines.sql_dialects import dialect_named
-from dac.engines.sql_scalars import Context, column
+from dac.engines.sql_scalars import NONDETERMINISTIC, Context, column
 from dac.engines.sql_values import literal
 from dac.kql import ast
 from dac.kql.table import Table
@@ -107,6 +107,10 @@ class Compiler:
             from dac.engines.sql_operators import print_source
 
             return print_source(self, source)
+        if isinstance(source, ast.Range):
+            from dac.engines.sql_generate import range_source
+
+            return range_source(self, source)
         if isinstance(source, ast.Union):
             from dac.engines.sql_operators import union
 
@@ -179,7 +183,7 @@ class Compiler:
                 self.lets[statement.name] = statement.value
                 if isinstance(statement.value, ast.Pipeline) or any(
                         isinstance(n, ast.Tabular) or (isinstance(n, ast.Name) and n.name in self.context.tainted)
-                        for n in statement.value.walk()):
+                        or (isinstance(n, ast.Call) and n.name in NONDETERMINISTIC) for n in statement.value.walk()):
                     self.context.tainted.add(statement.name)
         result = tree.result
         if result is None:
@@ -205,7 +209,7 @@ def compile_query(tree: ast.QueryBody, tables: Mapping[str, Sequence[tuple[str, 
     Every table is read as the quoted identifier of its KQL name: the engine makes a
     relation of that name with the columns in the physical form of ``dac.engines.physical``.
     """
-    from dac.engines import sql_join, sql_summarize  # noqa: F401 - importing them registers their operators
+    from dac.engines import sql_generate, sql_join, sql_parse, sql_summarize  # noqa: F401 - importing them registers their operators
     from dac.kql.evaluator import Evaluator, Scope, bind_lets
 
     hooks = dialect_named(dialect)

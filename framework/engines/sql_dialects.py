@@ -30,7 +30,8 @@ class Dialect:
     # TIMESTAMP -> BIGINT microseconds since 1970-01-01 (negative before), and back
     epoch_micros: Callable[[exp.Expression], exp.Expression]
     from_epoch_micros: Callable[[exp.Expression], exp.Expression]
-    # JSON text, JSON path ('$.a', '$[0]') -> the JSON text of the value there, NULL if absent
+    # JSON text, JSON path ('$.a', '$[0]') -> the JSON text of the value there, NULL if absent or a JSON
+    # null (the physical form holds a null dynamic as SQL NULL, never as the text 'null')
     json_value: Callable[[exp.Expression, str], exp.Expression]
     # JSON text -> its JSON type name as the engine writes it (see json_type_names)
     json_type: Callable[[exp.Expression], exp.Expression]
@@ -44,19 +45,53 @@ class Dialect:
     json_array_length: Callable[[exp.Expression], exp.Expression]
     # a SQL value -> its JSON text (numbers, strings, booleans)
     to_json: Callable[[exp.Expression], exp.Expression]
+    # a count (BIGINT, may read the row's columns) and an alias -> a FROM item of one BIGINT
+    # column "i" = 0 .. count - 1, joined laterally; None: the compiler refuses range and mv-expand
+    series: Callable[[exp.Expression, str], exp.Expression] | None = None
+    # JSON text of an array, zero-based position -> the JSON text of the element there
+    json_array_item: Callable[[exp.Expression, exp.Expression], exp.Expression] | None = None
+    # JSON text of an object -> its number of members; (text, zero-based position) -> the key and
+    # the value's JSON text of the member there, in the text's order
+    json_object_size: Callable[[exp.Expression], exp.Expression] | None = None
+    json_object_member: Callable[[exp.Expression, exp.Expression],
+                                 tuple[exp.Expression, exp.Expression]] | None = None
+    # a key and a value's JSON text -> the JSON text of {key: value}, and of [key, value]
+    json_pair_object: Callable[[exp.Expression, exp.Expression], exp.Expression] | None = None
+    json_pair_array: Callable[[exp.Expression, exp.Expression], exp.Expression] | None = None
+    # (constant key, JSON text or NULL for a JSON null) pairs -> the JSON text of the object, in order
+    json_object_of: Callable[[list[tuple[str, exp.Expression]]], exp.Expression] | None = None
+    # JSON text of an object -> the JSON text of the array of its keys in the text's order
+    json_keys_array: Callable[[exp.Expression], exp.Expression] | None = None
 
 
 DUCKDB = Dialect(
     name="duckdb",
     epoch_micros=lambda ts: _call("epoch_us", ts),
     from_epoch_micros=lambda us: _call("make_timestamp", us),
-    json_value=lambda text, path: exp.cast(_call("json_extract", text, exp.Literal.string(path)), "VARCHAR"),
+    json_value=lambda text, path: exp.Nullif(
+        this=exp.cast(_call("json_extract", text, exp.Literal.string(path)), "VARCHAR"),
+        expression=exp.Literal.string("null")),
     json_type=lambda text: _call("json_type", exp.cast(text, "JSON")),
     json_type_names={"string": "VARCHAR", "array": "ARRAY", "object": "OBJECT"},
     json_string=lambda text: _call("json_extract_string", text, exp.Literal.string("$")),
     list_to_json=lambda items: exp.cast(_call("to_json", items), "VARCHAR"),
     json_array_length=lambda text: _call("json_array_length", text),
     to_json=lambda value: exp.cast(_call("to_json", value), "VARCHAR"),
+    series=lambda count, alias: exp.Table(
+        this=_call("range", exp.cast(count, "BIGINT")),
+        alias=exp.TableAlias(this=exp.to_identifier(alias), columns=[exp.to_identifier("i", quoted=True)])),
+    json_array_item=lambda text, i: _call("list_extract", _call("json_extract", text, exp.Literal.string("$[*]")),
+                                          exp.Add(this=i, expression=exp.Literal.number(1))),
+    json_object_size=lambda text: _call("len", _call("json_keys", text)),
+    json_object_member=lambda text, i: (
+        _call("list_extract", _call("json_keys", text), exp.Add(this=i, expression=exp.Literal.number(1))),
+        _call("list_extract", _call("json_extract", text, exp.Literal.string("$.*")),
+              exp.Add(this=i, expression=exp.Literal.number(1)))),
+    json_pair_object=lambda key, value: exp.cast(_call("json_object", key, exp.cast(value, "JSON")), "VARCHAR"),
+    json_pair_array=lambda key, value: exp.cast(_call("json_array", key, exp.cast(value, "JSON")), "VARCHAR"),
+    json_object_of=lambda pairs: exp.cast(_call("json_object", *[part for key, value in pairs for part in (
+        exp.Literal.string(key), exp.cast(value, "JSON"))]), "VARCHAR"),
+    json_keys_array=lambda text: exp.cast(_call("to_json", _call("json_keys", text)), "VARCHAR"),
 )
 
 DIALECTS: dict[str, Dialect] = {"duckdb": DUCKDB}

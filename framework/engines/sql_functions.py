@@ -287,3 +287,34 @@ def _pack_array(compiler: ScalarCompiler, call: ast.Call, kind: str) -> exp.Expr
         raise compiler.refuse("pack_array() of these values", call)
     return compiler.context.dialect.list_to_json(exp.Array(expressions=[v.node for v in values]))
 
+
+
+def _json_of(compiler: ScalarCompiler, value: Sql, node: ast.Node) -> exp.Expression:
+    """A value as the JSON text a dynamic holds it in (NULL for null), for the kinds whose JSON is Kusto's."""
+    if value.type == "dynamic":
+        return value.node
+    if value.type in ("string", "long", "int", "bool"):
+        return compiler.context.dialect.to_json(value.node)
+    raise compiler.refuse(f"a {value.type} value inside a dynamic one", node, "its JSON text differs in SQL")
+
+
+@function("bag_pack", "pack", "pack_dictionary")
+def _bag_pack(compiler: ScalarCompiler, call: ast.Call, kind: str) -> exp.Expression:
+    build = compiler.context.dialect.json_object_of
+    if build is None:
+        raise compiler.refuse(f"{call.name}()", call, f"the {compiler.dialect} dialect has no spelling for it")
+    pairs: dict[str, exp.Expression] = {}  # a key given twice keeps its first place and its last value
+    for position in range(0, len(call.args) - 1, 2):
+        key = V.to_string(compiler.constant(call.args[position]))
+        pairs[key] = _json_of(compiler, compiler.compile(call.args[position + 1]), call.args[position + 1])
+    return build(list(pairs.items())) if pairs else literal({}, "dynamic", compiler.dialect)
+
+
+@function("bag_keys")
+def _bag_keys(compiler: ScalarCompiler, call: ast.Call, kind: str) -> exp.Expression:
+    value = compiler.compile(call.args[0])
+    dialect = compiler.context.dialect
+    if value.type != "dynamic" or dialect.json_keys_array is None:
+        raise compiler.refuse(f"bag_keys() of a {value.type} value", call)
+    is_bag = exp.EQ(this=dialect.json_type(value.node), expression=exp.Literal.string(dialect.json_type_names["object"]))
+    return _case([(is_bag, dialect.json_keys_array(value.node))], typed_null("dynamic", compiler.dialect))

@@ -40,6 +40,10 @@ def needs_ordinal(operators: list[ast.Operator]) -> bool:
             return True
         if isinstance(op, ast.Join) and str(op.params.get("kind", "innerunique")).lower() == "innerunique":
             return True
+        if isinstance(op, ast.Summarize) and any(
+                isinstance(item.expr, ast.Call) and item.expr.name.startswith(("make_list", "make_set"))
+                for item in op.aggregates):
+            return True  # the lists keep the input order
         if isinstance(op, ORDER_ENDING):
             return False
     return False

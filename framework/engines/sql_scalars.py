@@ -35,6 +35,8 @@ TERM_CHAR = r"[\p{L}\p{N}]"
 NOT_TERM_CHAR = r"[^\p{L}\p{N}]"
 # Functions over the serialized row set: the typer needs the rows themselves to compile them.
 WINDOW_FUNCTIONS = frozenset(name[2:] for name in dir(WindowFunctions) if name.startswith("f_"))
+# Functions whose value differs at each call: no two engines (or runs) can agree on them.
+NONDETERMINISTIC = frozenset({"new_guid", "rand"})
 
 
 @dataclass
@@ -96,8 +98,10 @@ class ScalarCompiler:
                 raise self.refuse("a tabular expression inside a scalar one", node)
             if isinstance(node, ast.Call) and node.name in WINDOW_FUNCTIONS:
                 raise self.refuse(f"the window function {node.name}()", node)
+            if isinstance(node, ast.Call) and node.name in NONDETERMINISTIC:
+                raise self.refuse(f"{node.name}()", node, "its value differs at each call")
             if isinstance(node, ast.Name) and node.name not in self.types and node.name in self.context.tainted:
-                raise self.refuse(f"the let value '{node.name}'", node, "it is computed from a table")
+                raise self.refuse(f"the let value '{node.name}'", node, "it is computed from a table or a nondeterministic call")
         typed = self.typer.compile(expr)
         if typed.members:
             raise self.refuse("a function returning several values", expr)
@@ -122,7 +126,7 @@ class ScalarCompiler:
             raise self.refuse("a pattern or operand that is not a constant", expr)
         for node in expr.walk():
             if isinstance(node, ast.Name) and node.name not in self.types and node.name in self.context.tainted:
-                raise self.refuse(f"the let value '{node.name}'", node, "it is computed from a table")
+                raise self.refuse(f"the let value '{node.name}'", node, "it is computed from a table or a nondeterministic call")
         return typed.fn(())
 
     # ---------------------------------------------------------------- leaves

@@ -12,14 +12,19 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from dac.engines.compiler import Compiler, Relation
+from dac.engines.compiler import ORDINAL, Compiler, Relation
 from dac.engines.sql_operators import operator
 from dac.engines.sql_scalars import ScalarCompiler, _func, column
 from dac.engines.sql_values import literal
 from dac.kql import ast
+from dac.kql.aggregates import DEFAULT_SET_LIMIT
 
 SIMPLE = {"count", "countif", "dcount", "sum", "sumif", "avg", "avgif", "min", "max", "minif", "maxif"}
-PREDICATE_AT = {"countif": 0, "sumif": 1, "avgif": 1, "minif": 1, "maxif": 1}
+PREDICATE_AT = {"countif": 0, "sumif": 1, "avgif": 1, "minif": 1, "maxif": 1, "make_list_if": 1, "make_set_if": 1}
+# Aggregates whose value lists the group's values in input order: they need the relation's ordinal.
+LISTS = {"make_list": False, "make_list_if": False, "make_set": True, "make_set_if": True}
+# The kinds whose JSON text in SQL is the row engine's and whose SQL equality is Kusto's (make_set's "seen").
+LISTABLE = {"string", "long", "int", "bool"}
 
 
 def _zero(kind: str, dialect: str) -> exp.Expression:
@@ -49,12 +54,17 @@ def summarize(compiler: Compiler, relation: Relation, node: ast.Summarize) -> Re
     for position, item in enumerate(node.aggregates):
         name, kind = out[len(node.by) + position]
         call = item.expr
-        if not isinstance(call, ast.Call) or call.name not in SIMPLE:
+        if not isinstance(call, ast.Call) or call.name not in SIMPLE | set(LISTS):
             raise compiler.refuse(f"the aggregate {getattr(call, 'name', 'expression')}()", item)
-        args = [scalar.compile(arg) for arg in call.args]
         predicate_at = PREDICATE_AT.get(call.name)
+        args = [scalar.compile(arg) for arg in call.args[:(predicate_at or 0) + 1]]
         if predicate_at is not None and args[predicate_at].type != "bool":
             raise compiler.refuse(f"{call.name}() with a predicate that is not a bool", call)
+        if call.name in LISTS:
+            keys = [node_ for node_ in inner[:len(node.by)]]
+            outer.append(exp.alias_(_listed(compiler, relation, scalar, call, args, keys, inner, position),
+                                    name, quoted=True))
+            continue
         base = call.name.removesuffix("if")
         value_name, flag_name = f"a{position}", f"p{position}"
         if base == "count":
@@ -102,3 +112,40 @@ def summarize(compiler: Compiler, relation: Relation, node: ast.Summarize) -> Re
     if groups:
         query = query.group_by(*groups)
     return Relation(query, out)
+
+
+def _listed(compiler: Compiler, relation: Relation, scalar: ScalarCompiler, call: ast.Call, args: list,
+            keys: list[exp.Expression], inner: list[exp.Expression], position: int) -> exp.Expression:
+    """make_list/make_set(_if): the group's non-null values (first occurrences for a set) in input order, as JSON.
+
+    The row engine adds values as it meets the rows and stops at the limit; a set
+    remembers a value only when the predicate admitted it. Here: a flag column per
+    aggregate (the predicate, and for a set "first admitted row of this value in the
+    group" by the ordinal), then the list in ordinal order, cut at the limit.
+    """
+    if not relation.ordinal:
+        raise compiler.refuse(f"{call.name}() over rows in no defined order", call,
+                              "the list's order would depend on the engine")
+    value = args[0]
+    if value.type not in LISTABLE:
+        raise compiler.refuse(f"{call.name}() of a {value.type} value", call, "its JSON text or equality differs in SQL")
+    limit_at = (PREDICATE_AT.get(call.name) or 0) + 1
+    limit = scalar.constant(call.args[limit_at]) if len(call.args) > limit_at else DEFAULT_SET_LIMIT
+    if type(limit) is not int or limit < 0:
+        raise compiler.refuse(f"{call.name}() with this limit", call)
+    admitted: exp.Expression = exp.Not(this=exp.Is(this=value.node, expression=exp.null()))
+    predicate = PREDICATE_AT.get(call.name)
+    if predicate is not None:
+        admitted = exp.and_(admitted, exp.EQ(this=args[predicate].node, expression=exp.true()))
+    if LISTS[call.name]:
+        partition = [k.this if isinstance(k, exp.Alias) else k for k in keys] + [value.node, admitted]
+        first = exp.Window(this=exp.RowNumber(), partition_by=partition,
+                           order=exp.Order(expressions=[exp.Ordered(this=column(ORDINAL))]))
+        admitted = exp.and_(admitted, exp.EQ(this=first, expression=exp.Literal.number(1)))
+    inner.append(exp.alias_(value.node, f"a{position}", quoted=True))
+    inner.append(exp.alias_(admitted, f"p{position}", quoted=True))
+    inner.append(exp.alias_(column(ORDINAL), f"o{position}", quoted=True))
+    listed = exp.Filter(this=exp.ArrayAgg(this=exp.Order(this=column(f"a{position}"), expressions=[
+        exp.Ordered(this=column(f"o{position}"))])), expression=exp.Where(this=column(f"p{position}")))
+    cut = _func("list_slice", listed, exp.Literal.number(1), exp.Literal.number(limit))
+    return exp.Coalesce(this=compiler.context.dialect.list_to_json(cut), expressions=[exp.Literal.string("[]")])

@@ -1576,7 +1576,11 @@ _CAST_ACCEPTS = {
 
 def _cast(value: Any, type_name: str) -> Any:
     """``to typeof(T)`` casts without parsing: a value of another kind becomes null
-    (https://learn.microsoft.com/kusto/query/mv-expand-operator)."""
+    (https://learn.microsoft.com/kusto/query/mv-expand-operator); a string is never null, so
+    a missing or non-string value becomes "" there
+    (https://learn.microsoft.com/kusto/query/scalar-data-types/null-values)."""
+    if type_name == "string":
+        return value if isinstance(value, str) else ""
     if value is None or type_name == "dynamic":
         return value
     accepted = _CAST_ACCEPTS.get(type_name)

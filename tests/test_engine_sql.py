@@ -1,0 +1,140 @@
+"""The SQL compiler's own promises, beyond the differential test: what it refuses before running, and why.
+
+The differential test (test_engine_differential) checks that every answer equals
+the python engine's; these check the refusals that keep it so (an inexact
+construct refused at compile time, with its position) and a few constructs the
+corpus reaches only in passing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+pytest.importorskip("duckdb")
+pytest.importorskip("sqlglot")
+
+from dac.engines.compiler import compile_query  # noqa: E402 - after the skips
+from dac.engines.duckdb_engine import run  # noqa: E402
+from dac.engines.physical import EngineRefusal  # noqa: E402
+from dac.engines.sources import RowsSource  # noqa: E402
+from dac.kql import evaluate  # noqa: E402
+from dac.kql.parser import parse  # noqa: E402
+
+NOW = datetime(2024, 5, 1, 12, 0)
+
+
+def both(query: str, tables: dict | None = None) -> tuple[list, list]:
+    """The python engine's rows and the duckdb engine's, for one query."""
+    tables = tables or {}
+    expected = evaluate(query, tables, now=NOW, as_table=True)
+    sources = {name: RowsSource(tuple(tuple(c) for c in t.columns), t.rows) for name, t in tables.items()}
+    actual = run(parse(query), sources, now=NOW)
+    assert actual.columns == expected.columns
+    return expected.rows, actual.rows
+
+
+def refusal(query: str, tables: dict | None = None) -> EngineRefusal:
+    columns = {name: t.columns for name, t in (tables or {}).items()}
+    with pytest.raises(EngineRefusal) as caught:
+        compile_query(parse(query), columns, dialect="duckdb", now=NOW)
+    return caught.value
+
+
+@pytest.mark.parametrize("query", [
+    "range x from 1 to 10 step 3",
+    "range x from 10 to -10 step -7",
+    "range x from 0.5 to 3.0 step 0.25",
+    "range t from datetime(2024-01-01) to datetime(2024-01-02) step 5h",
+    "range t from 1d to 1h step -3h",
+    "range x from 5 to 1 step 1",
+])
+def test_range_counts_as_the_row_engine_loops(query: str) -> None:
+    expected, actual = both(query)
+    assert actual == expected
+
+
+def test_range_over_inexact_reals_is_refused_before_running() -> None:
+    # 0.1 is not a binary fraction: ten additions of it are not 10 * 0.1
+    error = refusal("range x from 0.0 to 1.0 step 0.1")
+    assert "range over these reals" in str(error) and error.line == 1
+
+
+def test_nondeterministic_functions_are_refused() -> None:
+    assert "the let value 'g'" in str(refusal("let g = toscalar(new_guid()); print g"))
+    assert "new_guid()" in str(refusal("print g = new_guid()"))
+
+
+def _dynamic_table():
+    from dac.kql.table import Table
+
+    return {"T": Table([("d", "dynamic"), ("n", "long")], [
+        ({"a": None, "b": [1, 2.5, "x", None, {"k": 1}], "c": {"p": 1, "q": [2]}}, 1),
+        ([], 2), (None, 3), ([3, 4], 4)])}
+
+
+@pytest.mark.parametrize("query", [
+    "T | mv-expand d.b",
+    "T | mv-expand with_itemindex=ix c = d.c, d.b",
+    "T | mv-expand bagexpansion=array d.c",
+    "T | mv-expand d limit 1",
+    "T | mv-expand x = d.b to typeof(long), y = d.b to typeof(string), z = d.b to typeof(real)",
+    "T | sort by n | mv-expand d.b | take 4",
+    "T | extend a_null = isnull(d.a), b3_null = isnull(d.b[3]), a_empty = isempty(d.a)",
+])
+def test_mv_expand_and_json_nulls_agree(query: str) -> None:
+    from test_conformance import multiset_equal
+
+    expected, actual = both(query, _dynamic_table())
+    types = [kind for _, kind in evaluate(query, _dynamic_table(), now=NOW, as_table=True).columns]
+    assert multiset_equal(expected, actual, types)
+
+
+def _text_table():
+    from dac.kql.table import Table
+
+    return {"T": Table([("s", "string"), ("n", "long")], [
+        ("Event: totalSlices=27, sliceNumber=23, lock", 1), ("a=12 b=x.5", 2),
+        ("a=99999999999999999999 b=1", 3), ("", 4), ("A=7 B=2.5e3", 5)])}
+
+
+@pytest.mark.parametrize("query", [
+    'T | parse s with "a=" a:long " b=" b:real',
+    'T | parse-where s with "a=" a:long " b=" b',
+    'T | parse kind=regex flags=i s with "a=" a:long " b=" b:string',
+    'T | parse kind=regex s with @"(\\w+)=" k ".*"',
+    'T | parse s with * "totalSlices=" total:long ", sliceNumber=" n:long *',
+    'T | parse kind=relaxed s with "a=" a " b=" b',
+])
+def test_parse_agrees(query: str) -> None:
+    expected, actual = both(query, _text_table())
+    assert actual == expected
+
+
+def test_parse_relaxed_into_numbers_is_refused() -> None:
+    # relaxed lets the group hold any text, which the SQL cast reads differently from Kusto
+    assert "kind=relaxed" in str(refusal('T | parse kind=relaxed s with "a=" a:long *', _text_table()))
+
+
+@pytest.mark.parametrize("query", [
+    "T | summarize make_list(s), make_set(n % 2), make_list_if(n, n > 2), make_set_if(s, n < 3, 1)",
+    "T | summarize l = make_list(n, 2), z = make_set(strlen(s) > 3) by k = n % 2",
+    "T | where n > 100 | summarize make_list(s)",
+])
+def test_make_list_and_make_set_keep_the_input_order(query: str) -> None:
+    expected, actual = both(query, _text_table())
+    assert sorted(map(repr, actual)) == sorted(map(repr, expected))
+
+
+def test_make_list_after_a_summarize_is_refused() -> None:
+    assert "no defined order" in str(refusal("T | summarize make_list(n) by s | summarize make_list(s)", _text_table()))
+
+
+@pytest.mark.parametrize("query", [
+    'T | extend b = bag_pack("x", n, "y", d.b, "x", tostring(n), "z", d.a), k = bag_keys(d), kc = bag_keys(d.c)',
+    'T | project p = pack("a", n > 1, "q", tostring(n)) | extend kk = bag_keys(p)',
+])
+def test_bag_pack_and_bag_keys_agree(query: str) -> None:
+    expected, actual = both(query, _dynamic_table())
+    assert sorted(map(repr, actual)) == sorted(map(repr, expected))
