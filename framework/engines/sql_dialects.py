@@ -62,6 +62,9 @@ class Dialect:
     json_object_of: Callable[[list[tuple[str, exp.Expression]]], exp.Expression] | None = None
     # JSON text of an object -> the JSON text of the array of its keys in the text's order
     json_keys_array: Callable[[exp.Expression], exp.Expression] | None = None
+    # the first n items of ARRAY_AGG(x ORDER BY o) FILTER (WHERE p): make_list/make_set keep the
+    # row engine's order only where the aggregate's own ORDER BY does (Spark's array_agg has none)
+    ordered_list_head: Callable[[exp.Expression, int], exp.Expression] | None = None
 
 
 DUCKDB = Dialect(
@@ -92,6 +95,7 @@ DUCKDB = Dialect(
     json_object_of=lambda pairs: exp.cast(_call("json_object", *[part for key, value in pairs for part in (
         exp.Literal.string(key), exp.cast(value, "JSON"))]), "VARCHAR"),
     json_keys_array=lambda text: exp.cast(_call("to_json", _call("json_keys", text)), "VARCHAR"),
+    ordered_list_head=lambda items, n: _call("list_slice", items, exp.Literal.number(1), exp.Literal.number(n)),
 )
 
 DIALECTS: dict[str, Dialect] = {"duckdb": DUCKDB}

@@ -126,6 +126,9 @@ def _listed(compiler: Compiler, relation: Relation, scalar: ScalarCompiler, call
     if not relation.ordinal:
         raise compiler.refuse(f"{call.name}() over rows in no defined order", call,
                               "the list's order would depend on the engine")
+    head = compiler.context.dialect.ordered_list_head
+    if head is None:
+        raise compiler.refuse(f"{call.name}()", call, f"{compiler.context.dialect.name} has no ordered array aggregate")
     value = args[0]
     if value.type not in LISTABLE:
         raise compiler.refuse(f"{call.name}() of a {value.type} value", call, "its JSON text or equality differs in SQL")
@@ -147,5 +150,5 @@ def _listed(compiler: Compiler, relation: Relation, scalar: ScalarCompiler, call
     inner.append(exp.alias_(column(ORDINAL), f"o{position}", quoted=True))
     listed = exp.Filter(this=exp.ArrayAgg(this=exp.Order(this=column(f"a{position}"), expressions=[
         exp.Ordered(this=column(f"o{position}"))])), expression=exp.Where(this=column(f"p{position}")))
-    cut = _func("list_slice", listed, exp.Literal.number(1), exp.Literal.number(limit))
+    cut = head(listed, limit)
     return exp.Coalesce(this=compiler.context.dialect.list_to_json(cut), expressions=[exp.Literal.string("[]")])
