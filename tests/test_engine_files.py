@@ -1,0 +1,178 @@
+"""DuckDB's native readers typed as the row engine types files (dac.engines.duckdb_files).
+
+The differential: the same small files, with edge values, read by the row engine's
+``FileTable`` and by a DuckDB view over ``read_json``/``read_csv``/``read_parquet``, give the
+same rows; a value that does not fit its column is the same located error in both.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+duckdb = pytest.importorskip("duckdb")
+
+from dac.backtest import DataFile, FileTable  # noqa: E402
+from dac.engines.duckdb_files import file_error, register_files  # noqa: E402
+from dac.engines.physical import row_converter  # noqa: E402
+from dac.engines.sources import FileSource  # noqa: E402
+from dac.errors import DacError  # noqa: E402
+
+COLUMNS = (("Timestamp", "datetime"), ("Name", "string"), ("Count", "long"), ("Small", "int"), ("Score", "real"),
+           ("Flag", "bool"), ("Id", "guid"), ("Bag", "dynamic"), ("Span", "timespan"))
+KINDS = [kind for _, kind in COLUMNS]
+
+JSON_ROWS = [
+    {"Timestamp": "2025-01-01T00:00:00.1234567Z", "Name": "a\\b \u00e9", "Count": 1, "Small": 2, "Score": 1.5,
+     "Flag": True, "Id": "6F9619FF-8B86-D011-B42D-00C04FC964FF", "Bag": {"k": [1, 2.5]}, "Span": "01:00:00"},
+    {"Timestamp": "2025-01-01 10:00", "Name": 5, "Count": "7", "Small": 2.7, "Score": 1e300, "Flag": 1,
+     "Id": "{6f9619ff-8b86-d011-b42d-00c04fc964ff}", "Bag": "{\"a\": 1}", "Span": 600000000},
+    {"Timestamp": "Sat, 8 Nov 2014 15:05:02 GMT", "Name": None, "Count": None, "Score": "NaN", "Flag": "false",
+     "Bag": "plain text", "Span": "1.5h"},
+    {"Timestamp": None, "Name": {"nested": "x"}, "Count": -12, "Small": -3, "Score": 2, "Flag": "TRUE", "Bag": [],
+     "Span": None},
+    {"Name": 1.0, "Bag": "", "Score": "1e400"},
+    {},
+]
+
+
+def python_rows(path: Path, columns=COLUMNS) -> list[tuple]:
+    table = FileTable("T", [DataFile("T", path)], columns)
+    return [row for chunk in table.chunks() for row in chunk.rows]
+
+
+def duck_rows(paths, file_format: str, compressed: bool = False, columns=COLUMNS, query: str = "SELECT * FROM T"):
+    connection = duckdb.connect()
+    register_files(connection, "T", FileSource(columns, tuple(str(p) for p in paths), file_format, compressed))
+    convert = row_converter([kind for _, kind in columns])
+    try:
+        return [convert(row) for row in connection.execute(query).fetchall()]
+    except duckdb.Error as exc:
+        raise (file_error(exc) or exc) from None
+
+
+def _key(row: tuple) -> str:
+    return json.dumps(row, default=str, sort_keys=True)
+
+
+def same_rows(left: list[tuple], right: list[tuple]) -> bool:
+    return sorted(map(_key, left)) == sorted(map(_key, right))
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "wt", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row) + "\n")
+    return path
+
+
+def test_json_lines_typed_as_the_row_engine_types_them(tmp_path: Path) -> None:
+    # the string column's sample holds numbers and an object, so it is read as JSON and typed exactly
+    path = write_jsonl(tmp_path / "T.jsonl", JSON_ROWS)
+    expected = python_rows(path)
+    assert same_rows(duck_rows([path], "jsonl"), expected)
+    assert expected[4][1] == "1" and expected[3][1] == '{"nested":"x"}'
+
+
+def test_json_array_and_gzip_and_globs_and_folders(tmp_path: Path) -> None:
+    (tmp_path / "T.json").write_text(json.dumps(JSON_ROWS), encoding="utf-8")
+    expected = python_rows(tmp_path / "T.json")
+    assert same_rows(duck_rows([tmp_path / "T.json"], "json"), expected)
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    write_jsonl(folder / "a.jsonl.gz", JSON_ROWS[:3])
+    write_jsonl(folder / "b.jsonl.gz", JSON_ROWS[3:])
+    (folder / "notes.txt").write_text("not data")
+    assert same_rows(duck_rows([folder], "jsonl", compressed=True), expected)
+    assert same_rows(duck_rows([str(folder / "*.jsonl.gz")], "jsonl", compressed=True), expected)
+
+
+CSV_TEXT = (
+    "Timestamp,Name,Count,Small,Score,Flag,Id,Bag,Span\n"
+    "2025-01-01T00:00:00Z,plain,1,2,1.5,true,6F9619FF-8B86-D011-B42D-00C04FC964FF,\"{\"\"a\"\": [1, 2.50]}\",01:00:00\n"
+    "2014-11-08 15:05,\"with, comma\", +7 ,-3,NaN,0,,[],1.5h\n"
+    ",,,,,,,,\n"
+    "11/08/2014 3:05 PM,\"\",2,,1e5,FALSE,,text,2\n"
+)
+
+
+def test_csv_typed_as_the_row_engine_types_it(tmp_path: Path) -> None:
+    path = tmp_path / "T.csv"
+    path.write_text(CSV_TEXT, encoding="utf-8")
+    expected = python_rows(path)
+    assert same_rows(duck_rows([path], "csv"), expected)
+    partial = tmp_path / "P.csv"
+    partial.write_text("Name,Count\nx,3\n", encoding="utf-8")  # the other columns are missing: null and ""
+    assert duck_rows([partial], "csv") == python_rows(partial)
+
+
+def test_parquet_typed_as_the_row_engine_types_it(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    path = tmp_path / "T.parquet"
+    connection = duckdb.connect()
+    connection.execute(f"""COPY (SELECT TIMESTAMP '2025-01-01 00:00:00.5' AS Timestamp, 'x' AS Name, 5::INTEGER AS Count,
+        3::BIGINT AS Small, 1.5::FLOAT AS Score, true AS Flag, '{{"a":1}}' AS Bag
+        UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL) TO '{path}' (FORMAT parquet)""")
+    assert same_rows(duck_rows([path], "parquet"), python_rows(path))
+
+
+def test_a_value_that_does_not_fit_is_the_row_engines_located_error(tmp_path: Path) -> None:
+    rows = [{"Timestamp": "2025-01-01T00:00:00Z", "Count": 1}] * 3 + [{"Timestamp": "2025-01-01T00:00:00Z",
+                                                                       "Count": "many"}]
+    path = write_jsonl(tmp_path / "T.jsonl", rows)
+    with pytest.raises(DacError) as python_error:
+        python_rows(path)
+    with pytest.raises(DacError) as duck_error:
+        duck_rows([path], "jsonl")
+    assert str(duck_error.value) == str(python_error.value)
+    assert ":4:" in str(duck_error.value)
+    bad_date = write_jsonl(tmp_path / "D.jsonl", [{"Timestamp": "2025-13-01T00:00:00Z"}])
+    with pytest.raises(DacError, match=r"D.jsonl:1:2: column 'Timestamp': '2025-13-01T00:00:00Z' is not a valid"):
+        duck_rows([bad_date], "jsonl")
+    csv_path = tmp_path / "C.csv"
+    csv_path.write_text("Name,Flag\nx,true\ny,maybe\n", encoding="utf-8")
+    with pytest.raises(DacError) as python_error:
+        python_rows(csv_path)
+    with pytest.raises(DacError) as duck_error:
+        duck_rows([csv_path], "csv")
+    assert str(duck_error.value) == str(python_error.value)
+
+
+def test_unknown_columns_bad_json_and_missing_files_are_errors(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "T.jsonl", [{"Name": "x", "Nmae": "y"}])
+    with pytest.raises(DacError, match="column 'Nmae' is not in T"):
+        duck_rows([path], "jsonl")
+    csv_path = tmp_path / "C.csv"
+    csv_path.write_text("Name,Extra\nx,y\n", encoding="utf-8")
+    with pytest.raises(DacError, match=r"C.csv:1:6: column 'Extra' is not in T"):
+        duck_rows([csv_path], "csv")
+    broken = tmp_path / "B.jsonl"
+    broken.write_text('{"Name": "x"}\n{"Name": \n{"Name": "z"}\n', encoding="utf-8")
+    with pytest.raises(DacError, match=r"B.jsonl:2:\d+: invalid JSON"):
+        duck_rows([broken], "jsonl")
+    with pytest.raises(DacError, match="data file not found"):
+        duck_rows([tmp_path / "absent.jsonl"], "jsonl")
+    with pytest.raises(DacError, match="no jsonl data files match"):
+        duck_rows([str(tmp_path / "none*.jsonl")], "jsonl")
+
+
+def test_the_data_budget_caps_what_gzip_decompresses_to(tmp_path: Path) -> None:
+    path = tmp_path / "T.jsonl.gz"
+    with gzip.open(path, "wt") as handle:
+        handle.write((json.dumps({"Name": "x" * 1000}) + "\n") * 3000)
+    connection = duckdb.connect()
+    with pytest.raises(DacError, match="decompresses to more than 1 MB"):
+        register_files(connection, "T", FileSource(COLUMNS, (str(path),), "jsonl", True), max_data_mb=1)
+
+
+def test_the_view_streams_a_query_with_a_filter(tmp_path: Path) -> None:
+    rows = [{"Timestamp": f"2025-01-01T00:00:{i % 60:02d}Z", "Name": f"n{i}", "Count": i} for i in range(500)]
+    path = write_jsonl(tmp_path / "T.jsonl", rows)
+    got = duck_rows([path], "jsonl", query="SELECT * FROM T WHERE Count >= 498 ORDER BY Count")
+    assert [row[2] for row in got] == [498, 499]
+    assert got[0][0] == datetime(2025, 1, 1, 0, 0, 18)
