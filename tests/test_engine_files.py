@@ -176,3 +176,87 @@ def test_the_view_streams_a_query_with_a_filter(tmp_path: Path) -> None:
     got = duck_rows([path], "jsonl", query="SELECT * FROM T WHERE Count >= 498 ORDER BY Count")
     assert [row[2] for row in got] == [498, 499]
     assert got[0][0] == datetime(2025, 1, 1, 0, 0, 18)
+
+
+# ------------------------------------------------------------ dac run --engine
+
+CLICKS = [{"Timestamp": f"2025-01-01T00:{i % 60:02d}:00Z", "Url": f"https://site{i % 7}.example", "ActionType":
+           "ClickAllowed" if i % 3 else "ClickBlocked", "ThreatTypes": "Phish" if i % 2 else "Spam",
+           "IsClickedThrough": i % 5 == 0, "ReportId": f"r-{i}"} for i in range(60)]
+SUMMARY = 'UrlClickEvents | where ThreatTypes has "phish" | summarize n = count() by ActionType'
+REFUSED = "UrlClickEvents | summarize n = count() by ActionType | order by n"
+
+
+def run_json(capsys, *argv: str) -> tuple[int, dict, str]:
+    from dac.cli import main
+
+    code = main(["run", *argv, "--now", "2025-01-02", "--format", "json"])
+    out, err = capsys.readouterr()
+    return code, json.loads(out), err
+
+
+def test_engines_agree_and_json_output_names_the_engine(tmp_path: Path, capsys) -> None:
+    path = write_jsonl(tmp_path / "UrlClickEvents.jsonl", CLICKS)
+    results = {}
+    for engine in ("python", "duckdb"):
+        code, document, _ = run_json(capsys, SUMMARY, "--data", str(path), "--engine", engine)
+        assert code == 0 and document["engine"] == engine
+        results[engine] = sorted(json.dumps(row, sort_keys=True) for row in document["rows"])
+    assert results["python"] == results["duckdb"] and len(results["python"]) == 2
+    code, document, _ = run_json(capsys, SUMMARY, "--data", f"UrlClickEvents={tmp_path}", "--engine", "duckdb")
+    assert code == 0 and sorted(json.dumps(r, sort_keys=True) for r in document["rows"]) == results["python"]
+
+
+def test_the_default_engine_is_python_for_small_text_and_duckdb_for_parquet(tmp_path: Path, capsys) -> None:
+    path = write_jsonl(tmp_path / "UrlClickEvents.jsonl", CLICKS)
+    assert run_json(capsys, SUMMARY, "--data", str(path))[1]["engine"] == "python"
+    parquet = tmp_path / "UrlClickEvents.parquet"
+    duckdb.connect().execute(f"COPY (SELECT * FROM read_json('{path}')) TO '{parquet}' (FORMAT parquet)")
+    code, document, err = run_json(capsys, SUMMARY, "--data", str(parquet))
+    assert code == 0 and document["engine"] == "duckdb" and "note:" not in err
+
+
+def test_the_default_falls_back_to_python_with_a_note_when_duckdb_refuses(tmp_path: Path, capsys) -> None:
+    path = write_jsonl(tmp_path / "UrlClickEvents.jsonl", CLICKS)
+    parquet = tmp_path / "UrlClickEvents.parquet"
+    duckdb.connect().execute(f"COPY (SELECT * FROM read_json('{path}')) TO '{parquet}' (FORMAT parquet)")
+    code, document, err = run_json(capsys, REFUSED, "--data", str(parquet))
+    assert code == 0 and document["engine"] == "python"
+    assert err.count("note: the duckdb engine cannot run") == 1 and "running it on the python engine" in err
+
+
+def test_an_explicit_duckdb_engine_reports_the_refusal_where_it_is(tmp_path: Path, capsys) -> None:
+    path = write_jsonl(tmp_path / "UrlClickEvents.jsonl", CLICKS)
+    query = tmp_path / "q.kql"
+    query.write_text("UrlClickEvents\n| summarize n = count() by ActionType\n| order by n\n", encoding="utf-8")
+    code, document, err = run_json(capsys, str(query), "--data", str(path), "--engine", "duckdb")
+    assert code == 2 and document["ok"] is False
+    assert document["error"]["file"] == str(query) and document["error"]["line"] == 3
+    assert "cannot run" in document["error"]["message"] and "Traceback" not in err
+
+
+def test_a_misfit_value_under_duckdb_is_the_row_engines_located_error(tmp_path: Path, capsys) -> None:
+    path = write_jsonl(tmp_path / "UrlClickEvents.jsonl", CLICKS + [{"Timestamp": "soon"}])
+    for engine in ("python", "duckdb"):
+        code, document, err = run_json(capsys, "UrlClickEvents | where Timestamp > ago(1d) | count", "--data",
+                                       str(path), "--engine", engine)
+        assert code == 2 and document["error"]["line"] == 61, engine
+        assert document["error"]["message"] == "column 'Timestamp': 'soon' is not a valid datetime"
+
+
+def test_the_python_engine_reads_folders_and_globs_too(tmp_path: Path, capsys) -> None:
+    write_jsonl(tmp_path / "UrlClickEvents.1.jsonl", CLICKS[:30])
+    write_jsonl(tmp_path / "UrlClickEvents.2.jsonl", CLICKS[30:])
+    code, document, _ = run_json(capsys, "UrlClickEvents | count", "--data", str(tmp_path / "UrlClickEvents.*.jsonl"),
+                                 "--engine", "python")
+    assert code == 0 and document["rows"] == [{"Count": 60}] and document["rows_read"] == {"UrlClickEvents": 60}
+
+
+def test_the_default_engine_is_duckdb_from_the_size_threshold(tmp_path: Path, capsys, monkeypatch) -> None:
+    from dac.engines import dispatch
+
+    path = write_jsonl(tmp_path / "UrlClickEvents.jsonl", CLICKS)
+    monkeypatch.setattr(dispatch, "DUCKDB_DEFAULT_BYTES", path.stat().st_size)
+    assert run_json(capsys, SUMMARY, "--data", str(path))[1]["engine"] == "duckdb"
+    monkeypatch.setattr(dispatch, "DUCKDB_DEFAULT_BYTES", path.stat().st_size + 1)
+    assert run_json(capsys, SUMMARY, "--data", str(path))[1]["engine"] == "python"
