@@ -224,9 +224,10 @@ def register_files(connection: Any, name: str, source: FileSource, *,
     DacError, naming the file, for files that are missing, over the budget or hold a column
     the catalog does not; a misfit value is reported when the query reads it (``file_error``).
     """
+    # DuckDB draws a progress bar for long queries on the terminal dac writes its result rows to
+    connection.execute("SET enable_progress_bar = false")
     files = expand(source)
     _check_budget(connection, files, source, max_data_mb * 1_000_000)
-    register_udfs(connection)
     listing = "[" + ", ".join(_text(f) for f in files) + "]"
     try:
         present = _present_columns(connection, name, files, listing, source)
@@ -259,7 +260,9 @@ def register_files(connection: Any, name: str, source: FileSource, *,
         else:
             outer.append(f"{typed} AS {_ident(column)}")
     raw_read = f"(SELECT {', '.join(inner)} FROM (SELECT *, filename FROM {_reader(files, source, present)}))"
-    connection.execute(f"CREATE OR REPLACE VIEW {_ident(name)} AS SELECT {', '.join(outer)} FROM {raw_read}")
+    view = f"CREATE OR REPLACE VIEW {_ident(name)} AS SELECT {', '.join(outer)} FROM {raw_read}"
+    register_udfs(connection, view)
+    connection.execute(view)
 
 
 # ------------------------------------------------------------ errors

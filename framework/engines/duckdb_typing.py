@@ -16,6 +16,7 @@ column; ``dac.engines.duckdb_files`` turns that into an error naming the file.
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from typing import Any, Callable
 
@@ -77,16 +78,24 @@ def udf_name(kind: str, raw_is_json: bool) -> str:
     return f"dac_{'json' if raw_is_json else 'text'}_{kind}"
 
 
-def register_udfs(connection: Any) -> None:
-    """The Python converters as DuckDB functions, once per connection."""
+_UDF_CALL = re.compile(r"\bdac_(json|text)_([a-z]+)\(")
+
+
+def register_udfs(connection: Any, sql: str) -> None:
+    """The Python converters that ``sql`` calls, as DuckDB functions, once per connection.
+
+    Only those called: each registration costs DuckDB's Python bridge time (the first one
+    about 0.1 s), which a run over files that need no fallback should not pay."""
+    wanted = {(match.group(1) == "json", match.group(2)) for match in _UDF_CALL.finditer(sql)}
+    if not wanted:
+        return
     have = {row[0] for row in connection.execute(
         "SELECT function_name FROM duckdb_functions() WHERE function_name LIKE 'dac\\_%' ESCAPE '\\'").fetchall()}
-    for kind, returns in RETURNS.items():
-        for raw_is_json in (True, False):
-            name = udf_name(kind, raw_is_json)
-            if name not in have:
-                connection.create_function(name, python_converter(kind, raw_is_json), ["VARCHAR"], returns,
-                                           null_handling="special", side_effects=False)
+    for raw_is_json, kind in sorted(wanted):
+        name = udf_name(kind, raw_is_json)
+        if name not in have:
+            connection.create_function(name, python_converter(kind, raw_is_json), ["VARCHAR"], RETURNS[kind],
+                                       null_handling="special", side_effects=False)
 
 
 def _quoted(pattern: str) -> str:
