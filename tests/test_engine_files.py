@@ -285,3 +285,25 @@ def test_the_spark_engine_gets_the_files_and_the_master(tmp_path: Path, capsys, 
     assert master == "sc://localhost:15002" and now == datetime(2025, 1, 2)
     assert sources["UrlClickEvents"].paths == (str(path),) and sources["UrlClickEvents"].format == "jsonl"
     assert sources["EmailEvents"].format == "parquet"
+
+
+EDGE_DATETIMES = ["2025-01-01T00:00:00.1234567Z", "2025-01-01T23:59:59.9999999Z", "2025-01-01T00:00:00.12345678Z", "2025-01-01T24:00:00Z",
+                  "2025-01-01T23:59:60Z", "2025-02-30T00:00:00Z", "2025-1-01T00:00:00Z", " 2025-01-01T00:00:00Z",
+                  "2025-01-01T00:00:00.Z", "2025-01-01T00:00:00z", "0001-01-01T00:00:00Z", "0000-01-01T00:00:00Z",
+                  "9999-12-31T23:59:59.9999999Z", "2025-01-01T00:00:00+02:00", "2025-01-01T00:00:00.1 Z",
+                  "2025-+1-01T00:00:00Z", "infinity", "epoch", "2025-01-01", 20250101, True, {"at": 1}]
+
+
+@pytest.mark.parametrize("value", EDGE_DATETIMES, ids=str)
+def test_edge_datetimes_agree_or_fail_alike(tmp_path: Path, value) -> None:
+    columns = (("Timestamp", "datetime"),)
+    # strings before it, so DuckDB's sample reads the column as text, as it would a real export
+    path = write_jsonl(tmp_path / "T.jsonl", [{"Timestamp": "2025-01-01T00:00:00Z"}] * 3 + [{"Timestamp": value}])
+    try:
+        expected = python_rows(path, columns)
+    except DacError as error:
+        with pytest.raises(DacError) as duck_error:
+            duck_rows([path], "jsonl", columns=columns)
+        assert str(duck_error.value) == str(error)
+        return
+    assert duck_rows([path], "jsonl", columns=columns) == expected

@@ -11,8 +11,8 @@ What the row engine does with file values, the view does too (``dac.backtest``):
 - a column the catalog lacks is an error naming it (checked from each CSV header and Parquet
   schema; for JSON from the rows DuckDB samples to detect a schema, since reading every key of
   every row would cost a second parse);
-- a string column is read as DuckDB's text of the value when the rows DuckDB samples hold only
-  strings there (the fast path: no per-value work), else as JSON and typed exactly; past the
+- a string (datetime, guid) column is read as DuckDB's text of the value when the rows DuckDB
+  samples hold only strings there (no per-value JSON work), else as JSON and typed exactly; past the
   sample, a number or object in such a column is DuckDB's text of it, which is the row engine's
   except for reals not written in their shortest form (``1.0``: the row engine says "1") and
   objects holding escapes;
@@ -164,8 +164,13 @@ def _present_columns(connection: Any, table: str, files: list[str], reader: str,
             row[0] == stray[0] for row in connection.execute(
                 f"DESCRIBE SELECT * FROM {sampled.format(files=_text(f))}").fetchall())), files[0])
         raise _unknown(stray[0], table, names, Location(culprit))
-    return {name: "VARCHAR" if kind == "string" and sample.get(name, "NULL") in _SAMPLED_AS_TEXT else "JSON"
+    return {name: "VARCHAR" if kind in _TEXT_KINDS and sample.get(name, "NULL") in _SAMPLED_AS_TEXT else "JSON"
             for name, kind in source.columns}
+
+
+# Types whose value the row engine reads the same from a JSON string as from DuckDB's text of any
+# other JSON value: a string, and a datetime or guid, for which every non-string value is a misfit.
+_TEXT_KINDS = {"string", "datetime", "guid"}
 
 
 # What DuckDB's schema detection calls a JSON string (it types date and time text, too).

@@ -119,6 +119,13 @@ def typed_expression(raw: str, kind: str, raw_is_json: bool) -> str:
         return f"regexp_full_match({raw}, '{_quoted(pattern) if raw_is_json else pattern}')"
 
     if kind == "datetime":
+        if not raw_is_json:
+            # Kusto's own form, 2025-01-01T00:00:00.0000000Z, at fixed places: no regex; the 7th digit
+            # cut off as the row engine cuts it (a cast from nanoseconds would round); no year 0, which DuckDB has
+            fixed = (f"length({raw}) BETWEEN 20 AND 28 AND {raw}[1:4] <> '0000' AND {raw}[5] = '-' "
+                     f"AND {raw}[8] = '-' AND {raw}[11] = 'T' AND {raw}[14] = ':' AND {raw}[17] = ':' AND {raw}[20] IN ('.', 'Z') AND {raw}[-1] = 'Z'")
+            fast = f"try_strptime(left(rtrim({raw}, 'Z'), 26), ['%Y-%m-%dT%H:%M:%S.%f', '%Y-%m-%dT%H:%M:%S'])"
+            return f"coalesce(CASE WHEN {fixed} THEN {fast} END, {udf})"
         fast = f"try_cast(left(rtrim({text}, 'Z'), 26) AS TIMESTAMP)"
         return f"coalesce(CASE WHEN {match(_ISO)} THEN {fast} END, {udf})"
     if kind == "bool":
