@@ -16,6 +16,7 @@ is an error naming file, line and column; nothing is skipped.
 from __future__ import annotations
 
 import csv
+import glob
 import gzip
 import io
 import json
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from dac import catalog
+from dac.engines.sources import FileSource
 from dac.errors import DacError, Location, did_you_mean
 from dac.files import regular_file
 from dac.kql import values as V
@@ -338,6 +340,94 @@ def _csv_location(path: Path, number: int, header: list[str], fields: list[str],
     return Location(str(path), number, sum(len(f) + 1 for f in fields[:position]) + 1)
 
 
+_GLOB = set("*?[")
+
+
+def _table_and_path(argument: str) -> tuple[str, str]:
+    """``Table=path`` or ``path``: the table is the file's (or folder's) name up to its first dot; for a glob, the
+    name of the folder it searches unless its file part names the table (``logs/UrlClickEvents-*.jsonl``)."""
+    table, sep, path = argument.partition("=")
+    if sep and os.sep not in table and table.isidentifier():
+        return table, path
+    name = Path(argument).name
+    if _GLOB & set(name):
+        stem = name.split(".", 1)[0].rstrip("*?[]-_")
+        name = stem if stem.isidentifier() else Path(argument).parent.name
+    return name.split(".", 1)[0], argument
+
+
+def table_name(argument: str) -> str:
+    """The table a ``--data`` argument feeds."""
+    return _table_and_path(argument)[0]
+
+
+def expand_argument(argument: str) -> list[str]:
+    """A ``--data`` argument as ``Table=file`` arguments: a folder's data files and a glob's matches, sorted."""
+    table, path = _table_and_path(argument)
+    if _GLOB & set(path):
+        found = sorted(p for p in glob.glob(path, recursive=True) if os.path.isfile(p))
+    elif Path(path).is_dir():
+        found = sorted(str(p) for p in Path(path).iterdir() if p.is_file() and _is_data_file(p))
+    else:
+        return [argument]
+    if not found:
+        raise DacError("no data files match (.jsonl, .json, .csv, each optionally .gz, or .parquet)", Location(path))
+    return [f"{table}={file}" for file in found]
+
+
+def _is_data_file(path: Path) -> bool:
+    try:
+        DataFile("", path).format  # noqa: B018 - raises for another kind of file
+    except DacError:
+        return False
+    return True
+
+
+def data_size(arguments: list[str]) -> tuple[int, bool]:
+    """(bytes on disk of every data file, whether any is Parquet): what the default engine is chosen by."""
+    total, parquet = 0, False
+    for argument in arguments:
+        for expanded in expand_argument(argument):
+            file = data_file(expanded)
+            total += file.path.stat().st_size
+            parquet = parquet or file.format == "parquet"
+    return total, parquet
+
+
+def file_sources(arguments: list[str], platform: str, remote: bool = False) -> dict[str, FileSource]:
+    """The ``--data`` arguments as one ``FileSource`` per table for a SQL engine, typed by ``platform``'s catalog.
+
+    Folders and globs stay as given: the engine's reader expands them. ``remote`` (Spark) takes
+    URLs such as ``abfss://`` and ``s3a://`` too, which are not looked up here."""
+    by_table: dict[str, list[str]] = {}
+    kinds: dict[str, tuple[str, bool]] = {}
+    for argument in arguments:
+        table, path = _table_and_path(argument)
+        is_url = remote and "://" in path
+        if not is_url and not _GLOB & set(path) and not Path(path).exists():
+            raise DacError("data file not found", Location(path))
+        if is_url or _GLOB & set(path) or not Path(path).is_dir():
+            sample = Path(path)
+        else:
+            files = expand_argument(argument)
+            sample = Path(files[0].partition("=")[2])
+        kind = (DataFile(table, sample).format, sample.name.lower().endswith(".gz"))
+        if kinds.setdefault(table, kind) != kind:
+            raise DacError(f"the files of {table} must be of one format for a SQL engine "
+                           f"({kinds[table][0]} and {kind[0]})", Location(path))
+        by_table.setdefault(table, []).append(path)
+    sources = {}
+    for table, paths in by_table.items():
+        columns = catalog.table_columns(platform, table)
+        if columns is None:
+            hint = did_you_mean(table, catalog.known_tables(platform))
+            raise DacError(f"table '{table}' is not in the {catalog.PLATFORMS[platform]} catalog{hint}; "
+                           "name the file after its table or pass Table=path", Location(paths[0]))
+        file_format, compressed = kinds[table]
+        sources[table] = FileSource(tuple(columns), tuple(paths), file_format, compressed)
+    return sources
+
+
 def file_tables(arguments: list[str], platform: str, chunk_rows: int = DEFAULT_CHUNK_ROWS,
                 progress: Progress | None = None, max_data_mb: int = DEFAULT_MAX_DATA_MB) -> Mapping[str, FileTable]:
     """The ``--data`` arguments as tables typed by ``platform``'s catalog, files of one table in order.
@@ -346,7 +436,7 @@ def file_tables(arguments: list[str], platform: str, chunk_rows: int = DEFAULT_C
     parsers and watchlists are bound above the query (``dac.workspace``), as in validate and test.
     """
     by_table: dict[str, list[DataFile]] = {}
-    for argument in arguments:
+    for argument in (expanded for given in arguments for expanded in expand_argument(given)):
         file = data_file(argument)
         file.format  # noqa: B018 - an unknown file type is an error before anything is read
         by_table.setdefault(file.table, []).append(file)

@@ -292,7 +292,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     import time
 
     from dac import backtest, catalog
-    from dac.kql import KqlError, evaluate, parse
+    from dac.engines.dispatch import run_files
+    from dac.kql import KqlError, parse
     from dac.kql.binder import bind
     from dac.kql import values as V
     from dac.testing.clock import clock_option
@@ -312,7 +313,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         tree = parse(text)
     except KqlError as exc:
         raise located(exc) from None
-    names = [backtest.data_file(argument).table for argument in args.data]
+    names = [backtest.table_name(argument) for argument in args.data]
     platform = _run_platform(args.platform, rule, names)
     limits = _budget(args)
     binding = bind(tree, platform, limits=limits)
@@ -324,27 +325,39 @@ def _cmd_run(args: argparse.Namespace) -> int:
             share = f" ({fraction:.0%} of its files)" if fraction is not None else ""
             progress.show(f"{table}: {rows:,} rows read{share}")
 
-        tables = backtest.file_tables(args.data, platform, args.chunk_rows, report,
-                                      args.max_data_mb or limits.data_mb)
+        if args.max_data_mb:
+            limits = limits.replace(data_mb=args.max_data_mb)
+
+        def python_tables():
+            return backtest.file_tables(args.data, platform, args.chunk_rows, report, limits.data_mb)
+
+        def note(text: str) -> None:
+            progress.show("")
+            print(f"note: {text}", file=sys.stderr)
+
         started = time.perf_counter()
         try:
-            result = evaluate(tree, tables, now=now, as_table=True, limits=limits)
+            done = run_files(tree, args.data, platform, engine=args.engine, now=now, limits=limits,
+                             python_tables=python_tables, note=note, spark_master=args.spark_master)
         except KqlError as exc:
             raise located(exc) from None
         seconds = time.perf_counter() - started
-    read = {name: table.rows_read for name, table in tables.items()}
+    result, read = done.result, done.rows_read
     names_out = result.names
     if args.format == "json":
-        _emit_json({"command": "run", "ok": True, "platform": catalog.PLATFORMS[platform], "seconds": round(seconds, 3),
+        _emit_json({"command": "run", "ok": True, "platform": catalog.PLATFORMS[platform], "engine": done.engine,
+                    "seconds": round(seconds, 3),
                     "rows_read": read, "columns": [{"name": n, "type": t} for n, t in result.columns],
                     "rows": json.loads(V.to_json_text([dict(zip(names_out, row)) for row in result.rows]))})
         return EXIT_OK
     try:
-        for row in result.rows:
-            sys.stdout.write(json_safe(V.to_json_text(dict(zip(names_out, row)))) + "\n")
+        _write_rows(names_out, result.rows)
         sys.stdout.flush()
     except BrokenPipeError:  # `dac run ... | head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    if read is None:
+        print(f"{len(result.rows):,} row(s) in {seconds:.2f}s ({done.engine} engine)", file=sys.stderr)
         return EXIT_OK
     read_text = ", ".join(f"{printable(name)} {count:,}" for name, count in read.items())
     print(f"{len(result.rows):,} row(s) from {read_text} row(s) read in {seconds:.2f}s", file=sys.stderr)
@@ -353,6 +366,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from dac import backtest
+    from dac.engines import dispatch
     from dac.rules.model import load_rule
     from dac.simulate import simulate
     from dac.simulate.report import render_text, to_json
@@ -369,7 +383,16 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
         tables = backtest.file_tables(args.data, "sentinel", progress=report,
                                       max_data_mb=args.max_data_mb or limits.data_mb)
-        simulation = simulate(rule, tables, first, last, engine=args.engine, limits=limits)
+        engine = args.engine or dispatch.default_engine(args.data)
+        sources = None if engine == "python" else \
+            backtest.file_sources(args.data, "sentinel", remote=engine == "spark")
+
+        def note(text: str) -> None:
+            progress.show("")
+            print(f"note: {text}", file=sys.stderr)
+
+        simulation = simulate(rule, tables, first, last, engine=engine, limits=limits, sources=sources, note=note,
+                              spark_master=args.spark_master, fallback=args.engine is None)
     charts = []
     if args.chart:
         from dac.simulate.chart import write_chart
@@ -392,6 +415,26 @@ def _time_option(text: str, option: str):
         return parse_clock(text)
     except ValueError as exc:
         raise DacError(f"{option}: {exc}", Location(option)) from None
+
+
+def _write_rows(names: list[str], rows: list[tuple]) -> None:
+    """Result rows on stdout as JSON lines, as ``V.to_json_text`` writes each.
+
+    One encoder for all rows and one escape pass and write per 10,000 rows: printing a large
+    back-test's rows one call at a time took longer than DuckDB took to compute them."""
+    from dac.kql import values as V
+
+    encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False,
+                              default=V._json_default).encode
+    for start in range(0, len(rows), 10_000):
+        lines = []
+        for row in rows[start:start + 10_000]:
+            record = dict(zip(names, row))
+            try:
+                lines.append(encode(record))
+            except ValueError:  # a NaN or infinite real: to_json_text writes it as Kusto does
+                lines.append(V.to_json_text(record))
+        sys.stdout.write(json_safe("\n".join(lines)) + "\n")
 
 
 def _is_file(source: str) -> bool:
@@ -654,8 +697,9 @@ def make_parser() -> argparse.ArgumentParser:
     _format_option(run)
     run.add_argument("query", metavar="QUERY", help="a rule .yaml, a .kql file, - for standard input, or query text")
     run.add_argument("--data", nargs="+", required=True, metavar="[TABLE=]PATH",
-                     help="data files (.jsonl, .json, .csv, each optionally .gz, or .parquet); the table is the "
-                          "file name up to its first dot unless given as TABLE=PATH")
+                     help="data files (.jsonl, .json, .csv, each optionally .gz, or .parquet), folders of them or "
+                          "globs; the table is the file (or folder) name up to its first dot unless given as "
+                          "TABLE=PATH")
     run.add_argument("--platform", help="Defender or Sentinel: whose catalog types the data (default: the rule's "
                                         "platform, else the one whose catalog has every data table)")
     run.add_argument("--now", help="the clock for now() and ago(), ISO 8601 (default: the current time); set it "
@@ -665,6 +709,14 @@ def make_parser() -> argparse.ArgumentParser:
                      help="what one .gz data file may decompress to, or one .json file (read whole) or one "
                           "line of a .jsonl file may hold, in MB (default 4096, or [tool.dac] max-data-mb); "
                           "beyond it the run stops with an error naming the file")
+    run.add_argument("--engine", choices=("python", "duckdb", "spark"),
+                     help="what runs the query: python (the row engine), duckdb (compiled to SQL over DuckDB's own "
+                          "file readers; takes folders and globs) or spark (Spark SQL, --spark-master); default: "
+                          "duckdb for Parquet and for 64 MiB of data or more, else python, and python when DuckDB "
+                          "cannot run the query exactly")
+    run.add_argument("--spark-master", metavar="URL",
+                     help="with --engine spark: the Spark master (default local[*]), e.g. spark://host:7077, or a "
+                          "Spark Connect URL sc://host:15002")
     run.add_argument("--chunk-rows", type=int, default=50_000, help=argparse.SUPPRESS)
     run.set_defaults(func=_cmd_run)
 
@@ -678,8 +730,13 @@ def make_parser() -> argparse.ArgumentParser:
                               help="the first run's scheduled time, ISO 8601 (UTC unless it says otherwise)")
     simulate_cmd.add_argument("--to", dest="end", required=True, metavar="T2",
                               help="runs are scheduled up to this time, excluded")
-    simulate_cmd.add_argument("--engine", choices=("python", "duckdb", "spark"), default="python",
-                              help="the engine that runs the query of each run (default python)")
+    simulate_cmd.add_argument("--engine", choices=("python", "duckdb", "spark"),
+                              help="what reads the files and runs the query's head once (one pass, when the query "
+                                   "reads one table), the row engine running the rest per run; default as for dac run: "
+                                   "duckdb for Parquet and for 64 MiB of data or more, else python, and python when "
+                                   "DuckDB cannot run the head exactly")
+    simulate_cmd.add_argument("--spark-master", metavar="URL",
+                              help="with --engine spark: the Spark master (default local[*]) or a Spark Connect URL")
     simulate_cmd.add_argument("--chart", action="append", metavar="OUT",
                               help="also write alerts and incidents per day to OUT: a .png (needs the chart "
                                    "extra, matplotlib) or a self-contained .html page; may be repeated")
