@@ -307,3 +307,14 @@ def test_edge_datetimes_agree_or_fail_alike(tmp_path: Path, value) -> None:
         assert str(duck_error.value) == str(error)
         return
     assert duck_rows([path], "jsonl", columns=columns) == expected
+
+
+def test_dac_run_on_duckdb_without_now_takes_the_current_time(tmp_path, capsys) -> None:
+    """No --now: now() is the current time on every engine (it crashed on a None clock)."""
+    from dac.cli import main
+
+    data = tmp_path / "UrlClickEvents.jsonl"
+    data.write_text('{"TimeGenerated": "2020-01-01T00:00:00Z", "ActionType": "ClickAllowed"}\n', encoding="utf-8")
+    assert main(["run", "UrlClickEvents | where TimeGenerated < ago(1d) | count", "--data", str(data),
+                 "--engine", "duckdb", "--platform", "sentinel"]) == 0
+    assert capsys.readouterr().out.strip() == '{"Count":1}'

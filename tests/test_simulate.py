@@ -532,3 +532,46 @@ def test_one_pass_gives_every_run_what_a_run_over_its_window_gives(tmp_path: Pat
     for document in (one_pass, per_run):
         document.pop("seconds", None)
     assert one_pass == per_run and any(r["fired"] for r in per_run["runs"])
+
+
+def _month_of_clicks(tmp_path: Path) -> Path:
+    import random
+
+    rng = random.Random(3)
+    rows = [click(T0 + timedelta(minutes=rng.randrange(3 * 24 * 60)), user=f"u{rng.randrange(5)}@contoso.com",
+                  action=rng.choice(["ClickAllowed", "ClickBlocked"])) for _ in range(500)]
+    return write_data(tmp_path, rows)
+
+
+@pytest.mark.parametrize("query", [
+    QUERY,
+    "let since = ago(20m); UrlClickEvents | where ActionType has 'ClickAllowed' | where TimeGenerated > since"
+    " | summarize Clicks = count(), Url = take_any(Url) by AccountUpn | where Clicks > 1",
+])
+def test_duckdb_one_pass_over_files_agrees_with_the_python_engine(tmp_path: Path, capsys, query: str) -> None:
+    """--engine duckdb reads the file natively for the query's head (one pass) and gives every run,
+    alert and incident the python engine gives."""
+    rule = write_rule(tmp_path, query=query, queryFrequency="10m", queryPeriod="30m")
+    data = _month_of_clicks(tmp_path)
+    words = (str(rule), "--data", str(data), "--from", "2025-01-01T00:00:00Z", "--to", "2025-01-03T00:00:00Z")
+    code, on_duckdb = cli(capsys, *words, "--engine", "duckdb")
+    assert code == 0 and (on_duckdb["engine"], on_duckdb["plan"]) == ("duckdb", "one pass")
+    code, on_python = cli(capsys, *words, "--engine", "python")
+    assert code == 0 and (on_python["engine"], on_python["plan"]) == ("python", "one pass")
+    for document in (on_duckdb, on_python):
+        for key in ("engine", "plan", "seconds", "charts"):
+            document.pop(key, None)
+    assert on_duckdb == on_python and on_python["totals"]["alerts"] > 0
+
+
+def test_a_head_duckdb_refuses_is_an_error_by_name_and_python_by_default(tmp_path: Path, capsys) -> None:
+    query = "UrlClickEvents | where ActionType == 'ClickAllowed' | extend g = new_guid() | project TimeGenerated, AccountUpn"
+    rule = write_rule(tmp_path, query=query)
+    data = _month_of_clicks(tmp_path)
+    words = (str(rule), "--data", str(data), "--from", "2025-01-01T00:00:00Z", "--to", "2025-01-01T06:00:00Z")
+    code, document = cli(capsys, *words, "--engine", "duckdb")
+    assert code == 2 and "the duckdb engine cannot run" in document["error"]["message"]
+    lines = rule.read_text(encoding="utf-8").splitlines()
+    assert lines[document["error"]["line"] - 1].startswith("query:")  # located in the rule file
+    assert main(["simulate", *words, "--format", "json"]) == 0  # a small file: python by default
+    capsys.readouterr()

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from dac.engines.compiler import compile_query
-from dac.engines.physical import EngineRefusal, row_converter, sql_type
+from dac.engines.physical import EngineRefusal, clock, row_converter, sql_type
 from dac.engines.sources import FileSource, RowsSource, Source
 from dac.engines.sql_values import micros
 from dac.kql import ast
@@ -56,13 +56,12 @@ def _load_rows(connection: Any, name: str, source: RowsSource) -> None:
     connection.executemany(f'INSERT INTO "{quoted}" VALUES ({marks})', rows)
 
 
-def run(tree: ast.QueryBody, sources: Mapping[str, Source], *, now: datetime,
+def run(tree: ast.QueryBody, sources: Mapping[str, Source], *, now: datetime | None,
         limits: Limits | None = None) -> Table:
     """Run ``tree`` over ``sources`` in DuckDB, or refuse (EngineRefusal) before reading any row."""
     import duckdb
 
-    if now.tzinfo is not None:
-        now = now.astimezone(timezone.utc).replace(tzinfo=None)
+    now = clock(now)
     compiled = compile_query(tree, {name: source.columns for name, source in sources.items()}, dialect="duckdb", now=now)
     connection = duckdb.connect(":memory:", config={"threads": 2})
     try:

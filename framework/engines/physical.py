@@ -54,6 +54,14 @@ class EngineRefusal(KqlUnsupportedError):
         self.engine = engine
 
 
+def clock(now: datetime | None) -> datetime:
+    """``now()`` for a SQL engine's run as the row engine takes it: naive UTC, the current time when None
+    (``dac run`` without ``--now``)."""
+    if now is None:
+        return datetime.now(timezone.utc).replace(tzinfo=None)
+    return now if now.tzinfo is None else now.astimezone(timezone.utc).replace(tzinfo=None)
+
+
 def sql_type(kql_type: str, dialect: str) -> str:
     """The column type a value of ``kql_type`` has in ``dialect``; decimal and unknown types are refused."""
     try:

@@ -13,10 +13,10 @@ from __future__ import annotations
 import itertools
 import uuid
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from dac.engines.physical import EngineRefusal, row_converter
+from dac.engines.physical import EngineRefusal, clock, row_converter
 from dac.engines.sources import FileSource, Source
 from dac.engines.spark_session import spark_session
 from dac.errors import DacError, Location
@@ -30,7 +30,7 @@ _RUN_IDS = itertools.count()  # view names unique in the session: runs may share
 REFUSAL_MARKER = "engine cannot run"  # the text of the compiler's run-time refusals (duckdb_engine's too)
 
 
-def run(tree: Any, sources: Mapping[str, Source], *, now: datetime, limits: Limits | None = None,
+def run(tree: Any, sources: Mapping[str, Source], *, now: datetime | None, limits: Limits | None = None,
         master: str | None = None) -> Table:
     """The result of ``tree`` over ``sources`` (table name -> rows or files), computed by Spark.
 
@@ -40,8 +40,7 @@ def run(tree: Any, sources: Mapping[str, Source], *, now: datetime, limits: Limi
     from dac.engines.compiler import compile_query
     from dac.engines.spark_dialect import spark_sql
 
-    if now.tzinfo is not None:
-        now = now.astimezone(timezone.utc).replace(tzinfo=None)
+    now = clock(now)
     compiled = compile_query(tree, {name: source.columns for name, source in sources.items()},
                              dialect="spark", now=now)
     session = spark_session(master)  # a DacError, not an ImportError, when pyspark or Java is missing
