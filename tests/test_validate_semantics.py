@@ -217,7 +217,8 @@ def test_a_column_dropped_by_sample_distinct_is_reported(tmp_path: Path) -> None
 
 
 def test_fork_and_graph_operators_are_no_finding_and_the_rest_is_still_bound(tmp_path: Path) -> None:
-    # refused at run time, an open schema in check mode: the query before them is still checked
+    # fork stands for its first leg in check mode (as the official binder takes it), make-graph opens the
+    # schema: neither is a finding, and the query before them is still checked
     path = write_rule(tmp_path, "query: |\n  UrlClickEvents\n  | where NoSuch > 1\n  | fork (where Url has 'x')\n"
                                 "  | make-graph Url --> Url with UrlClickEvents on Url\n")
     found = messages(path)
