@@ -65,6 +65,11 @@ def spelled(node: ast.Operator) -> str:
     return node.call.name if isinstance(node, ast.Evaluate) else operator_name(node)
 
 
+# Where one table is wanted: a rule's test (its expectation is one table) and a plain evaluate().
+_ONE_TABLE = ("a rule's test and dac's evaluate() work on one result table (evaluate(..., as_tables=True) "
+              "returns them all)")
+
+
 def refuse_several(body: ast.QueryBody) -> Exception:
     """The error of a query of several result tables asked for one: at the operator that makes them,
     else (a batch) at its first statement."""
@@ -73,11 +78,9 @@ def refuse_several(body: ast.QueryBody) -> Exception:
         last = statement.operators[-1] if statement.operators else None
         count = table_count(last)
         if count is not None and count > 1:
-            return unsupported(last, f"'{spelled(last)}' returns {count} result tables; dac gives a query one "
-                                     "result table unless all are asked for (evaluate(..., as_tables=True))")
+            return unsupported(last, f"'{spelled(last)}' returns {count} result tables; {_ONE_TABLE}")
     return unsupported(statements[0], f"the query is a batch of {len(statements)} tabular statements, each a "
-                                      "result table; dac gives a query one result table unless all are asked for "
-                                      "(evaluate(..., as_tables=True))")
+                                      f"result table; {_ONE_TABLE}")
 
 
 def refuse_placement(node: ast.Operator, count: int) -> Exception:
