@@ -4,7 +4,8 @@
 documentation that show an output table: the query, the documented column names
 and rows (as the page prints them: markdown text) and whether the query fixes
 the row order. This module runs one example and compares the evaluator's typed
-result with the documented text, reading each documented cell by the type of
+result tables (``evaluate(..., as_tables=True)``; a page may show several, as
+``extra_tables``) with the documented text, reading each documented cell by the type of
 its result column, because the pages print values loosely: datetimes in many
 formats, reals rounded, JSON with odd spacing, markdown escapes in strings.
 It is shared by ``bench/doc_examples.py`` (counts and a listing of the
@@ -90,6 +91,7 @@ class Outcome:
     table: Table | None = None
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)  # every result table; ``table`` is the first
 
     @property
     def id(self) -> str:
@@ -126,7 +128,7 @@ def run_example(example: dict[str, Any], now: datetime = NOW, time_limit: int = 
     started = time.perf_counter()
     try:
         with _time_limit(time_limit):
-            table = evaluate(example["query"], {}, now=now, as_table=True, max_rows=MAX_ROWS)
+            tables = evaluate(example["query"], {}, now=now, as_tables=True, max_rows=MAX_ROWS)
     except KqlUnsupportedError as exc:
         return Outcome(example, REFUSED, str(exc), seconds=time.perf_counter() - started)
     except KqlError as exc:
@@ -136,8 +138,8 @@ def run_example(example: dict[str, Any], now: datetime = NOW, time_limit: int = 
     except Exception as exc:  # noqa: BLE001 - any other exception is an evaluator bug to report, not to crash on
         return Outcome(example, ERROR, f"crash: {type(exc).__name__}: {exc}", seconds=time.perf_counter() - started)
     seconds = time.perf_counter() - started
-    problems = compare(example, table)
-    return Outcome(example, DIFFER if problems else AGREE, "; ".join(problems), table, seconds, problems)
+    problems = compare_tables(example, tables)
+    return Outcome(example, DIFFER if problems else AGREE, "; ".join(problems), tables[0], seconds, problems, tables)
 
 
 def run_all(examples: list[dict[str, Any]], now: datetime = NOW) -> list[Outcome]:
@@ -151,6 +153,25 @@ def agreement(outcomes: list[Outcome]) -> tuple[int, int]:
 
 
 # ------------------------------------------------------------------ comparison
+
+
+def documented_tables(example: dict[str, Any]) -> list[dict[str, Any]]:
+    """The example's documented tables in order: its own columns and rows, then its ``extra_tables``
+    (a page showing several result sets, as a batch of statements returns them)."""
+    return [example] + list(example.get("extra_tables") or [])
+
+
+def compare_tables(example: dict[str, Any], tables: list[Table]) -> list[str]:
+    """What differs between the documented result tables and ``tables``: their number, then each
+    pair compared as ``compare`` does (the query's order, if fixed, applies to each)."""
+    documented = documented_tables(example)
+    if len(documented) != len(tables):
+        return [f"result tables: documented {len(documented)}, actual {len(tables)}"]
+    problems = compare(example, tables[0])
+    for position, (extra, table) in enumerate(zip(documented[1:], tables[1:]), 2):
+        problems += [f"table {position}: {problem}"
+                     for problem in compare({**example, "columns": extra["columns"], "rows": extra["rows"]}, table)]
+    return problems
 
 
 def compare(example: dict[str, Any], table: Table) -> list[str]:

@@ -18,7 +18,10 @@ Case format (YAML, one file per area, top-level ``cases:`` list):
   geo_ip                         entries {network, country, state, city, latitude, longitude}: the
                                  database geo_info_from_ip_address() consults (Kusto's is not offline)
   expect                         {columns: [[name, type], ...], rows: [[v, ...], ...]}
-  ordered                        true when the query itself fixes the row order
+  expect_tables                  [{name?, columns, rows}, ...]: every result table of a query of several
+                                 (a batch, fork, facet, preview), in order, run with evaluate(as_tables=True);
+                                 a table's name is checked when the case gives one (else it must have none)
+  ordered                        true when the query itself fixes the row order (of each table)
   error, error_type              message substring and syntax|semantic|unsupported|runtime (a failure while
                                  rows are evaluated, such as a long overflow)
   note                           free text (an ambiguity, a caveat)
@@ -53,7 +56,9 @@ MINIMUM_CASES = 300
 REL_TOL = 1e-9
 ERROR_TYPES = {"syntax": KqlSyntaxError, "semantic": KqlSemanticError, "unsupported": KqlUnsupportedError,
                "runtime": KqlRuntimeError}
-CASE_KEYS = {"name", "source", "query", "now", "tables", "geo_ip", "expect", "ordered", "error", "error_type", "note"}
+CASE_KEYS = {"name", "source", "query", "now", "tables", "geo_ip", "expect", "expect_tables", "ordered", "error",
+             "error_type", "note"}
+EXPECTATIONS = ("expect", "expect_tables", "error")
 
 
 # ------------------------------------------------------------------ loading
@@ -294,8 +299,22 @@ def run_case(case: dict, path: str = "whole") -> None:
             f"error message {str(caught.value)!r} does not mention {case['error']!r}")
         return
 
-    result = evaluate(query, tables, **options)
-    expect = case["expect"]
+    if "expect_tables" in case:
+        del options["as_table"]
+        results = evaluate(query, tables, as_tables=True, **options)
+        expected = case["expect_tables"]
+        assert len(results) == len(expected), (
+            f"expected {len(expected)} result tables, got {len(results)}: {[r.columns for r in results]}")
+        for position, (expect, result) in enumerate(zip(expected, results), 1):
+            assert result.name == expect.get("name"), (
+                f"table {position}: expected the name {expect.get('name')!r}, got {result.name!r}")
+            check_table(expect, result, bool(case.get("ordered")))
+        return
+    check_table(case["expect"], evaluate(query, tables, **options), bool(case.get("ordered")))
+
+
+def check_table(expect: dict, result: Table, ordered: bool) -> None:
+    """``result`` has the expected columns (names and types) and rows (in order when ``ordered``)."""
     expected_columns = [(str(name), str(kind)) for name, kind in expect["columns"]]
     assert [tuple(c) for c in result.columns] == expected_columns, (
         f"columns differ\n expected {expected_columns}\n actual   {result.columns}")
@@ -306,7 +325,7 @@ def run_case(case: dict, path: str = "whole") -> None:
     actual_rows = [tuple(row) for row in result.rows]
     message = f"rows differ\n expected:\n{_show(expected_rows)}\n actual:\n{_show(actual_rows)}"
     assert len(actual_rows) == len(expected_rows), message
-    if case.get("ordered"):
+    if ordered:
         for e, a in zip(expected_rows, actual_rows):
             assert rows_equal(e, a, types), message
         return
@@ -339,10 +358,14 @@ def test_every_case_is_well_formed() -> None:
             problems.append(f"{ident}: source must cite a learn.microsoft.com page")
         if not (source.startswith("https://") or source.startswith("reasoned: ")):
             problems.append(f"{ident}: source is a URL or 'reasoned: <rule>, <URL>'")
-        if ("expect" in case) == ("error" in case):
-            problems.append(f"{ident}: needs exactly one of expect / error")
+        if sum(key in case for key in EXPECTATIONS) != 1:
+            problems.append(f"{ident}: needs exactly one of " + " / ".join(EXPECTATIONS))
         if "error" in case and case.get("error_type") not in ERROR_TYPES:
             problems.append(f"{ident}: error_type must be one of {sorted(ERROR_TYPES)}")
         if "expect" in case and not isinstance(case["expect"].get("columns"), list):
             problems.append(f"{ident}: expect.columns is missing")
+        tables = case.get("expect_tables", [])
+        if not isinstance(tables, list) or any(not isinstance(t, dict) or not isinstance(t.get("columns"), list)
+                                               or set(t) - {"name", "columns", "rows"} for t in tables):
+            problems.append(f"{ident}: expect_tables is a list of {{name?, columns, rows}}")
     assert not problems, "\n".join(problems)

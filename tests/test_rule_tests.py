@@ -249,3 +249,17 @@ def test_the_runner_parses_a_rules_query_once_for_all_its_cases(monkeypatch) -> 
     results = run_rule(rule_path)
     assert len(results) > 1 and all(r.status == "PASS" for r in results)
     assert parsed.count(query) == 1
+
+
+def test_a_query_of_several_result_tables_is_a_located_error(rule_copy: Path) -> None:
+    # fork returns one table per subquery (https://learn.microsoft.com/kusto/query/fork-operator); a case
+    # expects one table, so the case is an error at the fork, not a test of its first table
+    rule = rule_copy / "rule.yaml"
+    text = rule.read_text()
+    old = "  | summarize by ReportId, IsClickedThrough, AccountUpn, NetworkMessageId, ThreatTypes\n"
+    assert old in text
+    rule.write_text(text.replace(old, old + "  | fork (where IsClickedThrough) (count)\n", 1))
+    results = run_tests([str(rule_copy)]).results
+    assert results and all(r.status == "ERROR" for r in results)
+    assert results[0].details == [f"{rule}:20:5: 'fork' returns 2 result tables; a rule's test and dac's evaluate() "
+                                  "work on one result table (evaluate(..., as_tables=True) returns them all)"]

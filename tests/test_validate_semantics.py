@@ -217,8 +217,30 @@ def test_a_column_dropped_by_sample_distinct_is_reported(tmp_path: Path) -> None
 
 
 def test_fork_and_graph_operators_are_no_finding_and_the_rest_is_still_bound(tmp_path: Path) -> None:
-    # refused at run time, an open schema in check mode: the query before them is still checked
+    # fork stands for its first leg in check mode (as the official binder takes it), make-graph opens the
+    # schema: neither is a finding, and the query before them is still checked
     path = write_rule(tmp_path, "query: |\n  UrlClickEvents\n  | where NoSuch > 1\n  | fork (where Url has 'x')\n"
                                 "  | make-graph Url --> Url with UrlClickEvents on Url\n")
     found = messages(path)
     assert len(found) == 1 and "NoSuch" in found[0]
+
+
+@pytest.mark.parametrize("query, columns", [
+    # the official binder's result type of each is a group whose first member is shown here
+    ("SigninLogs | fork (project UserPrincipalName) (count)", [("UserPrincipalName", "string")]),
+    ("SigninLogs | facet by ResultType with (project AppId)", [("AppId", "string")]),
+    ("SigninLogs | facet by ResultType, AppId", [("ResultType", "string"), ("count_ResultType", "long")]),
+    ("SigninLogs | project AppId | evaluate preview(5)", [("AppId", "string")]),
+])
+def test_a_query_of_several_result_tables_binds_to_its_first(query: str, columns: list) -> None:
+    from dac.kql.binder import bind
+
+    binding = bind(query, "sentinel")
+    assert binding.errors == [] and binding.columns == columns
+
+
+def test_an_error_in_any_fork_subquery_is_reported() -> None:
+    from dac.kql.binder import bind
+
+    (error,) = bind("SigninLogs | fork (count) (where NoSuch == 1)", "sentinel").errors
+    assert "NoSuch" in error.message and (error.line, error.column) == (1, 34)

@@ -11,7 +11,7 @@ import fnmatch
 import math
 import random
 import operator as op
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator, Mapping
 
@@ -45,6 +45,7 @@ from dac.kql.parser import parse
 from dac.kql.partition import partition
 from dac.kql.plugins import PLUGIN_FUNCTIONS
 from dac.kql.refused_operators import refuse
+from dac.kql import results
 from dac.kql.project_by_names import project_by_names
 from dac.kql.sample_distinct import sample_distinct
 from dac.kql.scan import scan
@@ -122,17 +123,45 @@ class Evaluator(Summarizing):
     # ------------------------------------------------------------ statements
 
     def run(self, body: ast.QueryBody, scope: Scope | None = None) -> Table:
+        """The query's one result table.
+
+        A query of several result tables (a batch, or a statement ending in fork, facet or
+        preview) is refused once it has run, so that an error inside it is reported first (see
+        ``results``). Check mode binds only the last statement, and an operator of several
+        tables stands for its first one, as the official binder takes them.
+        """
+        if not self.check:
+            tables = self.run_tables(body, scope)
+            if len(tables) > 1:
+                raise results.refuse_several(body)
+            return tables[0]
         refuse_two_results(body)  # even in a statement before the one evaluated
         scope, bindings = bind_lets(body.statements, scope or Scope())
         result = body.result
-        if result is None and not self.check:
-            raise semantic(body, "the query has no tabular expression to return")
         table = self.eval_pipeline(result, scope) if result is not None else Table([])
-        if self.check:
-            for binding in bindings:
-                if not binding.evaluated:
-                    self.binding_value(binding)  # bind unused lets too, as Kusto's binder does
+        for binding in bindings:
+            if not binding.evaluated:
+                self.binding_value(binding)  # bind unused lets too, as Kusto's binder does
         return table
+
+    def run_tables(self, body: ast.QueryBody, scope: Scope | None = None) -> list[Table]:
+        """Every result table of the query: each tabular statement's, in statement order (batches page),
+        a statement ending in fork, facet or preview giving all of that operator's tables."""
+        refuse_two_results(body)
+        scope, _ = bind_lets(body.statements, scope or Scope())
+        statements = [s for s in body.statements if isinstance(s, ast.Pipeline)]
+        if not statements:
+            raise semantic(body, "the query has no tabular expression to return")
+        return [table for statement in statements for table in self.statement_tables(statement, scope)]
+
+    def statement_tables(self, statement: ast.Pipeline, scope: Scope) -> list[Table]:
+        """The result tables of one tabular statement: one, or all of its last operator's."""
+        last = statement.operators[-1] if statement.operators else None
+        if results.table_count(last) is None:
+            table = self.eval_pipeline(statement, scope)
+            return [replace(table, name=results.trailing_name(statement.operators))]
+        head = replace(statement, operators=statement.operators[:-1])
+        return results.several(self, last, self.eval_pipeline(head, scope), scope)
 
     def binding_value(self, binding: Binding) -> Any:
         """Evaluate a let binding once: a Table for tabular values, a Compiled for scalars."""
@@ -320,6 +349,12 @@ class Evaluator(Summarizing):
             if isinstance(operator, GRAPH_OPERATORS):  # make-graph and what follows it (dac.kql.graph)
                 table, at = run_graph(self, table, operators, at - 1, scope)
                 self.budget.rows(len(table.rows), operator)
+                continue
+            count = results.table_count(operator)
+            if count is not None:  # one of several result tables where it cannot end a statement
+                if not self.check:
+                    raise results.refuse_placement(operator, count)
+                table = results.several(self, operator, table, scope)[0]
                 continue
             handler = getattr(self, "op_" + type(operator).__name__, None)
             if handler is None:
@@ -1109,12 +1144,6 @@ class Evaluator(Summarizing):
     def op_TopHitters(self, node: ast.TopHitters, table: Table, scope: Scope) -> Table:
         return top_hitters(self, node, table, scope)
 
-    def op_Fork(self, node: ast.Fork, table: Table, scope: Scope) -> Table:
-        return refuse(self, node, table)
-
-    def op_Facet(self, node: ast.Facet, table: Table, scope: Scope) -> Table:
-        return refuse(self, node, table)
-
     def op_MacroExpand(self, node: ast.MacroExpand, table: Table, scope: Scope) -> Table:
         return refuse(self, node, table)
 
@@ -1607,9 +1636,10 @@ def bind_lets(statements: list, scope: Scope) -> tuple[Scope, list[Binding]]:
     return scope, bindings
 
 
-# The plugins evaluate runs: each is an Evaluator.plugin_<name> method or registered in dac.kql.plugins.
+# The plugins evaluate runs: each is an Evaluator.plugin_<name> method, registered in dac.kql.plugins,
+# or one of several result tables (dac.kql.results).
 PLUGINS = frozenset(name[len("plugin_"):] for name in dir(Evaluator) if name.startswith("plugin_")) \
-    | frozenset(PLUGIN_FUNCTIONS)
+    | frozenset(PLUGIN_FUNCTIONS) | frozenset(results.PLUGIN_TABLES)
 
 
 def _bare_callable(value: Any) -> bool:
@@ -1705,7 +1735,8 @@ def _as_table(name: str, value: Any) -> Table | RowSource:
 def evaluate(query: str | ast.QueryBody, tables: Mapping[str, Any], now: datetime | None = None,
              max_rows: int | None = None, as_table: bool = False, check: bool = False,
              geo_ip: GeoDatabase | list[Mapping[str, Any]] | None = None, chunk_rows: int | None = None,
-             limits: B.Limits | None = None, evaluator: type[Evaluator] | None = None) -> Any:
+             limits: B.Limits | None = None, evaluator: type[Evaluator] | None = None,
+             as_tables: bool = False) -> Any:
     """Run ``query`` over ``tables`` (name -> Table, RowSource or list of dict rows).
 
     ``now`` fixes the clock for ``now()`` and ``ago()`` (tests pass a fixed one;
@@ -1721,7 +1752,10 @@ def evaluate(query: str | ast.QueryBody, tables: Mapping[str, Any], now: datetim
     one budget of ``limits`` (``max_rows`` overrides their row limit; see
     ``dac.kql.budget``): a query needing more fails with ``BudgetExceeded``.
     ``evaluator`` is a subclass of ``Evaluator`` to run with (``dac test --coverage``
-    watches each ``where`` through one).
+    watches each ``where`` through one). ``as_tables=True`` returns every result table
+    of the query as a list of ``Table`` (a batch's statements, fork's legs, facet's and
+    preview's tables; see ``dac.kql.results``), each with the ``name`` the query gives it;
+    without it such a query is refused (KqlUnsupportedError at the operator or statement).
     """
     body = parse(query) if isinstance(query, str) else query
     if now is None:
@@ -1737,10 +1771,10 @@ def evaluate(query: str | ast.QueryBody, tables: Mapping[str, Any], now: datetim
     budget = B.Budget((limits or B.Limits()).replace(rows=max_rows))
     try:
         with B.active(budget):
-            result = (evaluator or Evaluator)(prepared, now, budget, check, database, chunk_rows).run(
-                body, root() if root else None)
+            running = (evaluator or Evaluator)(prepared, now, budget, check, database, chunk_rows)
+            result = (running.run_tables if as_tables else running.run)(body, root() if root else None)
     except RecursionError:
         raise KqlRuntimeError("the query is nested too deeply to evaluate") from None
     except MemoryError:
         raise KqlRuntimeError("the query needs more memory than is available; reduce the data or the fan-out") from None
-    return result if as_table else result.to_dicts()
+    return result if as_table or as_tables else result.to_dicts()

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 # The operators the parser reads but the evaluator does not run; each one's category and reason
 # are in refusals.yaml (dac.kql.builtins), the one place a refusal is worded.
-REFUSED = frozenset({"fork", "facet", "assert-schema"})
+REFUSED = frozenset({"assert-schema"})
 
 
 def refuse(evaluator: "Evaluator", node: ast.Operator, table: Table) -> Table:
@@ -30,7 +30,6 @@ def refuse(evaluator: "Evaluator", node: ast.Operator, table: Table) -> Table:
         # macro-expand itself runs (as a query's source); this is the form after '|'
         raise unsupported(node, "query operator 'macro-expand' after '|' is not supported by the evaluator: it "
                                 "takes no input (it starts a query), and its meaning there is undocumented")
-    name = "fork" if isinstance(node, ast.Fork) else "facet" if isinstance(node, ast.Facet) else node.name
-    error = refused(node, name, "operator")
+    error = refused(node, node.name, "operator")
     assert error is not None, f"{name} is in REFUSED but not in refusals.yaml"
     raise error

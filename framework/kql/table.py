@@ -69,6 +69,9 @@ class Table:
     columns: list[tuple[str, str]]
     rows: list[tuple] = field(default_factory=list)
     ordered: bool = False  # True once a sort/top/serialize fixed the row order
+    # The result table's name when the query names it (a fork leg's name=, a statement's trailing
+    # ``as``; see ``dac.kql.results``): only the tables of ``evaluate(..., as_tables=True)`` carry one.
+    name: str | None = field(default=None, compare=False)
 
     @property
     def is_open(self) -> bool:
