@@ -394,6 +394,16 @@ def data_size(arguments: list[str]) -> tuple[int, bool]:
     return total, parquet
 
 
+def _catalog_columns(platform: str, table: str, path: str) -> tuple[tuple[str, str], ...]:
+    """The catalog's columns of the table a data file feeds; an unknown table is an error at the file."""
+    columns = catalog.table_columns(platform, table)
+    if columns is None:
+        hint = did_you_mean(table, catalog.known_tables(platform))
+        raise DacError(f"table '{table}' is not in the {catalog.PLATFORMS[platform]} catalog{hint}; "
+                       "name the file after its table or pass Table=path", Location(path))
+    return columns
+
+
 def file_sources(arguments: list[str], platform: str, remote: bool = False) -> dict[str, FileSource]:
     """The ``--data`` arguments as one ``FileSource`` per table for a SQL engine, typed by ``platform``'s catalog.
 
@@ -418,11 +428,7 @@ def file_sources(arguments: list[str], platform: str, remote: bool = False) -> d
         by_table.setdefault(table, []).append(path)
     sources = {}
     for table, paths in by_table.items():
-        columns = catalog.table_columns(platform, table)
-        if columns is None:
-            hint = did_you_mean(table, catalog.known_tables(platform))
-            raise DacError(f"table '{table}' is not in the {catalog.PLATFORMS[platform]} catalog{hint}; "
-                           "name the file after its table or pass Table=path", Location(paths[0]))
+        columns = _catalog_columns(platform, table, paths[0])
         file_format, compressed = kinds[table]
         sources[table] = FileSource(tuple(columns), tuple(paths), file_format, compressed)
     return sources
@@ -442,11 +448,7 @@ def file_tables(arguments: list[str], platform: str, chunk_rows: int = DEFAULT_C
         by_table.setdefault(file.table, []).append(file)
     tables = {}
     for table, files in by_table.items():
-        columns = catalog.table_columns(platform, table)
-        if columns is None:
-            hint = did_you_mean(table, catalog.known_tables(platform))
-            raise DacError(f"table '{table}' is not in the {catalog.PLATFORMS[platform]} catalog{hint}; "
-                           "name the file after its table or pass Table=path", Location(str(files[0].path)))
+        columns = _catalog_columns(platform, table, str(files[0].path))
         tables[table] = FileTable(table, files, columns, chunk_rows, progress, max_data_mb)
     from dac.workspace.environment import workspace_tables
 

@@ -22,39 +22,20 @@ from dac.engines.sql_operators import keep_order, operator
 from dac.engines.sql_scalars import ScalarCompiler, _case, column
 from dac.engines.sql_values import typed_null
 from dac.kql import ast
-from dac.kql import values as V
-from dac.kql.evaluator import _PARSE_TYPE_PATTERNS
+from dac.kql.parse_pattern import parse_pattern
 
 # The column types whose typed group admits only text the SQL cast reads as values.convert does.
 CASTS = {"long": "BIGINT", "int": "INTEGER", "real": "DOUBLE"}
 
 
 def _pattern(compiler: Compiler, node: ast.Parse, kind: str) -> tuple[str, list[tuple[str, str]]]:
-    """The row engine's regex for ``node`` and the new columns, one named group ``_cN`` each."""
-    flags = str(node.params.get("flags", "")) if kind == "regex" else ""
-    pieces: list[str] = []
-    columns: list[tuple[str, str]] = []
-    for part in node.pattern:
-        if part is None:
-            pieces.append(".*?")
-        elif isinstance(part, str):
-            pieces.append(part if kind == "regex" else re2.escape(part))
-        else:
-            name, type_name = part
-            kind_name = V.normal_type(type_name)
-            if kind_name != "string" and (kind_name not in CASTS or kind == "relaxed"):
-                raise compiler.refuse(f"parse into a {kind_name} column" + (" with kind=relaxed" if kind == "relaxed" else ""),
-                                      node, "the SQL cast reads that text differently")
-            columns.append((name, kind_name))
-            group = f"(?P<_c{len(columns) - 1}>"
-            if kind_name in _PARSE_TYPE_PATTERNS:
-                pieces.append(group + _PARSE_TYPE_PATTERNS[kind_name] + ")")
-            else:
-                pieces.append(group + (".*)" if kind == "regex" else ".*?)"))
-    inline = "".join(f for f in flags if f in "imsU")
-    text = ("(?" + inline + ")" if inline else "") + "".join(pieces)
-    if kind != "regex":
-        text = "(?s)^" + text + "$"
+    """The row engine's regex for ``node`` (dac.kql.parse_pattern) and the new columns, refusing the
+    column types whose SQL cast reads the matched text differently."""
+    text, columns = parse_pattern(node)
+    for _, kind_name in columns:
+        if kind_name != "string" and (kind_name not in CASTS or kind == "relaxed"):
+            raise compiler.refuse(f"parse into a {kind_name} column" + (" with kind=relaxed" if kind == "relaxed" else ""),
+                                  node, "the SQL cast reads that text differently")
     return text, columns
 
 

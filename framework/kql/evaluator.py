@@ -42,6 +42,7 @@ from dac.kql.consume import consume
 from dac.kql.macro_expand import macro_expand
 from dac.kql.parse_kv import parse_kv
 from dac.kql.parser import parse
+from dac.kql.parse_pattern import parse_kind, parse_pattern
 from dac.kql.partition import partition
 from dac.kql.plugins import PLUGIN_FUNCTIONS
 from dac.kql.refused_operators import refuse
@@ -1059,34 +1060,9 @@ class Evaluator(Summarizing):
         """
         import re2
 
-        kind = str(node.params.get("kind", "simple")).lower()
-        flags = str(node.params.get("flags", "")) if kind == "regex" else ""
+        kind = parse_kind(node)
         source = self.compiler(table, scope).compile(node.source).fn
-        pieces: list[str] = []
-        new_columns: list[tuple[str, str]] = []
-        for part in node.pattern:
-            if part is None:
-                pieces.append(".*?")
-            elif isinstance(part, str):
-                pieces.append(part if kind == "regex" else re2.escape(part))
-            else:
-                name, type_name = part
-                kind_name = V.normal_type(type_name)
-                new_columns.append((name, kind_name))
-                # Named groups, so capturing groups inside regex constants do not shift ours.
-                group = f"(?P<_c{len(new_columns) - 1}>"
-                if kind == "relaxed":
-                    # relaxed: a value of the wrong shape becomes null, the row still matches
-                    typed = _PARSE_TYPE_PATTERNS.get(kind_name)
-                    pieces.append(group + (f"{typed}|.*?)" if typed else ".*?)"))
-                elif kind_name in _PARSE_TYPE_PATTERNS:
-                    pieces.append(group + _PARSE_TYPE_PATTERNS[kind_name] + ")")
-                else:
-                    pieces.append(group + (".*)" if kind == "regex" else ".*?)"))
-        inline = "".join(f for f in flags if f in "imsU")
-        text = ("(?" + inline + ")" if inline else "") + "".join(pieces)
-        if kind != "regex":
-            text = "(?s)^" + text + "$"
+        text, new_columns = parse_pattern(node)
         try:
             regex = B.compile_regex(text, node)
         except re2.error as exc:
@@ -1683,11 +1659,6 @@ def _members(fn: Callable[[tuple], Any], count: int) -> list[Callable[[tuple], A
 
 
 # What a typed column matches in simple and relaxed parse patterns.
-_PARSE_TYPE_PATTERNS = {
-    "long": r"-?\d+", "int": r"-?\d+", "real": r"-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?", "decimal": r"-?\d+(?:\.\d*)?",
-}
-
-
 
 def _leg_name(leg: ast.Node) -> str:
     """The name ``withsource`` gives a union leg: the table's, or the one its ``as`` operator sets."""
