@@ -65,6 +65,10 @@ class Dialect:
     # the first n items of ARRAY_AGG(x ORDER BY o) FILTER (WHERE p): make_list/make_set keep the
     # row engine's order only where the aggregate's own ORDER BY does (Spark's array_agg has none)
     ordered_list_head: Callable[[exp.Expression, int], exp.Expression] | None = None
+    # whether the engine's regular expressions are RE2, as Kusto's and the row engine's are: a user's
+    # pattern (matches regex, extract, parse) means the same there; Java's (Spark) differs, in \b,
+    # named groups (?P<n>) and more, so those are refused rather than matched differently
+    re2_regex: bool = False
 
 
 DUCKDB = Dialect(
@@ -95,6 +99,7 @@ DUCKDB = Dialect(
     json_object_of=lambda pairs: exp.cast(_call("json_object", *[part for key, value in pairs for part in (
         exp.Literal.string(key), exp.cast(value, "JSON"))]), "VARCHAR"),
     json_keys_array=lambda text: exp.cast(_call("to_json", _call("json_keys", text)), "VARCHAR"),
+    re2_regex=True,
     ordered_list_head=lambda items, n: _call("list_slice", items, exp.Literal.number(1), exp.Literal.number(n)),
 )
 

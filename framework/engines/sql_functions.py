@@ -201,6 +201,7 @@ def _replace_string(compiler: ScalarCompiler, call: ast.Call, kind: str) -> exp.
 def _extract(compiler: ScalarCompiler, call: ast.Call, kind: str) -> exp.Expression:
     if len(call.args) != 3 or kind != "string":
         raise compiler.refuse("extract() with a type argument", call)
+    compiler.context.require_re2("extract()", call)
     import re2
 
     pattern = V.to_string(compiler.constant(call.args[0]))

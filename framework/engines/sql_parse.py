@@ -44,6 +44,7 @@ def parse(compiler: Compiler, relation: Relation, node: ast.Parse) -> Relation:
     kind = str(node.params.get("kind", "simple")).lower()
     if kind not in ("simple", "regex", "relaxed") or set(node.params) - {"kind", "flags"}:
         raise compiler.refuse("parse with these parameters", node)
+    compiler.context.require_re2("parse", node)
     out = compiler.schema_after(relation, node)
     text, new = _pattern(compiler, node, kind)
     try:

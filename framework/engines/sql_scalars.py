@@ -58,6 +58,11 @@ class Context:
     def refuse(self, what: str, node: ast.Node, why: str = "") -> EngineRefusal:
         return EngineRefusal(what, self.dialect.name, node.line, node.column, why)
 
+    def require_re2(self, what: str, node: ast.Node) -> None:
+        """Refuse ``what`` (a user's regular expression) where the engine's regexes are not RE2."""
+        if not self.dialect.re2_regex:
+            raise self.refuse(what, node, f"{self.dialect.name}'s regular expressions are not RE2, Kusto's are")
+
 
 def column(name: str) -> exp.Column:
     return exp.column(name, quoted=True)
@@ -221,6 +226,7 @@ class ScalarCompiler:
             test = exp.EQ(this=exp.Lower(this=haystack), expression=exp.Lower(this=needle))
             negated = op == "!~"
         elif base == "matches regex":
+            self.context.require_re2("matches regex", expr)
             pattern = self.constant(expr.right)
             test = exp.RegexpLike(this=haystack, expression=exp.Literal.string(V.to_string(pattern)))
         else:
