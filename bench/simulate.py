@@ -25,9 +25,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-RULE = """id: 6a1c2f4e-0c4d-4b8e-9a53-1f2e3d4c5b6a
-name: User clicked through events
-description: the seed rule as a Scheduled rule
+SEED_QUERY = """UrlClickEvents
+| where ActionType == "ClickAllowed" or IsClickedThrough != "0"
+| where ThreatTypes has "Phish"
+| summarize by ReportId, IsClickedThrough, AccountUpn, NetworkMessageId, ThreatTypes"""
+
+
+def rule_text(name: str, query: str) -> str:
+    """A Scheduled rule every 5 minutes over the hour before, an alert per result by account, incidents
+    grouped over 5 hours (shared with bench/simulate_engines.py)."""
+    body = "".join(f"  {line}\n" for line in query.splitlines())
+    return f"""id: 6a1c2f4e-0c4d-4b8e-9a53-1f2e3d4c5b6a
+name: {name}
+description: a Scheduled rule for the simulation benchmarks
 severity: Medium
 kind: Scheduled
 queryFrequency: 5m
@@ -35,11 +45,7 @@ queryPeriod: 1h
 triggerOperator: gt
 triggerThreshold: 0
 query: |
-  UrlClickEvents
-  | where ActionType == "ClickAllowed" or IsClickedThrough != "0"
-  | where ThreatTypes has "Phish"
-  | summarize by ReportId, IsClickedThrough, AccountUpn, NetworkMessageId, ThreatTypes
-entityMappings:
+{body}entityMappings:
   - entityType: Account
     fieldMappings:
       - identifier: FullName
@@ -54,6 +60,9 @@ incidentConfiguration:
     matchingMethod: AllEntities
 version: 1.0.0
 """
+
+
+RULE = rule_text("User clicked through events", SEED_QUERY)
 START = datetime(2025, 1, 1)
 DAYS = 30
 ACTIONS = ["ClickAllowed", "ClickBlocked", "ClickBlockedByTenantPolicy", "UrlScanInProgress"]

@@ -29,35 +29,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DAC = [sys.executable, "-m", "dac"]
 
-RULE = """id: 0d3c1f5e-7a4b-4c2d-9e8f-1a2b3c4d5e6f
-name: User clicked through a phish
-description: the seed rule's filter as a Scheduled rule
-severity: Medium
-kind: Scheduled
-queryFrequency: 5m
-queryPeriod: 1h
-triggerOperator: gt
-triggerThreshold: 0
-query: |
-  UrlClickEvents
-  | where ActionType == "ClickAllowed" or IsClickedThrough
-  | where ThreatTypes has "Phish"
-  | summarize Clicks = count(), Urls = dcount(Url) by AccountUpn
-entityMappings:
-  - entityType: Account
-    fieldMappings:
-      - identifier: FullName
-        columnName: AccountUpn
-eventGroupingSettings:
-  aggregationKind: AlertPerResult
-incidentConfiguration:
-  createIncident: true
-  groupingConfiguration:
-    enabled: true
-    lookbackDuration: 5h
-    matchingMethod: AllEntities
-version: 1.0.0
-"""
+sys.path.insert(0, str(ROOT / "bench"))
+from simulate import rule_text  # noqa: E402  (the same rule settings as bench/simulate.py)
+
+RULE = rule_text("User clicked through a phish", """UrlClickEvents
+| where ActionType == "ClickAllowed" or IsClickedThrough
+| where ThreatTypes has "Phish"
+| summarize Clicks = count(), Urls = dcount(Url) by AccountUpn""")
 START = "2025-01-01T00:00:00Z"
 END = "2025-01-31T00:00:00Z"
 CLICKS = """SELECT TIMESTAMP '2025-01-01' + to_microseconds((i * {step})::BIGINT) AS TimeGenerated,

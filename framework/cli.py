@@ -588,6 +588,18 @@ def _budget(args: argparse.Namespace):
                                               for flag, (limit, _text) in _BUDGET_FLAGS.items()})
 
 
+def _engine_options(command: argparse.ArgumentParser, what: str) -> None:
+    """--engine and --spark-master, as dac run and dac simulate take them."""
+    command.add_argument("--engine", choices=("python", "duckdb", "spark"),
+                         help=f"what runs {what}: python (the row engine), duckdb (compiled to SQL over DuckDB's own "
+                              "file readers; takes folders and globs) or spark (Spark SQL, --spark-master); default: "
+                              "duckdb for Parquet and for 64 MiB of data or more, else python, and python when DuckDB "
+                              "cannot run it exactly")
+    command.add_argument("--spark-master", metavar="URL",
+                         help="with --engine spark: the Spark master (default local[*]), e.g. spark://host:7077, or a "
+                              "Spark Connect URL sc://host:15002")
+
+
 def _jobs_option(command: argparse.ArgumentParser) -> None:
     command.add_argument("-j", "--jobs", type=int, metavar="N",
                          help="worker processes for large rule sets (default: one per core; 1 runs in-process)")
@@ -709,14 +721,7 @@ def make_parser() -> argparse.ArgumentParser:
                      help="what one .gz data file may decompress to, or one .json file (read whole) or one "
                           "line of a .jsonl file may hold, in MB (default 4096, or [tool.dac] max-data-mb); "
                           "beyond it the run stops with an error naming the file")
-    run.add_argument("--engine", choices=("python", "duckdb", "spark"),
-                     help="what runs the query: python (the row engine), duckdb (compiled to SQL over DuckDB's own "
-                          "file readers; takes folders and globs) or spark (Spark SQL, --spark-master); default: "
-                          "duckdb for Parquet and for 64 MiB of data or more, else python, and python when DuckDB "
-                          "cannot run the query exactly")
-    run.add_argument("--spark-master", metavar="URL",
-                     help="with --engine spark: the Spark master (default local[*]), e.g. spark://host:7077, or a "
-                          "Spark Connect URL sc://host:15002")
+    _engine_options(run, "the query")
     run.add_argument("--chunk-rows", type=int, default=50_000, help=argparse.SUPPRESS)
     run.set_defaults(func=_cmd_run)
 
@@ -730,13 +735,8 @@ def make_parser() -> argparse.ArgumentParser:
                               help="the first run's scheduled time, ISO 8601 (UTC unless it says otherwise)")
     simulate_cmd.add_argument("--to", dest="end", required=True, metavar="T2",
                               help="runs are scheduled up to this time, excluded")
-    simulate_cmd.add_argument("--engine", choices=("python", "duckdb", "spark"),
-                              help="what reads the files and runs the query's head once (one pass, when the query "
-                                   "reads one table), the row engine running the rest per run; default as for dac run: "
-                                   "duckdb for Parquet and for 64 MiB of data or more, else python, and python when "
-                                   "DuckDB cannot run the head exactly")
-    simulate_cmd.add_argument("--spark-master", metavar="URL",
-                              help="with --engine spark: the Spark master (default local[*]) or a Spark Connect URL")
+    _engine_options(simulate_cmd, "the query's head once (one pass, when the query reads one table; the row "
+                                  "engine runs the rest per run)")
     simulate_cmd.add_argument("--chart", action="append", metavar="OUT",
                               help="also write alerts and incidents per day to OUT: a .png (needs the chart "
                                    "extra, matplotlib) or a self-contained .html page; may be repeated")
