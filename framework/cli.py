@@ -351,7 +351,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                     "rows": json.loads(V.to_json_text([dict(zip(names_out, row)) for row in result.rows]))})
         return EXIT_OK
     try:
-        _write_rows(names_out, result.rows)
+        _write_rows(result.columns, result.rows)
         sys.stdout.flush()
     except BrokenPipeError:  # `dac run ... | head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -417,24 +417,13 @@ def _time_option(text: str, option: str):
         raise DacError(f"{option}: {exc}", Location(option)) from None
 
 
-def _write_rows(names: list[str], rows: list[tuple]) -> None:
-    """Result rows on stdout as JSON lines, as ``V.to_json_text`` writes each.
+def _write_rows(columns: list[tuple[str, str]], rows: list[tuple]) -> None:
+    """Result rows on stdout as JSON lines, as ``V.to_json_text`` writes each (dac.output.json_lines),
+    with one escape pass and write per batch of rows."""
+    from dac.output.json_lines import json_lines
 
-    One encoder for all rows and one escape pass and write per 10,000 rows: printing a large
-    back-test's rows one call at a time took longer than DuckDB took to compute them."""
-    from dac.kql import values as V
-
-    encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False,
-                              default=V._json_default).encode
-    for start in range(0, len(rows), 10_000):
-        lines = []
-        for row in rows[start:start + 10_000]:
-            record = dict(zip(names, row))
-            try:
-                lines.append(encode(record))
-            except ValueError:  # a NaN or infinite real: to_json_text writes it as Kusto does
-                lines.append(V.to_json_text(record))
-        sys.stdout.write(json_safe("\n".join(lines)) + "\n")
+    for text in json_lines(columns, rows):
+        sys.stdout.write(json_safe(text))
 
 
 def _is_file(source: str) -> bool:

@@ -22,3 +22,17 @@ def test_timespans_are_microseconds_and_decimal_is_refused():
     with pytest.raises(EngineRefusal, match="the spark engine cannot run a column of type decimal exactly; "
                                             "use --engine python"):
         sql_type("decimal", "spark")
+
+
+def test_a_whole_result_converts_as_row_by_row() -> None:
+    """Columns whose SQL type gives the KQL value are kept; a NULL string, or another SQL type, converts."""
+    from dac.engines.physical import rows_converter
+
+    kinds = ["string", "long", "real", "bool", "timespan", "dynamic", "int"]
+    sql = ["VARCHAR", "HUGEINT", "DECIMAL(18,3)", "BOOLEAN", "BIGINT", "VARCHAR", "INTEGER"]
+    rows = [(None, 5, 2, True, 10, '[1]', 3), ("a", None, 1.5, None, None, None, None), ("", 2**40, None, False, -1, "{}", 7)]
+    converted = rows_converter(kinds, sql)(rows)
+    assert converted == [row_converter(kinds)(row) for row in rows] and type(converted[0][2]) is float
+    plain = [("a", 1, 1.5, True), ("b", None, None, False)]
+    assert rows_converter(kinds[:4], sql[:2] + ["DOUBLE", "BOOLEAN"])(plain) is plain  # nothing to convert
+    assert rows_converter([], [])([(), ()]) == [(), ()] and rows_converter(kinds, sql)([]) == []

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from dac.engines.compiler import compile_query
-from dac.engines.physical import EngineRefusal, clock, row_converter, sql_type
+from dac.engines.physical import EngineRefusal, clock, rows_converter, sql_type
 from dac.engines.sources import FileSource, RowsSource, Source
 from dac.engines.sql_values import micros
 from dac.kql import ast
@@ -77,6 +77,7 @@ def run(tree: ast.QueryBody, sources: Mapping[str, Source], *, now: datetime | N
         try:
             result = connection.execute(compiled.sql("duckdb"))
             raw = result.fetchmany(cap + 1) if cap is not None else result.fetchall()
+            sql_types = [str(column[1]) for column in result.description]
         except duckdb.Error as exc:
             message = str(exc)
             if REFUSAL_MARKER in message:
@@ -86,6 +87,6 @@ def run(tree: ast.QueryBody, sources: Mapping[str, Source], *, now: datetime | N
         connection.close()
     if cap is not None and len(raw) > cap:
         raise BudgetExceeded("rows", cap, "the result")
-    convert = row_converter([kind for _, kind in compiled.columns])
-    return Table(list(compiled.columns), [convert(row) for row in raw], compiled.ordered)
+    convert = rows_converter([kind for _, kind in compiled.columns], sql_types)
+    return Table(list(compiled.columns), convert(raw), compiled.ordered)
 
