@@ -138,3 +138,18 @@ def test_make_list_after_a_summarize_is_refused() -> None:
 def test_bag_pack_and_bag_keys_agree(query: str) -> None:
     expected, actual = both(query, _dynamic_table())
     assert sorted(map(repr, actual)) == sorted(map(repr, expected))
+
+
+@pytest.mark.parametrize("query", [
+    'T | where IsClickedThrough != "0"',  # the seed rule's own comparison
+    'T | extend a = IsClickedThrough == "true", b = "1" == IsClickedThrough, c = IsClickedThrough != 0',
+    "T | extend d = IsClickedThrough == 1.5, e = IsClickedThrough != 1",
+])
+def test_a_bool_against_a_constant_of_another_kind_answers_as_the_row_engine(query: str) -> None:
+    """Kusto converts between the kinds there; a bool has three values, so the SQL is a CASE over the row
+    engine's own answer for each (no refusal of the seed rule's IsClickedThrough != "0")."""
+    from dac.kql.table import Table
+
+    table = Table([("IsClickedThrough", "bool")], [(True,), (False,), (None,)])
+    expected, actual = both(query, {"T": table})
+    assert actual == expected

@@ -123,6 +123,16 @@ def test_every_command_works_from_an_installed_wheel(installed: Path, rules_repo
     result = ok("dac", "run", "detections/hunting/user-clicked-through-events.yaml", "--data", "UrlClickEvents.jsonl",
                 "--now", "2025-01-01T00:00:00Z", "--format", "json")
     assert json.loads(result.stdout)["rows_read"] == {"UrlClickEvents": 50}
+    on_duckdb = ok("dac", "run", "detections/hunting/user-clicked-through-events.yaml", "--data", "UrlClickEvents.jsonl",
+                   "--now", "2025-01-01T00:00:00Z", "--format", "json", "--engine", "duckdb")
+    assert json.loads(on_duckdb.stdout)["engine"] == "duckdb"  # duckdb and sqlglot came with the wheel
+    sign_ins = ok("dac", "fixtures", "SigninLogs", "--platform", "Sentinel", "--rows", "40", "--format", "jsonl").stdout
+    (rules_repo / "SigninLogs.jsonl").write_text(sign_ins, encoding="utf-8")
+    new_rule = next(str(p.relative_to(rules_repo)) for p in (rules_repo / "detections").rglob("*.yaml")
+                    if "many-failed-sign-ins" in p.name and ".tests." not in p.name)
+    simulated = ok("dac", "simulate", new_rule, "--data", "SigninLogs.jsonl", "--from", "2024-12-30T00:00:00Z",
+                   "--to", "2025-01-01T00:00:00Z", "--format", "json", "--engine", "duckdb")
+    assert json.loads(simulated.stdout)["plan"] == "one pass"
     tests = ok("python", "-m", "pytest", "detections", "-q", "-p", "no:cacheprovider")
     assert " passed" in tests.stdout and "failed" not in tests.stdout
 

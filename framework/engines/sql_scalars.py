@@ -189,10 +189,38 @@ class ScalarCompiler:
                 right = Sql(self.not_nan(right.node), right.type) if right.type == "real" else right
         return left, right
 
+    def bool_against_constant(self, expr: ast.Binary) -> exp.Expression | None:
+        """A bool compared with a constant of another kind (``IsClickedThrough != "0"``), answered as the row
+        engine answers it for each of the bool's three values: Kusto converts between the kinds there,
+        and a bool has only true, false and null, so the comparison is a CASE over the row engine's own
+        results. None when the comparison is not of that shape."""
+        sides = [(expr.left, expr.right, True), (expr.right, expr.left, False)]
+        for value, other, value_first in sides:
+            typed_value, typed_other = self.typer.compile(value), self.typer.compile(other)
+            if typed_value.type != "bool" or typed_value.const or typed_other.type in ("bool", "table"):
+                continue
+            if not typed_other.const:
+                return None
+            results = []
+            for candidate in (True, False, None):
+                literal = ast.Literal(candidate, "bool")
+                pair = (literal, other) if value_first else (other, literal)
+                results.append(self.typer.compile(ast.Binary(expr.op, *pair)).fn(()))
+            if any(result is not None and not isinstance(result, bool) for result in results):
+                return None
+            sql = [exp.null() if r is None else exp.true() if r else exp.false() for r in results]
+            column_sql = self.compile(value).node
+            return exp.Paren(this=_case([(exp.Is(this=column_sql, expression=exp.null()), sql[2]),
+                                         (exp.EQ(this=column_sql, expression=exp.true()), sql[0])], sql[1]))
+        return None
+
     def not_nan(self, node: exp.Expression) -> exp.Expression:
         return exp.If(this=_func("isnan", node), true=exp.null(), false=node)
 
     def comparison(self, expr: ast.Binary) -> exp.Expression:
+        folded = self.bool_against_constant(expr)
+        if folded is not None:
+            return folded
         left, right = self.comparable(expr)
         a, b = left.node, right.node
         ops = {"==": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
