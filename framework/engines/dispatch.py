@@ -77,9 +77,20 @@ def _python(tree: Any, tables: Mapping[str, Any], now: datetime, limits: Limits)
 def _sql(engine: str, tree: Any, arguments: list[str], platform: str, now: datetime, limits: Limits,
          spark_master: str | None) -> Run:
     from dac import backtest
-    from dac.kql.errors import KqlRuntimeError
 
     sources = backtest.file_sources(arguments, platform, remote=engine == "spark")
+    return Run(run_sources(engine, tree, sources, now=now, limits=limits, spark_master=spark_master), engine, None)
+
+
+def run_sources(engine: str, tree: Any, sources: Mapping[str, Any], *, now: datetime | None, limits: Limits,
+                spark_master: str | None = None) -> Table:
+    """``tree`` over ``sources`` on a SQL engine (dac run, and dac simulate's one-pass head).
+
+    A value of a file that does not fit its column comes back from DuckDB as a run-time error;
+    it is reported where it is in the file, as the row engine reports it.
+    """
+    from dac.kql.errors import KqlRuntimeError
+
     try:
         if engine == "spark":
             try:
@@ -88,11 +99,10 @@ def _sql(engine: str, tree: Any, arguments: list[str], platform: str, now: datet
                 if missing.name != "dac.engines.spark_engine":
                     raise
                 raise DacError("the spark engine is not part of this installation; use --engine duckdb") from None
-            result = spark_engine.run(tree, sources, now=now, limits=limits, master=spark_master)
-        else:
-            from dac.engines import duckdb_engine
+            return spark_engine.run(tree, sources, now=now, limits=limits, master=spark_master)
+        from dac.engines import duckdb_engine
 
-            result = duckdb_engine.run(tree, sources, now=now, limits=limits)
+        return duckdb_engine.run(tree, sources, now=now, limits=limits)
     except KqlRuntimeError as failure:
         if engine == "duckdb":
             from dac.engines.duckdb_files import file_error
@@ -101,4 +111,3 @@ def _sql(engine: str, tree: Any, arguments: list[str], platform: str, now: datet
             if located is not None:
                 raise located from None
         raise
-    return Run(result, engine, None)

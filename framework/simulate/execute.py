@@ -30,7 +30,6 @@ from typing import Any, Protocol
 
 from dac.errors import DacError, Location
 from dac.kql import KqlError, ast, evaluate
-from dac.kql.errors import KqlRuntimeError
 from dac.kql.budget import Limits
 from dac.kql.table import Table, ingestion_time_of
 from dac.kql.window_split import KEY, SLICE, WindowSplit, split_for_windows
@@ -148,19 +147,11 @@ def sql_head(engine: str, parts: WindowSplit, sources: Mapping[str, Any], limits
     ordered = ast.Pipeline(pipeline.source, [*pipeline.operators, ast.Sort([ast.SortKey(ast.Name(KEY), False,
                                                                                         False)])])
     head = ast.QueryBody([*parts.head.statements[:-1], ordered])
-    module = importlib.import_module(f"dac.engines.{engine}_engine")
-    extra = {"master": spark_master} if engine == "spark" else {}
-    try:
-        return module.run(head, {parts.table: sources[parts.table]}, now=datetime(2000, 1, 1), limits=limits,
-                          **extra)
-    except KqlRuntimeError as failure:  # a value of a file that does not fit its column: where it is
-        if engine == "duckdb":
-            from dac.engines.duckdb_files import file_error
+    from dac.engines.dispatch import run_sources
 
-            located = file_error(failure)
-            if located is not None:
-                raise located from None
-        raise
+    # the head reads no clock (window_split keeps now() and ago() in the tail), so no run's time is given
+    return run_sources(engine, head, {parts.table: sources[parts.table]}, now=None, limits=limits,
+                       spark_master=spark_master)
 
 
 def onepass_executor(parts: WindowSplit, head: Table, limits: Limits,
