@@ -126,7 +126,8 @@ def split(tree: Any, tables: Mapping[str, Any]) -> WindowSplit | None:
     if any((TIME_COLUMN, "datetime") not in list(t.columns) for t in tables.values()):
         return None  # prepare() names the table that has no window time
     root = getattr(_environment({}), "root_scope", None)
-    return split_for_windows(tree, TIME_COLUMN, lambda name: root is not None and root().lookup(name) is not None)
+    scope = root() if root is not None else None  # built once: is_function is asked for every call in the head
+    return split_for_windows(tree, TIME_COLUMN, lambda name: scope is not None and scope.lookup(name) is not None)
 
 
 def python_head(parts: WindowSplit, tables: Mapping[str, Any], limits: Limits) -> Table:
