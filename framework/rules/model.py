@@ -98,12 +98,8 @@ class Rule:
         return self.doc.location(key)
 
     def query_location(self, line: int, column: int) -> Location:
-        """Translate a position inside the query text into a position in the file."""
-        origin = self.doc.block_text_origin(("query",))
-        if origin is None:
-            return self.location("query")
-        first_line, indent = origin
-        return Location(self.path, first_line + line - 1, indent + column - 1)
+        """Translate a position inside the query text into a position in the file (the query's own if it cannot be)."""
+        return self.doc.text_location(("query",), line, column) or self.location("query")
 
 
 def load_rule(path: str | Path) -> Rule:

@@ -254,6 +254,7 @@ class YamlDocument:
     positions: dict[PathKey, Location] = field(default_factory=dict)
     nodes: dict[PathKey, yaml.Node] = field(default_factory=dict)
     key_positions: dict[PathKey, Location] = field(default_factory=dict)
+    _spots: dict[PathKey, list] = field(default_factory=dict, repr=False, compare=False)
 
     def key_location(self, key: PathKey) -> Location:
         """Position of the mapping key naming ``key`` (for "unknown key" findings)."""
@@ -265,6 +266,33 @@ class YamlDocument:
         while key not in self.positions and key:
             key = key[:-1]
         return self.positions.get(key, Location(self.path, 1, 1))
+
+    def text_location(self, key: PathKey, line: int, column: int) -> Location | None:
+        """The file position of line ``line``, column ``column`` (1-based) of the string value at ``key``.
+
+        Exact for every scalar style the replay of ``dac.rules.scalar_positions`` reproduces
+        (literal, folded, plain and quoted); None otherwise, and for a position past the value.
+        """
+        node = self.nodes.get(tuple(key))
+        if not isinstance(node, yaml.ScalarNode) or line < 1 or column < 1:
+            return None
+        if self._spots.get(tuple(key)) is None:
+            from dac.rules.scalar_positions import value_spots
+
+            self._spots[tuple(key)] = value_spots(self.text.splitlines(), node) or []
+        spots = self._spots[tuple(key)]
+        value_lines = node.value.split("\n")
+        if line > len(value_lines) or column > len(value_lines[line - 1]) + 1:
+            return None
+        offset = sum(len(text) + 1 for text in value_lines[:line - 1]) + column - 1
+        if offset < len(spots):
+            file_line, file_column = spots[offset]
+        elif offset == len(spots) and spots:  # just past the last character ("the query ends here")
+            file_line, file_column = spots[-1]
+            file_column += node.value[-1] != "\n"
+        else:
+            return None
+        return Location(self.path, file_line + 1, file_column + 1)
 
     def block_text_origin(self, key: PathKey) -> tuple[int, int] | None:
         """Where the text of a block scalar (``query: |``) starts: (line, column), 1-based.

@@ -87,11 +87,7 @@ class StoredFunction:
         """A position of the definition's text (see ``definition``) in the function's file."""
         if line <= 1:  # the parameter list
             return self.doc.location((self.keys[2],)) if self.parameters else self.location
-        origin = self.doc.block_text_origin((self.keys[1],))
-        if origin is None:
-            return self.doc.location((self.keys[1],))
-        first_line, indent = origin
-        return Location(self.doc.path, first_line + line - 2, indent + column - 1)
+        return self.doc.text_location((self.keys[1],), line - 1, column) or self.doc.location((self.keys[1],))
 
 
 class FunctionError(KqlSemanticError):
