@@ -215,7 +215,7 @@ class Evaluator(Summarizing):
         if callable(value):  # a host function bound above the query (a workspace's stored function, _GetWatchlist)
             return value(self, call, compiler)
         if isinstance(value, ast.PatternDeclaration):
-            return constant(self.pattern_table(binding, patterns.Invocation(call, call, None)), "table")
+            return constant(self.pattern_table(binding, patterns.Invocation(call, None)), "table")
         if not isinstance(value, ast.Lambda):
             raise semantic(call, f"'{binding.name}' is not a function")
         scope = self.bind_arguments(value, call, binding, compiler)
@@ -289,6 +289,8 @@ class Evaluator(Summarizing):
         """The table of the definition an invocation names."""
         declaration = binding.node
         assert isinstance(declaration, ast.PatternDeclaration)
+        if self.check and invocation.path is None and declaration.path is not None and declaration.definitions:
+            return Table([OPEN_COLUMN])  # the official binder accepts it, giving no columns (patterns.arguments)
         definition = patterns.resolve(declaration, invocation)
         return self.definition_table(binding, definition, *patterns.arguments(declaration, invocation))
 

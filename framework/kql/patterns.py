@@ -14,9 +14,11 @@ page settles what dac does where the official binder (Kusto.Language) is silent:
 - Values are compared exactly, case included (the official binder finds no definition for
   ``c("usa")`` when only ``("USA")`` is defined).
 
-What the official binder reports, dac reports too, at the same place: a parameter or path of a
+An invocation without the path a pattern declares is refused (KqlUnsupportedError): the official
+binder accepts it, with no columns, and the page shows none. What the official binder reports,
+dac reports too, at the same place: a parameter or path of a
 type other than string, a definition with as many values as parameters or not, a path given or
-missing against the declaration, an argument that is no string literal, a wrong argument count.
+given against a declaration without one, an argument that is no string literal, a wrong argument count.
 Where two definitions give the same tuple (the binder accepts it; the page does not say which
 wins) the first one answers.
 """
@@ -26,8 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dac.kql import ast
-from dac.kql.compiled import semantic
-from dac.kql.errors import KqlSemanticError
+from dac.kql.compiled import semantic, unsupported
+from dac.kql.errors import KqlError, KqlSemanticError
 
 PAGE = "https://learn.microsoft.com/kusto/query/pattern-statement"
 
@@ -36,7 +38,6 @@ PAGE = "https://learn.microsoft.com/kusto/query/pattern-statement"
 class Invocation:
     """The shape of a pattern invocation: a call, and the node after it naming the path (if any)."""
 
-    node: ast.Expr  # the whole invocation: the call, or the member/index access holding the path
     call: ast.Call
     path: ast.Member | ast.Index | None
 
@@ -44,9 +45,9 @@ class Invocation:
 def invocation_of(expr: ast.Node) -> Invocation | None:
     """The invocation ``expr`` is when its name turns out to be a pattern (``Name(...)``, ``Name(...).p``)."""
     if isinstance(expr, ast.Call):
-        return Invocation(expr, expr, None)
+        return Invocation(expr, None)
     if isinstance(expr, (ast.Member, ast.Index)) and isinstance(expr.target, ast.Call):
-        return Invocation(expr, expr.target, expr)
+        return Invocation(expr.target, expr)
     return None
 
 
@@ -75,7 +76,7 @@ def resolve(declaration: ast.PatternDeclaration, invocation: Invocation) -> ast.
     args, path = arguments(declaration, invocation)
     definition = definition_for(declaration, args, path)
     if definition is None:
-        raise not_declared([(invocation.node, reference(declaration.name, args, path))])
+        raise not_declared([(invocation.call, reference(declaration.name, args, path))])
     return definition
 
 
@@ -103,8 +104,11 @@ def arguments(declaration: ast.PatternDeclaration, invocation: Invocation) -> tu
     if len(args) != len(declaration.params):
         raise semantic(call, f"pattern '{name}' takes {len(declaration.params)} argument(s), got {len(args)}")
     if declaration.path is not None and path is None:
-        raise semantic(call, f"pattern '{name}' declares the path [{declaration.path[0]}:string]: "
-                             f"invoke it as {name}(...).value or {name}(...).[\"value\"]")
+        # The official binder accepts it (with no columns) when a definition has these arguments; the
+        # page shows no such invocation, so what Kusto returns is not settled: refused, not guessed.
+        raise unsupported(call, f"pattern '{name}' declares the path [{declaration.path[0]}:string]; what an "
+                                f"invocation without one returns is not documented: invoke it as "
+                                f"{name}(...).value or {name}(...).[\"value\"]")
     if declaration.path is None and path is not None:
         assert invocation.path is not None
         raise semantic(invocation.path, f"pattern '{name}' declares no path: nothing follows {name}(...)")
@@ -193,7 +197,7 @@ def _collect(root: ast.Node, active: dict[str, ast.PatternDeclaration], found: l
 def _note(declaration: ast.PatternDeclaration, invocation: Invocation, found: list[tuple[ast.Node, str]]) -> None:
     try:
         args, path = arguments(declaration, invocation)
-    except KqlSemanticError:
+    except KqlError:
         return  # malformed: the evaluator names its fault when it reaches the invocation
     if definition_for(declaration, args, path) is None:
-        found.append((invocation.node, reference(declaration.name, args, path)))
+        found.append((invocation.call, reference(declaration.name, args, path)))
