@@ -289,10 +289,9 @@ class Evaluator(Summarizing):
         """The table of the definition an invocation names."""
         declaration = binding.node
         assert isinstance(declaration, ast.PatternDeclaration)
-        if self.check and invocation.path is None and declaration.path is not None and declaration.definitions:
-            return Table([OPEN_COLUMN])  # the official binder accepts it, giving no columns (patterns.arguments)
-        definition = patterns.resolve(declaration, invocation)
-        return self.definition_table(binding, definition, *patterns.arguments(declaration, invocation))
+        if self.check and patterns.unsettled(declaration, invocation):
+            return Table([OPEN_COLUMN])  # the official binder accepts it, giving no columns
+        return self.definition_table(binding, *patterns.resolve(declaration, invocation))
 
     def definition_table(self, binding: Binding, definition: ast.PatternDefinition, args: list[str],
                          path: str | None) -> Table:

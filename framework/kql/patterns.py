@@ -71,13 +71,15 @@ def check_declaration(declaration: ast.PatternDeclaration) -> None:
             _string_literal(value, f"a value of pattern '{declaration.name}'")
 
 
-def resolve(declaration: ast.PatternDeclaration, invocation: Invocation) -> ast.PatternDefinition:
-    """The definition ``invocation`` names; a semantic error at the invocation when there is none."""
+def resolve(declaration: ast.PatternDeclaration,
+            invocation: Invocation) -> tuple[ast.PatternDefinition, list[str], str | None]:
+    """The definition ``invocation`` names, with its argument strings and path string; a semantic
+    error at the invocation when there is none."""
     args, path = arguments(declaration, invocation)
     definition = definition_for(declaration, args, path)
     if definition is None:
         raise not_declared([(invocation.call, reference(declaration.name, args, path))])
-    return definition
+    return definition, args, path
 
 
 def defined(definition: ast.PatternDefinition) -> tuple[list[str], str | None]:
@@ -103,9 +105,8 @@ def arguments(declaration: ast.PatternDeclaration, invocation: Invocation) -> tu
         return args, path
     if len(args) != len(declaration.params):
         raise semantic(call, f"pattern '{name}' takes {len(declaration.params)} argument(s), got {len(args)}")
-    if declaration.path is not None and path is None:
-        # The official binder accepts it (with no columns) when a definition has these arguments; the
-        # page shows no such invocation, so what Kusto returns is not settled: refused, not guessed.
+    if unsettled(declaration, invocation):
+        assert declaration.path is not None
         raise unsupported(call, f"pattern '{name}' declares the path [{declaration.path[0]}:string]; what an "
                                 f"invocation without one returns is not documented: invoke it as "
                                 f"{name}(...).value or {name}(...).[\"value\"]")
@@ -113,6 +114,16 @@ def arguments(declaration: ast.PatternDeclaration, invocation: Invocation) -> tu
         assert invocation.path is not None
         raise semantic(invocation.path, f"pattern '{name}' declares no path: nothing follows {name}(...)")
     return args, path
+
+
+def unsettled(declaration: ast.PatternDeclaration, invocation: Invocation) -> bool:
+    """Whether ``invocation`` leaves out the path the pattern declares while a definition has its
+    arguments: the official binder accepts that (with no columns), the page shows no such
+    invocation, so what Kusto returns is not settled (without such a definition it is SEM0036)."""
+    if declaration.path is None or invocation.path is not None:
+        return False
+    args = [a.value if isinstance(a, ast.Literal) and a.type == "string" else None for a in invocation.call.args]
+    return any(defined(definition)[0] == args for definition in declaration.definitions or [])
 
 
 def _path(invocation: Invocation) -> str | None:
