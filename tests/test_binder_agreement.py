@@ -88,6 +88,23 @@ CASES = [
     ("print array_length(dynamic([1, 2]))", "sentinel", None),
     ("print make_string(1.5)", "sentinel", "expects an integer"),
     ("print unicode_codepoints_to_string(65)", "sentinel", None),
+    # a pattern invocation has its definition's schema, and a pattern is no undeclared function
+    # (https://learn.microsoft.com/kusto/query/pattern-statement)
+    ("declare pattern p = (a:string) { ('x') = { SigninLogs | project UserPrincipalName }; };"
+     " p('x') | where UserPrincipalName != ''", "sentinel", None),
+    ("declare pattern p = (a:string) { ('x') = { SigninLogs | project UserPrincipalName }; };"
+     " p('x') | where AppDisplayName != ''", "sentinel", "unknown column or variable 'AppDisplayName'"),
+    ("declare pattern p = (a:string)[k:string] { ('x').['s'] = { SigninLogs }; ('x').['a'] = { AuditLogs }; };"
+     " p('x').s | join kind=inner (p('x').['a']) on OperationName | project UserPrincipalName, ActivityDisplayName",
+     "sentinel", None),
+    ("declare pattern p = (a:string) { ('x') = { SigninLogs | where Bogus == 1 }; }; print 1", "sentinel",
+     "unknown column or variable 'Bogus'"),
+    ("declare pattern p = (a:string, b:string) { ('x', 'y') = { SigninLogs }; }; p('x')", "sentinel",
+     "takes 2 argument(s)"),
+    # without the declared path: the official binder accepts it, with no columns (dac's evaluator refuses it)
+    ("declare pattern p = (a:string)[k:string] { ('x').['s'] = { SigninLogs }; }; p('x') | count",
+     "sentinel", None),
+    ("declare pattern p; p('x')", "sentinel", "One or more pattern references were not declared"),
 ]
 
 

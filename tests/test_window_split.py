@@ -78,6 +78,7 @@ def test_every_window_gives_what_the_whole_query_gives_on_it(query: str, head_op
     "T | where User == toscalar(U | take 1 | project User)",
     "print 1",
     "T | extend x = ['$window']",
+    "declare pattern p = (a:string) { ('x') = { U | project User }; }; T | where User in (p('x'))",
 ])
 def test_queries_that_read_another_table_are_not_split(query: str) -> None:
     assert split_for_windows(parse(query), "TimeGenerated") is None

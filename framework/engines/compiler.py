@@ -177,6 +177,8 @@ class Compiler:
 
     def body(self, tree: ast.QueryBody) -> Relation:
         for statement in tree.statements:
+            if isinstance(statement, ast.PatternDeclaration):  # its invocations are evaluated by the row engine only
+                raise self.refuse(f"the pattern statement 'declare pattern {statement.name}'", statement)
             if isinstance(statement, ast.Let):
                 if isinstance(statement.value, ast.Lambda):
                     raise self.refuse(f"the user function '{statement.name}'", statement)

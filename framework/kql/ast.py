@@ -558,14 +558,41 @@ class Let(Node):
 
 
 @dataclass
+class PatternDefinition(Node):
+    """One mapping of a pattern: ``("v1", "v2").["path"] = { body }``.
+
+    The values are expressions as the official parser reads them (``(USA)`` parses; binding
+    then requires string literals); ``path`` is None when the definition has no ``.[...]``.
+    """
+
+    values: list[Expr]
+    path: Expr | None
+    body: "QueryBody"
+
+
+@dataclass
+class PatternDeclaration(Node):
+    """``declare pattern Name [= (arg:type, ...) [[path:type]] { definition; ... }]``.
+
+    ``definitions`` is None for an empty pattern (``declare pattern Name;``), whose every
+    invocation is an error (https://learn.microsoft.com/kusto/query/pattern-statement).
+    """
+
+    name: str
+    params: list[tuple[str, str]]
+    path: tuple[str, str] | None
+    definitions: list[PatternDefinition] | None
+
+
+@dataclass
 class QueryBody(Node):
-    """Statements separated by ``;``: ``let`` bindings and query expressions, in order.
+    """Statements separated by ``;``: ``let`` bindings, pattern declarations and query expressions, in order.
 
     The value of the body is that of its last query expression (a function
     body's last statement is its return value).
     """
 
-    statements: list[Let | Pipeline]
+    statements: list[Let | PatternDeclaration | Pipeline]
 
     @property
     def result(self) -> Pipeline | None:

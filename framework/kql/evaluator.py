@@ -46,7 +46,7 @@ from dac.kql.parse_pattern import parse_kind, parse_pattern
 from dac.kql.partition import partition
 from dac.kql.plugins import PLUGIN_FUNCTIONS
 from dac.kql.refused_operators import refuse
-from dac.kql import results
+from dac.kql import patterns, results
 from dac.kql.project_by_names import project_by_names
 from dac.kql.sample_distinct import sample_distinct
 from dac.kql.scan import scan
@@ -141,7 +141,10 @@ class Evaluator(Summarizing):
         result = body.result
         table = self.eval_pipeline(result, scope) if result is not None else Table([])
         for binding in bindings:
-            if not binding.evaluated:
+            if isinstance(binding.node, ast.PatternDeclaration):
+                for definition in binding.node.definitions or []:  # every definition, invoked or not
+                    self.definition_table(binding, definition, *patterns.defined(definition))
+            elif not binding.evaluated:
                 self.binding_value(binding)  # bind unused lets too, as Kusto's binder does
         return table
 
@@ -203,12 +206,16 @@ class Evaluator(Summarizing):
             # a function whose parameters all have defaults may be used by its bare name
             call = ast.Call(binding.name, [], line=reference.line, column=reference.column)
             return self.call_user_function(binding, call, ExpressionCompiler(self, [], binding.scope))
+        if isinstance(value, ast.PatternDeclaration):
+            raise semantic(reference, f"the pattern '{binding.name}' is invoked with its arguments: {binding.name}(\"value\")")
         raise semantic(reference, f"the function '{binding.name}' requires an argument list")
 
     def call_user_function(self, binding: Binding, call: ast.Call, compiler: ExpressionCompiler) -> Compiled:
         value = self.binding_value(binding)
         if callable(value):  # a host function bound above the query (a workspace's stored function, _GetWatchlist)
             return value(self, call, compiler)
+        if isinstance(value, ast.PatternDeclaration):
+            return constant(self.pattern_table(binding, patterns.Invocation(call, None)), "table")
         if not isinstance(value, ast.Lambda):
             raise semantic(call, f"'{binding.name}' is not a function")
         scope = self.bind_arguments(value, call, binding, compiler)
@@ -266,6 +273,44 @@ class Evaluator(Summarizing):
                 compiled = ExpressionCompiler(self, [], binding.scope).compile(arg)
             scope.bindings[pname] = Binding(pname, arg, scope, compiled if compiled.type != "table" else compiled.fn(()), True)
         return scope
+
+    def pattern_invocation(self, expr: ast.Expr, scope: Scope) -> Table | None:
+        """The table of ``expr`` when it invokes a pattern with a path (``Name("v").p``), else None
+        (a pathless ``Name("v")`` is a call, which ``call_user_function`` answers)."""
+        invocation = patterns.invocation_of(expr)
+        if invocation is None or invocation.path is None:
+            return None
+        binding = scope.lookup(invocation.call.name)
+        if binding is None or not isinstance(binding.node, ast.PatternDeclaration):
+            return None
+        return self.pattern_table(binding, invocation)
+
+    def pattern_table(self, binding: Binding, invocation: patterns.Invocation) -> Table:
+        """The table of the definition an invocation names."""
+        declaration = binding.node
+        assert isinstance(declaration, ast.PatternDeclaration)
+        if self.check and patterns.unsettled(declaration, invocation):
+            return Table([OPEN_COLUMN])  # the official binder accepts it, giving no columns
+        return self.definition_table(binding, *patterns.resolve(declaration, invocation))
+
+    def definition_table(self, binding: Binding, definition: ast.PatternDefinition, args: list[str],
+                         path: str | None) -> Table:
+        """Evaluate a pattern's definition in the scope the pattern was declared in; the body sees the
+        parameters and the path by name, bound to the invocation's strings (the official binder
+        resolves them there)."""
+        declaration = binding.node
+        assert isinstance(declaration, ast.PatternDeclaration)
+        scope = binding.scope.child()
+        named = list(zip([p for p, _ in declaration.params], args))
+        if declaration.path is not None and path is not None:
+            named.append((declaration.path[0], path))
+        for pname, text in named:
+            scope.bindings[pname] = Binding(pname, definition, scope, constant(text, "string"), True)
+        scope, _ = bind_lets(definition.body.statements, scope)
+        result = definition.body.result
+        if result is None:
+            raise semantic(definition, f"this definition of pattern '{declaration.name}' has no tabular expression")
+        return self.eval_pipeline(result, scope)
 
     # ------------------------------------------------------------ sources
 
@@ -381,6 +426,9 @@ class Evaluator(Summarizing):
         return handler(source, scope)
 
     def table_from_expr(self, expr: ast.Expr, scope: Scope) -> Table:
+        invoked = self.pattern_invocation(expr, scope)
+        if invoked is not None:
+            return invoked
         if isinstance(expr, ast.Name):
             binding = scope.lookup(expr.name)
             if binding is not None:
@@ -395,6 +443,8 @@ class Evaluator(Summarizing):
                     return self.table_from_expr(call, scope)
                 if isinstance(value, ast.Lambda):
                     raise semantic(expr, f"the function '{expr.name}' requires an argument list")
+                if isinstance(value, ast.PatternDeclaration):
+                    raise semantic(expr, f"the pattern '{expr.name}' is invoked with its arguments: {expr.name}(\"value\")")
                 raise semantic(expr, f"'{expr.name}' is not a table")
             if expr.name in self.tables:
                 return self.table_named(expr.name)
@@ -1597,11 +1647,26 @@ def _cast(value: Any, type_name: str) -> Any:
 
 
 def bind_lets(statements: list, scope: Scope) -> tuple[Scope, list[Binding]]:
-    """Each let sees the names bound before it; one name bound twice is an error, as in Kusto."""
+    """Each let sees the names bound before it; one name bound twice is an error, as in Kusto.
+
+    A pattern declaration binds its name too. The official binder lets it hide an earlier let or
+    pattern of its name, but reports a let after it of the same name as declared twice (KS201).
+    """
     bindings = []
     declared: set[str] = set()
+    if any(isinstance(s, ast.PatternDeclaration) for s in statements):
+        for statement in statements:
+            if isinstance(statement, ast.PatternDeclaration):
+                patterns.check_declaration(statement)
+        patterns.check_references(statements)
     for statement in statements:
-        if isinstance(statement, ast.Let):
+        if isinstance(statement, ast.PatternDeclaration):
+            declared.add(statement.name)
+            binding = Binding(statement.name, statement, scope, statement, True)
+            scope = scope.child()
+            scope.bindings[statement.name] = binding
+            bindings.append(binding)
+        elif isinstance(statement, ast.Let):
             if statement.name in declared:
                 raise semantic(statement, f"a variable named '{statement.name}' is already declared")
             declared.add(statement.name)

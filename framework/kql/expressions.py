@@ -399,6 +399,9 @@ class ExpressionCompiler(WindowFunctions, ColumnFunctions):
         return Compiled(run_in, "bool")
 
     def c_Member(self, expr: ast.Member) -> Compiled:
+        invoked = self.evaluator.pattern_invocation(expr, self.scope)  # Name("v").path (dac.kql.patterns)
+        if invoked is not None:
+            return constant(invoked, "table")
         target = self.compile(expr.target)
         tf, key = target.fn, expr.name
 
@@ -415,6 +418,9 @@ class ExpressionCompiler(WindowFunctions, ColumnFunctions):
         return Compiled(run, "dynamic")
 
     def c_Index(self, expr: ast.Index) -> Compiled:
+        invoked = self.evaluator.pattern_invocation(expr, self.scope)  # Name("v")["p"]: no path, says dac.kql.patterns
+        if invoked is not None:
+            return constant(invoked, "table")
         # a call returning several values may be indexed (array_sort_asc(a, b)[1]), not otherwise used
         target = self.c_Call(expr.target) if isinstance(expr.target, ast.Call) else self.compile(expr.target)
         index = self.compile(expr.index)

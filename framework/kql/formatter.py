@@ -167,6 +167,8 @@ class Formatter:
         for statement in node.statements:
             if isinstance(statement, ast.Let):
                 parts.append(self.let(statement))
+            elif isinstance(statement, ast.PatternDeclaration):
+                parts.append(self.pattern(statement))
             else:
                 parts.append(self.pipeline(statement))
         pad = "\n" + INDENT * self.level
@@ -181,6 +183,31 @@ class Formatter:
         else:
             text = self.expr(value)
         return f"let {name(node.name)} = {text}"
+
+    def pattern(self, node: ast.PatternDeclaration) -> str:
+        """``declare pattern``, one definition a line, each body laid out as a function's."""
+        head = f"declare pattern {name(node.name)}"
+        if node.definitions is None:
+            return head
+        params = ", ".join(f"{name(pname)}:{ptype}" for pname, ptype in node.params)
+        path = f"[{name(node.path[0])}:{node.path[1]}]" if node.path else ""
+        pad = INDENT * self.level
+        self.level += 1
+        lines = [self.definition(definition) for definition in node.definitions]
+        self.level -= 1
+        inner = "".join(f"{pad}{INDENT}{line};\n" for line in lines)
+        return f"{head} = ({params}){path} {{\n{inner}{pad}}}"
+
+    def definition(self, node: ast.PatternDefinition) -> str:
+        values = ", ".join(self.expr(value) for value in node.values)
+        path = f".[{self.expr(node.path)}]" if node.path is not None else ""
+        if not node.body.statements:
+            return f"({values}){path} = {{ }}"
+        self.level += 1
+        inner = self.body(node.body)
+        self.level -= 1
+        pad = INDENT * self.level
+        return f"({values}){path} = {{\n{pad}{INDENT}{inner}\n{pad}}}"
 
     def lambda_(self, node: ast.Lambda) -> str:
         parts = []

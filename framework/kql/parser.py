@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from dac.kql import ast, graph_parser
+from dac.kql import ast, graph_parser, pattern_parser
 from dac.kql.builtins import refusal
 from dac.kql.errors import KqlRefusedSyntax, KqlSyntaxError
 from dac.kql.keywords import Role
@@ -155,7 +155,7 @@ class Parser:
 
     def statements(self, end_ops: tuple[str, ...]) -> ast.QueryBody:
         start = self.tok
-        statements: list[ast.Let | ast.Pipeline] = []
+        statements: list[ast.Let | ast.PatternDeclaration | ast.Pipeline] = []
         while True:
             while self.accept_op(";"):
                 pass
@@ -166,6 +166,10 @@ class Parser:
             elif self.tok.is_word("set") and self.peek().kind is T.IDENT:
                 self.set_option()
                 continue
+            elif self.tok.is_word("declare") and self.peek().is_word("pattern"):
+                if end_ops:  # the official parser reads declare pattern among a query's statements only
+                    raise self.error("a pattern is declared among the query's statements, not inside a function body")
+                statements.append(pattern_parser.declaration(self))
             elif self.tok.is_word("declare"):
                 self.skip_statement()
                 continue

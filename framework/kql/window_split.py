@@ -56,6 +56,8 @@ def split_for_windows(tree: ast.QueryBody, time_column: str,
     pipelines = [s for s in tree.statements if isinstance(s, ast.Pipeline)]
     if len(pipelines) != 1 or tree.statements[-1] is not pipelines[0]:
         return None
+    if any(isinstance(s, ast.PatternDeclaration) for s in tree.statements):
+        return None  # an invocation reads its definition's tables, which a window's slice does not hold
     pipeline = pipelines[0]
     let_names = {let.name for let in lets}
     source = pipeline.source

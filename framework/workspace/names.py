@@ -204,11 +204,15 @@ def _message(name: str, tabular: bool, workspace: Workspace) -> str:
 
 
 def _bound_names(tree: ast.QueryBody) -> set[str]:
-    """Names the query binds itself: lets, function parameters, ``as`` (scopes merged: a name bound anywhere counts)."""
+    """Names the query binds itself: lets, function parameters, patterns and their parameters, ``as``
+    (scopes merged: a name bound anywhere counts)."""
     bound: set[str] = set()
     for node in tree.walk():
         if isinstance(node, ast.Let):
             bound.add(node.name)
+        elif isinstance(node, ast.PatternDeclaration):
+            bound.add(node.name)
+            bound.update(name for name, _ in node.params + ([node.path] if node.path else []))
         elif isinstance(node, ast.Lambda):
             bound.update(name for name, *_ in node.params)
         elif isinstance(node, ast.As):
