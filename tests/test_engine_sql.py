@@ -209,3 +209,15 @@ def test_arg_max_arg_min_and_take_any_keep_the_row_engine_row(query: str) -> Non
 def test_picks_the_row_engine_would_choose_otherwise_are_refused(query: str, reason: str) -> None:
     error = refusal(query, _picking_table())
     assert reason in str(error) and error.line == 1 and error.column > 1
+
+
+def test_the_input_order_of_a_table_is_refused_on_spark() -> None:
+    """Spark's partitions give a table's rows in no defined order (and its ROW_NUMBER needs an ORDER BY), so
+    what reads the input order (arg_max's ties, take) is refused there, naming the table, not failed."""
+    import dac.engines.spark_dialect  # noqa: F401 - registers the dialect
+
+    columns = {name: t.columns for name, t in _picking_table().items()}
+    for query in ("T | summarize arg_max(n, *) by U", "T | take 2"):
+        with pytest.raises(EngineRefusal, match="input order of the table 'T'"):
+            compile_query(parse(query), columns, dialect="spark", now=NOW)
+    compile_query(parse("T | summarize max(n) by U"), columns, dialect="spark", now=NOW)
