@@ -310,7 +310,7 @@ PICKED = """datatable(U:string, t:datetime, n:long, v:real, s:string, g:guid)[
 @pytest.mark.parametrize("query", [
     "summarize arg_max(n, *), arg_min(t, s), c = count() by U",
     "summarize arg_max(v, s, v), arg_min(v, s), arg_max(s, g) by U",
-    "summarize take_any(s), take_any(*) by U",
+    "summarize take_any(s), take_any(*), take_anyif(s, n > 4), take_anyif(v, n < 0) by U",
 ])
 def test_arg_max_arg_min_and_take_any_keep_the_row_engine_row_on_spark(spark, query):
     """MAX_BY/MIN_BY of a STRUCT: ties keep the first row, an all-null group its first row, NaN is level

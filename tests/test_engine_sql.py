@@ -190,13 +190,16 @@ def _picking_table():
     "T | summarize arg_max(n, *) by n",
     "T | summarize take_any(s), take_any(dyn), take_any(v), take_any(*), any(n, s) by U",
     "T | summarize take_any(U, H) by b",
+    "T | summarize take_anyif(s, n > 4), anyif(dyn, b), take_anyif(v, isnotnull(t)), take_anyif(t, n < 0) by U",
     "T | where n > 100 | summarize arg_max(n, *), take_any(s), take_any(v)",
     "T | where n > 100 | summarize arg_max(n, *) by U",
 ])
 def test_arg_max_arg_min_and_take_any_keep_the_row_engine_row(query: str) -> None:
     """The row kept on ties is the first in input order; a group whose value is all null gives its first row;
-    take_any of one column the first non-empty value (https://learn.microsoft.com/kusto/query/arg-max-aggregation-function,
-    https://learn.microsoft.com/kusto/query/take-any-aggregation-function). repr tells -0.0 from 0.0."""
+    take_any of one column the first non-empty value, take_anyif that among the rows its predicate holds for
+    (https://learn.microsoft.com/kusto/query/arg-max-aggregation-function,
+    https://learn.microsoft.com/kusto/query/take-any-aggregation-function,
+    https://learn.microsoft.com/kusto/query/take-anyif-aggregation-function). repr tells -0.0 from 0.0."""
     expected, actual = both(query, _picking_table())
     assert sorted(map(repr, actual)) == sorted(map(repr, expected))
 

@@ -9,7 +9,10 @@ rows in input order and keeps one row's values:
   nulls are ignored, the row is then the group's own);
 - take_any of several columns (or ``*``): the group's first row; of one column, the first
   row whose value is neither null nor "", else the last row's value, which is then null
-  or "" too (https://learn.microsoft.com/kusto/query/take-any-aggregation-function).
+  or "" too (https://learn.microsoft.com/kusto/query/take-any-aggregation-function);
+- take_anyif(value, predicate): the same as take_any of one column over the rows where the
+  predicate is true, null when there is none
+  (https://learn.microsoft.com/kusto/query/take-anyif-aggregation-function).
 
 In SQL each becomes one ARG_MAX/ARG_MIN (Spark: MAX_BY/MIN_BY) of a STRUCT of the row's
 values, one pass over the input: the STRUCT is never null, so a null value is kept (the
@@ -32,7 +35,8 @@ from dac.kql.aggregates import MULTI_COLUMN, TAKE_ANY
 from dac.kql.expressions import derive_name
 from dac.kql.naming import ColumnCounter
 
-PICKS = frozenset(MULTI_COLUMN) | frozenset(TAKE_ANY)
+TAKE_ANY_IF = frozenset({"take_anyif", "anyif"})
+PICKS = frozenset(MULTI_COLUMN) | frozenset(TAKE_ANY) | TAKE_ANY_IF
 # The kinds whose SQL order (of the physical form) is the row engine's sort_key order within one kind:
 # numbers (reals once NaN is put level with -inf), bools, strings by code point (UTF-8 bytes order as code
 # points do), datetimes, timespans (microseconds), guids (lower-case canonical text, as str(uuid)).
@@ -89,14 +93,14 @@ def arguments(call: ast.Call, relation: Relation, keys: set[str]) -> list[ast.Ex
 
 def pick(compiler: Compiler, relation: Relation, scalar: ScalarCompiler, call: ast.Call, keys: set[str],
          inner: list[exp.Expression], position: int) -> Pick | None:
-    """The aggregate of one arg_max/arg_min/take_any item; its inputs are added to ``inner`` (the keyed subquery).
+    """The aggregate of one arg_max/arg_min/take_any(if) item; its inputs are added to ``inner`` (the keyed subquery).
 
     None when the call gives no column (``take_any(*)`` by every column).
     """
     if not relation.ordinal:
         raise compiler.refuse(f"{call.name}() over rows in no defined order", call,
                               "the row kept on ties would depend on the engine")
-    exprs = arguments(call, relation, keys)
+    exprs = call.args[:1] if call.name in TAKE_ANY_IF else arguments(call, relation, keys)
     if not exprs:
         return None
     values = [scalar.compile(expr) for expr in exprs]
@@ -128,7 +132,14 @@ def pick(compiler: Compiler, relation: Relation, scalar: ScalarCompiler, call: a
         return Pick(exp.ArgMin(this=row, expression=ordinal), kinds)
     filled = _filled(column(names[0]), values[0].type)
     order = _struct([("f", filled), ("o", exp.If(this=filled, true=exp.Neg(this=ordinal), false=ordinal))])
-    return Pick(exp.ArgMax(this=row, expression=order), kinds)
+    chosen: exp.Expression = exp.ArgMax(this=row, expression=order)
+    if call.name in TAKE_ANY_IF:
+        predicate = scalar.compile(call.args[1])
+        if predicate.type != "bool":
+            raise compiler.refuse(f"{call.name}() with a predicate that is not a bool", call.args[1])
+        inner.append(exp.alias_(predicate.node, f"p{position}", quoted=True))
+        chosen = exp.Filter(this=chosen, expression=exp.Where(this=column(f"p{position}")))
+    return Pick(chosen, kinds)
 
 
 def _member(struct: exp.Expression, name: str) -> exp.Expression:
