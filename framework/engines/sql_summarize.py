@@ -68,7 +68,7 @@ def summarize(compiler: Compiler, relation: Relation, node: ast.Summarize) -> Re
             at += len(picked.kinds)
             continue
         if at >= len(out):
-            raise compiler.refuse("an aggregate giving several columns", item)
+            raise _misread(compiler, node)
         name, kind = out[at]
         at += 1
         final.append(column(name))
@@ -130,8 +130,14 @@ def summarize(compiler: Compiler, relation: Relation, node: ast.Summarize) -> Re
     if groups:
         query = query.group_by(*groups)
     if at != len(out):
-        raise compiler.refuse("an aggregate giving several columns", node)
+        raise _misread(compiler, node)
     return Relation(exp.select(*final).from_(query.subquery(compiler.alias())), out)
+
+
+def _misread(compiler: Compiler, node: ast.Summarize) -> Exception:
+    """The guard of the one place the compiler counts columns itself (``*`` in arg_max and take_any, expanded
+    as the row engine's ``plan_multi`` expands it): should the two disagree, a refusal, not misplaced names."""
+    return compiler.refuse("this summarize", node, "its columns differ from the row engine's")
 
 
 def _listed(compiler: Compiler, relation: Relation, scalar: ScalarCompiler, call: ast.Call, args: list,
