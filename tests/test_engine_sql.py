@@ -153,3 +153,74 @@ def test_a_bool_against_a_constant_of_another_kind_answers_as_the_row_engine(que
     table = Table([("IsClickedThrough", "bool")], [(True,), (False,), (None,)])
     expected, actual = both(query, {"T": table})
     assert actual == expected
+
+
+def _picking_table():
+    """Ties (ann's n, and t), nulls (bob's every n and t), NaN level with -inf, -0.0, strings by code point."""
+    import uuid
+    from datetime import datetime as dt
+
+    from dac.kql.table import Table
+
+    g = [uuid.UUID(int=i * 0x1111) for i in range(4)]
+    return {"T": Table([("U", "string"), ("H", "string"), ("t", "datetime"), ("n", "long"), ("v", "real"),
+                        ("s", "string"), ("dyn", "dynamic"), ("g", "guid"), ("b", "bool")], [
+        ("ann", "h1", dt(2024, 1, 1, 10), 5, 1.5, "b", {"a": 1}, g[1], True),
+        ("ann", "h1", dt(2024, 1, 1, 12), 5, float("nan"), "a", [1, 2], g[2], False),
+        ("ann", "h2", dt(2024, 1, 1, 12), None, -0.0, "", None, None, None),
+        ("bob", "h1", None, None, None, "", "x", g[3], True),
+        ("bob", "h1", None, None, None, "zé", "", None, False),
+        ("cy", "h3", dt(2024, 1, 2), 7, float("-inf"), "Z", {"b": [1]}, g[0], None),
+        ("ann", "h1", dt(2024, 1, 1, 12), 3, 2.0, "é", 1.5, g[1], True),
+        ("cy", "h3", dt(2024, 1, 3), 7, float("nan"), "é", "", None, True),
+    ])}
+
+
+@pytest.mark.parametrize("query", [
+    "T | summarize arg_max(t, *) by U",
+    "T | summarize arg_min(t, *) by U, H",
+    "T | summarize arg_max(n, s, dyn), arg_min(n, s), c = count(), mx = max(n), l = make_list(s) by U",
+    "T | summarize arg_max(v, s, v), arg_min(v, s) by U",
+    "T | summarize arg_max(s, t), arg_min(s, t) by H",
+    "T | extend d = t - datetime(2024-01-01 11:00) | summarize arg_max(d, U), arg_min(d, U) by H",
+    "T | summarize arg_max(g, U), arg_min(b, U, g) by H",
+    "T | summarize arg_max(n * 2, U), arg_min(strlen(s), U) by H",
+    "T | summarize arg_max(t, *) by bin(t, 1d)",
+    "T | summarize (a, b) = arg_max(n, s), argmin(n, s) by U",
+    "T | summarize arg_max(n, *) by n",
+    "T | summarize take_any(s), take_any(dyn), take_any(v), take_any(*), any(n, s) by U",
+    "T | summarize take_any(U, H) by b",
+    "T | summarize take_anyif(s, n > 4), anyif(dyn, b), take_anyif(v, isnotnull(t)), take_anyif(t, n < 0) by U",
+    "T | where n > 100 | summarize arg_max(n, *), take_any(s), take_any(v)",
+    "T | where n > 100 | summarize arg_max(n, *) by U",
+])
+def test_arg_max_arg_min_and_take_any_keep_the_row_engine_row(query: str) -> None:
+    """The row kept on ties is the first in input order; a group whose value is all null gives its first row;
+    take_any of one column the first non-empty value, take_anyif that among the rows its predicate holds for
+    (https://learn.microsoft.com/kusto/query/arg-max-aggregation-function,
+    https://learn.microsoft.com/kusto/query/take-any-aggregation-function,
+    https://learn.microsoft.com/kusto/query/take-anyif-aggregation-function). repr tells -0.0 from 0.0."""
+    expected, actual = both(query, _picking_table())
+    assert sorted(map(repr, actual)) == sorted(map(repr, expected))
+
+
+@pytest.mark.parametrize("query, reason", [
+    ("T | summarize arg_max(t, *) by U | summarize arg_max(n, U)", "no defined order"),
+    ("T | summarize count() by U | summarize take_any(U)", "no defined order"),
+    ("T | summarize arg_max(dyn, U)", "arg_max() of a dynamic value"),
+])
+def test_picks_the_row_engine_would_choose_otherwise_are_refused(query: str, reason: str) -> None:
+    error = refusal(query, _picking_table())
+    assert reason in str(error) and error.line == 1 and error.column > 1
+
+
+def test_the_input_order_of_a_table_is_refused_on_spark() -> None:
+    """Spark's partitions give a table's rows in no defined order (and its ROW_NUMBER needs an ORDER BY), so
+    what reads the input order (arg_max's ties, take) is refused there, naming the table, not failed."""
+    import dac.engines.spark_dialect  # noqa: F401 - registers the dialect
+
+    columns = {name: t.columns for name, t in _picking_table().items()}
+    for query in ("T | summarize arg_max(n, *) by U", "T | take 2"):
+        with pytest.raises(EngineRefusal, match="input order of the table 'T'"):
+            compile_query(parse(query), columns, dialect="spark", now=NOW)
+    compile_query(parse("T | summarize max(n) by U"), columns, dialect="spark", now=NOW)

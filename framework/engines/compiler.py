@@ -139,6 +139,9 @@ class Compiler:
             sql_type(kind, self.context.dialect.name)
         projections: list[exp.Expression] = [column(name) for name, _ in columns]
         if ordinal:
+            if not self.context.dialect.ordered_scan:
+                raise self.refuse(f"the input order of the table '{expr.name}'", source,
+                                  f"{self.context.dialect.name} reads a table's rows in no defined order")
             # the order the engine reads the table in (DuckDB keeps insertion order)
             projections.append(exp.alias_(exp.Window(this=exp.RowNumber()), ORDINAL, quoted=True))
         query = exp.select(*projections).from_(exp.table_(expr.name, quoted=True))

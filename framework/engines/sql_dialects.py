@@ -69,6 +69,10 @@ class Dialect:
     # pattern (matches regex, extract, parse) means the same there; Java's (Spark) differs, in \b,
     # named groups (?P<n>) and more, so those are refused rather than matched differently
     re2_regex: bool = False
+    # whether a plain scan of a table gives its rows in the order they were loaded, which ROW_NUMBER() OVER ()
+    # then numbers as the row engine reads them (DuckDB keeps insertion order); Spark's partitions have no
+    # order, and its ROW_NUMBER needs an ORDER BY: the compiler refuses the input order of a table there
+    ordered_scan: bool = False
 
 
 DUCKDB = Dialect(
@@ -100,6 +104,7 @@ DUCKDB = Dialect(
         exp.Literal.string(key), exp.cast(value, "JSON"))]), "VARCHAR"),
     json_keys_array=lambda text: exp.cast(_call("to_json", _call("json_keys", text)), "VARCHAR"),
     re2_regex=True,
+    ordered_scan=True,
     ordered_list_head=lambda items, n: _call("list_slice", items, exp.Literal.number(1), exp.Literal.number(n)),
 )
 

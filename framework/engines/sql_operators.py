@@ -13,6 +13,7 @@ from typing import Any
 from sqlglot import exp
 
 from dac.engines.compiler import ORDINAL, Compiler, Relation
+from dac.engines.sql_pick import PICKS
 from dac.engines.sql_scalars import ScalarCompiler, Sql, _func, column
 from dac.engines.sql_values import literal
 from dac.kql import ast
@@ -41,9 +42,10 @@ def needs_ordinal(operators: list[ast.Operator]) -> bool:
         if isinstance(op, ast.Join) and str(op.params.get("kind", "innerunique")).lower() == "innerunique":
             return True
         if isinstance(op, ast.Summarize) and any(
-                isinstance(item.expr, ast.Call) and item.expr.name.startswith(("make_list", "make_set"))
+                isinstance(item.expr, ast.Call) and (item.expr.name.startswith(("make_list", "make_set"))
+                                                     or item.expr.name in PICKS)
                 for item in op.aggregates):
-            return True  # the lists keep the input order
+            return True  # the lists keep the input order; arg_max, arg_min and take_any keep its first row
         if isinstance(op, ORDER_ENDING):
             return False
     return False

@@ -5,7 +5,8 @@ except by count(); the sum of no values is 0 and their average NaN; min and
 max skip NaN; a string result is never null ("" for nothing); summarize with
 no keys over no rows gives one row (as SQL's ungrouped aggregate does). Keys
 of kinds whose SQL equality is not Kusto's (dynamic JSON text, reals with NaN)
-are refused, as are aggregates that depend on row order or estimate.
+are refused, as are aggregates that depend on row order or estimate. arg_max,
+arg_min and take_any, which give several columns from one row, are ``sql_pick``'s.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlglot import exp
 
 from dac.engines.compiler import ORDINAL, Compiler, Relation
 from dac.engines.sql_operators import operator
+from dac.engines.sql_pick import PICKS, key_names, pick
 from dac.engines.sql_scalars import ScalarCompiler, _func, column
 from dac.engines.sql_values import literal
 from dac.kql import ast
@@ -36,13 +38,13 @@ def summarize(compiler: Compiler, relation: Relation, node: ast.Summarize) -> Re
     if node.params:
         raise compiler.refuse("summarize with hints or parameters", node)
     out = compiler.schema_after(relation, node)
-    if len(out) != len(node.by) + len(node.aggregates):
-        raise compiler.refuse("an aggregate giving several columns", node)
     scalar = ScalarCompiler(compiler.context, relation.columns)
     dialect = compiler.context.dialect.name
     inner: list[exp.Expression] = []
     outer: list[exp.Expression] = []
     groups: list[exp.Expression] = []
+    final: list[exp.Expression] = []  # the output columns, read from ``outer`` (a pick's columns are struct fields)
+    keys = key_names(node)
     for position, item in enumerate(node.by):
         name, kind = out[position]
         key = scalar.compile(item.expr)
@@ -51,9 +53,25 @@ def summarize(compiler: Compiler, relation: Relation, node: ast.Summarize) -> Re
         inner.append(exp.alias_(key.node, f"k{position}", quoted=True))
         groups.append(column(f"k{position}"))
         outer.append(exp.alias_(column(f"k{position}"), name, quoted=True))
+        final.append(column(name))
+    at = len(node.by)  # the next output column
     for position, item in enumerate(node.aggregates):
-        name, kind = out[len(node.by) + position]
         call = item.expr
+        if isinstance(call, ast.Call) and call.name in PICKS:
+            picked = pick(compiler, relation, scalar, call, keys, inner, position)
+            if picked is None:
+                continue
+            struct = f"__dac_pick{position}"
+            outer.append(exp.alias_(picked.aggregate, struct, quoted=True))
+            for index, (name, _) in enumerate(out[at:at + len(picked.kinds)]):
+                final.append(exp.alias_(picked.field(column(struct), index), name, quoted=True))
+            at += len(picked.kinds)
+            continue
+        if at >= len(out):
+            raise _misread(compiler, node)
+        name, kind = out[at]
+        at += 1
+        final.append(column(name))
         if not isinstance(call, ast.Call) or call.name not in SIMPLE | set(LISTS):
             raise compiler.refuse(f"the aggregate {getattr(call, 'name', 'expression')}()", item)
         predicate_at = PREDICATE_AT.get(call.name)
@@ -111,7 +129,15 @@ def summarize(compiler: Compiler, relation: Relation, node: ast.Summarize) -> Re
     query = exp.select(*outer).from_(keyed.subquery(compiler.alias()))
     if groups:
         query = query.group_by(*groups)
-    return Relation(query, out)
+    if at != len(out):
+        raise _misread(compiler, node)
+    return Relation(exp.select(*final).from_(query.subquery(compiler.alias())), out)
+
+
+def _misread(compiler: Compiler, node: ast.Summarize) -> Exception:
+    """The guard of the one place the compiler counts columns itself (``*`` in arg_max and take_any, expanded
+    as the row engine's ``plan_multi`` expands it): should the two disagree, a refusal, not misplaced names."""
+    return compiler.refuse("this summarize", node, "its columns differ from the row engine's")
 
 
 def _listed(compiler: Compiler, relation: Relation, scalar: ScalarCompiler, call: ast.Call, args: list,
