@@ -453,7 +453,7 @@ class Evaluator(SourceOperators, RowOperators, JoinOperators, ExpansionOperators
             raise semantic(expr, "expected a non-negative row count")
         return count
 
-    # ------------------------------------------------------------ operators whose code is a module of its own, and invoke
+    # ------------------------------------------------------------ invoke, and the operators with modules of their own
 
     def op_Invoke(self, node: ast.Invoke, table: Table, scope: Scope) -> Table:
         binding = scope.lookup(node.call.name)
