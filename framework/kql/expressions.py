@@ -60,7 +60,7 @@ from dac.kql.wildcard import any_column
 from dac.kql.column_functions import ColumnFunctions
 
 if TYPE_CHECKING:
-    from dac.kql.evaluator import Scope
+    from dac.kql.scope import Scope
 
 Row = tuple
 

@@ -19,7 +19,8 @@ from dac.kql.streaming import concatenate
 from dac.kql.table import Table
 
 if TYPE_CHECKING:
-    from dac.kql.evaluator import Evaluator, Scope
+    from dac.kql.evaluator import Evaluator
+    from dac.kql.scope import Scope
 
 GRAPH_OPERATORS = (G.MakeGraph, G.GraphMatch, G.GraphToTable, G.GraphMarkComponents)
 

@@ -23,7 +23,8 @@ from dac.kql.graph_model import Graph
 from dac.kql.table import Table
 
 if TYPE_CHECKING:
-    from dac.kql.evaluator import Evaluator, Scope
+    from dac.kql.evaluator import Evaluator
+    from dac.kql.scope import Scope
 
 CYCLES = ("unique_edges", "all", "none")
 OUTPUTS = ("any", "all")

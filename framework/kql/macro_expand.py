@@ -18,16 +18,15 @@ from dac.kql import ast
 from dac.kql.compiled import semantic, unsupported
 from dac.kql.errors import KqlUnresolvedName
 from dac.kql.table import OPEN_COLUMN, Table
+from dac.kql.scope import Binding, Scope
 
 if TYPE_CHECKING:
-    from dac.kql.evaluator import Evaluator, Scope
+    from dac.kql.evaluator import Evaluator
 
 KINDS = ("outer", "inner")
 
 
 def macro_expand(evaluator: "Evaluator", node: ast.MacroExpand, scope: "Scope") -> Table:
-    from dac.kql.evaluator import Binding
-
     kind = str(node.params.get("kind", "outer")).lower()
     if kind not in KINDS:
         raise semantic(node, f"unknown macro-expand kind '{kind}'; expected outer or inner")

@@ -39,7 +39,8 @@ from dac.kql.expressions import ExpressionCompiler
 from dac.kql.table import IngestedRow, Table, carry_ingestion
 
 if TYPE_CHECKING:
-    from dac.kql.evaluator import Evaluator, Scope
+    from dac.kql.evaluator import Evaluator
+    from dac.kql.scope import Scope
 
 
 @dataclass

@@ -26,9 +26,10 @@ from dac.kql.compiled import constant, semantic
 from dac.kql.errors import KqlRuntimeError
 from dac.kql.streaming import concatenate
 from dac.kql.table import Table
+from dac.kql.scope import Binding, Scope
 
 if TYPE_CHECKING:
-    from dac.kql.evaluator import Evaluator, Scope
+    from dac.kql.evaluator import Evaluator
 
 LEGACY_PARTITIONS = 64
 STRATEGIES = ("legacy", "native", "shuffle")
@@ -70,8 +71,6 @@ def _key(value: Any) -> Any:
 
 
 def _run(evaluator: "Evaluator", node: ast.Partition, rows: Table, value: Any, kind: str, scope: "Scope") -> Table:
-    from dac.kql.evaluator import Binding
-
     inner = scope.child()
     if node.braced:
         inner.bindings[node.by] = Binding(node.by, node, inner, constant(value, kind), True)

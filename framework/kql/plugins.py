@@ -1,4 +1,4 @@
-"""The registry of the plugins that live outside evaluator.py, and what their code shares.
+"""The registry of the plugins that are not methods of the evaluator, and what their code shares.
 
 A plugin is a function ``(evaluator, call, table, scope) -> Table`` registered by name with
 ``@plugin``; ``evaluate name(...)`` runs it on the pipe's table (evaluator.op_Evaluate
@@ -15,7 +15,8 @@ from dac.kql.compiled import semantic
 from dac.kql.table import Table
 
 if TYPE_CHECKING:
-    from dac.kql.evaluator import Evaluator, Scope
+    from dac.kql.evaluator import Evaluator
+    from dac.kql.scope import Scope
 
 PluginFn = Callable[["Evaluator", ast.Call, Table, "Scope"], Table]
 PLUGIN_FUNCTIONS: dict[str, PluginFn] = {}

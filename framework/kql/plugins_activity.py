@@ -20,7 +20,8 @@ from dac.kql.plugins import column_position, constant_value, plugin, positional_
 from dac.kql.table import OPEN_COLUMN, Table
 
 if TYPE_CHECKING:
-    from dac.kql.evaluator import Evaluator, Scope
+    from dac.kql.evaluator import Evaluator
+    from dac.kql.scope import Scope
 
 _POINTS = ("int", "long", "real", "datetime", "timespan")
 _NUMBERS = ("int", "long", "real")

@@ -18,7 +18,8 @@ from dac.kql.plugins import column_position, constant_value, plugin, split_argum
 from dac.kql.table import OPEN_COLUMN, Table
 
 if TYPE_CHECKING:
-    from dac.kql.evaluator import Evaluator, Scope
+    from dac.kql.evaluator import Evaluator
+    from dac.kql.scope import Scope
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 

@@ -11,7 +11,8 @@ from dac.kql.plugins import constant_value, plugin, split_arguments
 from dac.kql.table import OPEN_COLUMN, Table
 
 if TYPE_CHECKING:
-    from dac.kql.evaluator import Evaluator, Scope
+    from dac.kql.evaluator import Evaluator
+    from dac.kql.scope import Scope
 
 _COUNTS = ("int", "long")
 

@@ -19,7 +19,8 @@ from dac.kql.expressions import ExpressionCompiler
 from dac.kql.table import Table, keep_ingestion
 
 if TYPE_CHECKING:
-    from dac.kql.evaluator import Evaluator, Scope
+    from dac.kql.evaluator import Evaluator
+    from dac.kql.scope import Scope
 
 
 def project_by_names(evaluator: "Evaluator", node: ast.ProjectByNames, table: Table, scope: "Scope") -> Table:

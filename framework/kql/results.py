@@ -34,7 +34,8 @@ from dac.kql.compiled import semantic, unsupported
 from dac.kql.table import Table
 
 if TYPE_CHECKING:
-    from dac.kql.evaluator import Evaluator, Scope
+    from dac.kql.evaluator import Evaluator
+    from dac.kql.scope import Scope
 
 # The plugins of several result tables and how many each returns (their pages' "Returns").
 PLUGIN_TABLES = {"preview": 2}

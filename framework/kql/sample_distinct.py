@@ -20,7 +20,8 @@ from dac.kql.expressions import ExpressionCompiler
 from dac.kql.table import Table
 
 if TYPE_CHECKING:
-    from dac.kql.evaluator import Evaluator, Scope
+    from dac.kql.evaluator import Evaluator
+    from dac.kql.scope import Scope
 
 INTEGER_TYPES = ("int", "long")  # the official binder refuses 2.5 although the page's table lists real
 

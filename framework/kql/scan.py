@@ -37,7 +37,8 @@ from dac.kql.expressions import ExpressionCompiler
 from dac.kql.table import Table
 
 if TYPE_CHECKING:
-    from dac.kql.evaluator import Evaluator, Scope
+    from dac.kql.evaluator import Evaluator
+    from dac.kql.scope import Scope
 
 _NUMERIC = {"int", "long", "real", "decimal"}
 

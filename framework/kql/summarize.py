@@ -31,7 +31,7 @@ from dac.kql.naming import ColumnCounter, unique_names
 from dac.kql.table import Table
 
 if TYPE_CHECKING:
-    from dac.kql.evaluator import Scope
+    from dac.kql.scope import Scope
 
 
 class Summarizing:

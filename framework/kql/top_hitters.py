@@ -23,7 +23,8 @@ from dac.kql.expressions import ExpressionCompiler, derive_name
 from dac.kql.table import Table
 
 if TYPE_CHECKING:
-    from dac.kql.evaluator import Evaluator, Scope
+    from dac.kql.evaluator import Evaluator
+    from dac.kql.scope import Scope
 
 INTEGER_TYPES = ("int", "long")  # the official binder refuses 2.5 (the page's table also lists real)
 NUMERIC_TYPES = ("int", "long", "real", "decimal")

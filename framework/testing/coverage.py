@@ -22,7 +22,8 @@ from pathlib import Path
 from dac.errors import Location
 from dac.kql import KqlError, ast
 from dac.kql import values as V
-from dac.kql.evaluator import Evaluator, Scope
+from dac.kql.evaluator import Evaluator
+from dac.kql.scope import Scope
 from dac.kql.extents import parse_with_extents
 from dac.kql.table import Table
 from dac.output.escape import printable

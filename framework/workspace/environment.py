@@ -21,7 +21,7 @@ from typing import Any, Callable
 from dac.kql import ast
 from dac.kql import values as V
 from dac.kql.errors import KqlError
-from dac.kql.evaluator import Binding, Scope, bind_lets
+from dac.kql.scope import Binding, Scope, bind_lets
 from dac.kql.expressions import Compiled, ExpressionCompiler, constant, semantic
 from dac.kql.table import OPEN_COLUMN, Table
 from dac.workspace import Workspace
