@@ -267,6 +267,7 @@ def test_the_spark_engine_gets_the_files_and_the_master(tmp_path: Path, capsys, 
     import sys
     import types
 
+    import dac.engines
     from dac.kql.table import Table
 
     calls = []
@@ -275,7 +276,10 @@ def test_the_spark_engine_gets_the_files_and_the_master(tmp_path: Path, capsys, 
         calls.append((sources, now, master))
         return Table([("n", "long")], [(1,)])
 
-    monkeypatch.setitem(sys.modules, "dac.engines.spark_engine", types.SimpleNamespace(run=run))
+    recorder = types.SimpleNamespace(run=run)
+    monkeypatch.setitem(sys.modules, "dac.engines.spark_engine", recorder)
+    # the package's attribute too: `from dac.engines import spark_engine` takes it, once a test imported the real one
+    monkeypatch.setattr(dac.engines, "spark_engine", recorder, raising=False)
     path = write_jsonl(tmp_path / "UrlClickEvents.jsonl", CLICKS)
     code, document, _ = run_json(capsys, "UrlClickEvents | count", "--data", str(path),
                                  "abfss://logs@account.dfs.core.windows.net/EmailEvents/*.parquet", "--engine", "spark",

@@ -11,10 +11,14 @@ cannot tell which engine answered.
 from __future__ import annotations
 
 import itertools
+import os
+import re
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Callable
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 from dac.engines.physical import EngineRefusal, clock, row_converter
 from dac.engines.sources import FileSource, Source
@@ -27,6 +31,7 @@ from dac.kql.table import Table
 
 _MICROSECOND = timedelta(microseconds=1)
 _RUN_IDS = itertools.count()  # view names unique in the session: runs may share it from several threads
+_SQLSTATE = re.compile(r"\s*SQLSTATE: \w+$")  # Spark ends an error's message with its SQL state
 REFUSAL_MARKER = "engine cannot run"  # the text of the compiler's run-time refusals (duckdb_engine's too)
 
 
@@ -103,6 +108,19 @@ def to_physical(kql_types: list[str]) -> Callable[[tuple], tuple]:
     return lambda row: tuple(convert(value) for convert, value in zip(converters, row))
 
 
+def _as_given(uri: str, files: list[str]) -> str:
+    """The file a Spark error names, a URI (``file:///tmp/a%20b.jsonl``), as the user wrote it in --data.
+
+    A file found through a glob or a folder is its local path; a remote one (``abfss://``) its URI.
+    """
+    if not uri:
+        return files[0] if files else ""
+    if not uri.startswith("file:"):
+        return uri
+    local = url2pathname(urlparse(uri).path)
+    return next((given for given in files if "://" not in given and os.path.abspath(given) == local), local)
+
+
 def _failure(exc: Exception, files: list[str]) -> DacError:
     """A Spark failure as the error the user should see: a misfit value names its file, overflow is Kusto's."""
     from dac.engines.spark_files import BAD_VALUE, SEPARATOR
@@ -111,7 +129,8 @@ def _failure(exc: Exception, files: list[str]) -> DacError:
     if BAD_VALUE in text:
         detail = text[text.index(BAD_VALUE) + len(BAD_VALUE):]
         path, _, message = detail.partition(SEPARATOR)
-        return DacError(message.splitlines()[0].rstrip(". "), Location(path or (files[0] if files else "")))
+        message = _SQLSTATE.sub("", message.splitlines()[0]).rstrip(". ")
+        return DacError(message, Location(_as_given(path, files)))
     if REFUSAL_MARKER in text:  # a value the compiled query found inexact while running (its error())
         start = text.index("the spark engine") if "the spark engine" in text else 0
         return EngineRefusal("a value of this query", "spark", why=text[start:].splitlines()[0])

@@ -15,6 +15,7 @@ reads it: a bad value in a column or row the query never looks at is not reporte
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from pyspark.sql import Column, DataFrame
@@ -46,6 +47,12 @@ def register_files(session: Any, name: str, source: FileSource) -> None:
     readers[source.format](session, source).createOrReplaceTempView(name)
 
 
+def _paths(source: FileSource) -> list[str]:
+    """The paths for Spark's readers: a local one made absolute, since a Spark Connect server
+    resolves a relative path against its own working folder, not the user's; URLs as given."""
+    return [path if "://" in path else os.path.abspath(path) for path in source.paths]
+
+
 def _json(session: Any, source: FileSource) -> DataFrame:
     """JSON lines or JSON arrays: strings as variants (a string column must tell "5" from 5), the rest as text.
 
@@ -55,7 +62,7 @@ def _json(session: Any, source: FileSource) -> DataFrame:
     schema = T.StructType([T.StructField(column, T.VariantType() if kind == "string" else T.StringType())
                            for column, kind in source.columns])
     frame = (session.read.schema(schema).option("mode", "FAILFAST")
-             .option("multiLine", source.format == "json").json(list(source.paths)))
+             .option("multiLine", source.format == "json").json(_paths(source)))
     typed = [_from_variant_string(frame[column], column) if kind == "string" else _from_text(frame[column], column, kind)
              for column, kind in source.columns]
     return frame.select(*typed)
@@ -68,7 +75,7 @@ def _csv(session: Any, source: FileSource) -> DataFrame:
     against them (``enforceSchema`` off) rather than reading its fields by position.
     """
     options = {"header": "true", "escape": '"', "multiLine": "true", "mode": "FAILFAST", "encoding": "UTF-8"}
-    header = session.read.options(inferSchema="false", **options).csv(list(source.paths)).columns
+    header = session.read.options(inferSchema="false", **options).csv(_paths(source)).columns
     kinds = dict(source.columns)
     for position, column in enumerate(header):
         name = column.lstrip("\ufeff") if position == 0 else column
@@ -76,7 +83,7 @@ def _csv(session: Any, source: FileSource) -> DataFrame:
             raise DacError(f"column '{name}' is not in the table's catalog columns", Location(source.paths[0], 1))
     header = [column.lstrip("\ufeff") if i == 0 else column for i, column in enumerate(header)]
     schema = T.StructType([T.StructField(column, T.StringType()) for column in header])
-    frame = session.read.options(enforceSchema="false", **options).schema(schema).csv(list(source.paths))
+    frame = session.read.options(enforceSchema="false", **options).schema(schema).csv(_paths(source))
     typed = []
     for column, kind in source.columns:
         if column not in header:
@@ -95,7 +102,7 @@ def _parquet(session: Any, source: FileSource) -> DataFrame:
     printed into a string column, a date as a datetime) is refused before reading, naming
     the column and both types.
     """
-    frame = session.read.parquet(*source.paths)
+    frame = session.read.parquet(*_paths(source))
     types = {field.name: field.dataType for field in frame.schema.fields}
     typed = []
     for column, kind in source.columns:

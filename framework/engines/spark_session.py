@@ -4,7 +4,7 @@ A JVM and its SparkContext take seconds to start and a process can hold only one
 every query of a run shares the session made by the first: ``local[*]`` for the command
 line (all cores of this machine), ``local[2]`` in the tests, a cluster URL
 (``spark://``, ``yarn``, ``k8s://``) given by ``--spark-master``, or a Spark Connect
-server (``sc://host:port``), which needs no local JVM at all.
+server (``sc://host:port``, ``dac.engines.spark_connect``), which needs no local JVM at all.
 
 Settings, and why:
 
@@ -68,7 +68,12 @@ def spark_session(master: str | None = None) -> Any:
                            f"it cannot also run on {wanted}", Location("--spark-master"))
         return _session
     _import_pyspark()
-    _session = _connect(wanted) if wanted.startswith("sc://") else _start(wanted)
+    if wanted.startswith("sc://"):
+        from dac.engines.spark_connect import connect
+
+        _session = connect(wanted, _configure_sql)
+    else:
+        _session = _start(wanted)
     _master = wanted
     _quiet_python_loggers()
     return _session
@@ -82,11 +87,15 @@ def log_file() -> Path | None:
 def stop() -> None:
     """Stop the session and remove its JVM log (at exit, so the JVM goes with Python and leaves nothing)."""
     global _session, _master, _log
-    if _session is not None:
+    if _session is not None and str(_master).startswith("sc://"):
+        from dac.engines.spark_connect import close
+
+        close(_session)
+    elif _session is not None:
         _session.stop()
-        if _log is not None:
-            _log.unlink(missing_ok=True)
-            _log = None
+    if _log is not None:
+        _log.unlink(missing_ok=True)
+        _log = None
     _session = None
     _master = None
 
@@ -100,25 +109,6 @@ def _import_pyspark() -> None:
     except ImportError:
         raise DacError("the spark engine needs pyspark: pip install 'dac-framework[spark]'",
                        Location("--engine spark")) from None
-
-
-def _connect(url: str) -> Any:
-    """A Spark Connect session on ``url``: the server runs the queries, no local JVM is needed."""
-    from pyspark.sql import SparkSession
-
-    try:
-        import grpc  # noqa: F401 - Spark Connect's client needs grpcio, pandas and pyarrow
-        import pandas  # noqa: F401
-    except ImportError as exc:
-        raise DacError(f"Spark Connect ({url}) needs pyspark's connect client, missing {exc.name}: "
-                       "pip install 'pyspark[connect]'", Location("--spark-master")) from None
-    try:
-        session = SparkSession.builder.remote(url).getOrCreate()
-        _configure_sql(session)
-    except Exception as exc:  # noqa: BLE001 - grpc and pyspark raise several kinds for a server not reached
-        raise DacError(f"cannot reach the Spark Connect server {url}: {_first_line(exc)}",
-                       Location("--spark-master")) from None
-    return session
 
 
 def _start(master: str) -> Any:
