@@ -140,7 +140,7 @@ def _todecimal(value: Any) -> Any:
 
 @scalar("gettype", returns="string", args=(1, 1))
 def _gettype(value: Any) -> str:
-    return {"long": "long", "real": "real"}.get(V.type_of_value(value), V.type_of_value(value))
+    return "int" if isinstance(value, V.JsonInt) else V.type_of_value(value)
 
 
 # ------------------------------------------------------------------ null and emptiness

@@ -262,13 +262,30 @@ def to_guid(value: Any) -> uuid.UUID | None:
         return None
 
 
+class JsonInt(int):
+    """An integer that ``parse_json`` read from JSON text and that fits in 32 bits.
+
+    Kusto's JSON reader keeps such a number as an int inside the dynamic value, so
+    ``gettype(parse_json('1'))`` is "int" (https://learn.microsoft.com/kusto/query/gettype-function),
+    while a long put into a dynamic value stays a long. It is an int in every other
+    respect; arithmetic on it gives plain ints, as Kusto's gives longs.
+    """
+
+    __slots__ = ()
+
+
+def _json_integer(text: str) -> int:
+    number = int(text)
+    return JsonInt(number) if -2**31 <= number < 2**31 else number
+
+
 def to_dynamic(value: Any) -> Any:
     """``todynamic``/``parse_json``: JSON text becomes a value; other text stays a string; "" is null."""
     if value == "":
         return None
     if isinstance(value, str):
         try:
-            return json.loads(value)
+            return json.loads(value, parse_int=_json_integer)
         except ValueError:
             return value
     return value
