@@ -209,6 +209,20 @@ def test_ingestion_time_is_no_fixture_column(geo_rule: Path) -> None:
     assert [row["t"] for row in bags][-2:] == [datetime(2024, 5, 1, 10), None]
 
 
+def test_a_failing_case_says_which_rows_have_no_ingestion_time(geo_rule: Path) -> None:
+    # the second case expects the rows its filter drops: r-6 has no $IngestionTime, so ingestion_time() is null
+    tests = geo_rule / "rule.tests.yaml"
+    tests.write_text(tests.read_text().replace("{ReportId: r-6, IPAddress: 20.53.9.9, $IngestionTime: now-5m}",
+                                               "{ReportId: r-6, IPAddress: 20.53.9.9}"))
+    report = run_tests([str(geo_rule)])
+    failed = [r for r in report.results if r.status == "FAIL"]
+    assert [r.case for r in failed] == ["the file's entries apply to every case"]
+    assert failed[0].details[-1].startswith("note: the query reads ingestion_time(), which is null for fixture rows "
+                                            "without $IngestionTime (1 of UrlClickEvents)")
+    # the first case passes: its row r-none has no ingestion time either, and it expects that row dropped
+    assert report.counts()["PASS"] == 1
+
+
 def test_malformed_geo_entry_is_located(geo_rule: Path) -> None:
     edit_tests(geo_rule, "- {network: 8.8.8.0/24, country: United States}", "- {network: 8.8.8.0/33, country: United States}")
     (result,) = run_tests([str(geo_rule)]).results

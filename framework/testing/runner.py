@@ -123,8 +123,29 @@ def run_case(rule: Rule, suite: TestSuite, case: TestCase, tree, order: ResultOr
     except DacError as exc:
         return CaseResult(label, case.name, "ERROR", case.location, [f"{exc.location}: {exc.message}"], rule.path)
     if details:
-        return CaseResult(label, case.name, "FAIL", case.location, details, rule.path)
+        return CaseResult(label, case.name, "FAIL", case.location, details + _ingestion_hint(tree, case), rule.path)
     return CaseResult(label, case.name, "PASS", case.location, rule_file=rule.path)
+
+
+def _ingestion_hint(tree, case: TestCase) -> list[str]:
+    """For a failing case whose query reads ingestion_time(): the fixture rows that have no ingestion time.
+
+    Every record a table stores has one, so a fixture row without ``$IngestionTime`` is an
+    omission of the test, not data a workspace could hold; its ingestion_time() is null, and a
+    filter such as ``where ingestion_time() > ago(1d)`` drops it without a word.
+    """
+    from dac.kql import ast
+    from dac.kql.table import IngestedRow
+
+    if not any(isinstance(node, ast.Call) and node.name == "ingestion_time" for node in tree.walk()):
+        return []
+    missing = {name: count for name, table in case.tables.items()
+               if (count := sum(not isinstance(row, IngestedRow) for row in table.rows))}
+    if not missing:
+        return []
+    counts = ", ".join(f"{count} of {printable(name)}" for name, count in sorted(missing.items()))
+    return [f"note: the query reads ingestion_time(), which is null for fixture rows without $IngestionTime "
+            f"({counts}); give them one, e.g. $IngestionTime: now-5m"]
 
 
 @dataclass
