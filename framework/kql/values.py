@@ -70,13 +70,36 @@ def format_timespan(value: timedelta) -> str:
 
 
 def format_real(value: float) -> str:
+    """A real as Kusto writes it (tostring, strcat): .NET's shortest round-trip text.
+
+    The digits are the shortest that read back as the same double (Python's repr finds the
+    same ones); the layout is .NET's: fixed-point while the decimal exponent is above -5 and
+    below 15, else ``d.dddE+XX`` with a signed exponent of at least two digits (the erfc page
+    prints erfc(3) as 2.20904969985854E-05, https://learn.microsoft.com/kusto/query/erfc-function),
+    and never a trailing ".0".
+    """
     if math.isnan(value):
         return "NaN"
     if math.isinf(value):
         return "Infinity" if value > 0 else "-Infinity"
-    if value == int(value) and abs(value) < 1e15:
-        return str(int(value))
-    return repr(value)
+    if value == 0:
+        return "-0" if math.copysign(1.0, value) < 0 else "0"
+    sign, digit_tuple, exponent = decimal.Decimal(repr(value)).as_tuple()
+    digits = "".join(map(str, digit_tuple)).rstrip("0") or "0"
+    point = len(digit_tuple) + exponent  # digits before the decimal point
+    scientific = point - 1
+    text = ""
+    if -5 < scientific < 15:
+        if point <= 0:
+            text = "0." + "0" * -point + digits
+        elif point >= len(digits):
+            text = digits + "0" * (point - len(digits))
+        else:
+            text = digits[:point] + "." + digits[point:]
+    else:
+        mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        text = f"{mantissa}E{'-' if scientific < 0 else '+'}{abs(scientific):02d}"
+    return ("-" if sign else "") + text
 
 
 def _json_default(value: Any) -> Any:
