@@ -162,8 +162,7 @@ def root_scope(workspace: Workspace, rows: Mapping[str, Table] | None = None,
         bind(name, SchemaTyped(calls.get(id(empty)) or StoredCall(empty, root), given))
     for name, parser in built_in_parsers().items():  # what no file declares: Sentinel's own
         if name not in root.bindings:
-            given = next((rows[alias] for alias in unifying_names(parser.schema) if alias in rows), rows.get(name))
-            bind(name, BuiltInCall(parser, given))
+            bind(name, BuiltInCall(parser, rows.get(name)))
     bind(WATCHLIST_FUNCTION, GetWatchlist(workspace, watchlist_rows or {}))
     for missing in unknown:
         if not missing.watchlist:
