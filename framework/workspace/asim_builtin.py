@@ -67,9 +67,11 @@ class BuiltInParser:
 
 
 def _fits(given: str, wanted: str) -> bool:
-    """Whether a value of type ``given`` binds a parameter of type ``wanted`` (numbers convert among
-    themselves; a dynamic value, of unknown kind while binding, is left to run time)."""
-    return given == wanted or given == "dynamic" or (given in _NUMERIC and wanted in _NUMERIC)
+    """Whether a value of type ``given`` binds a parameter of type ``wanted``: numbers convert among
+    themselves; a dynamic value, of unknown kind while binding, is left to run time; a dynamic parameter
+    takes any scalar (Azure-Sentinel's own rules pass ``eventresultdetails_in="403"``, and whether Sentinel
+    refuses it is not documented, so dac does not report it)."""
+    return given == wanted or "dynamic" in (given, wanted) or (given in _NUMERIC and wanted in _NUMERIC)
 
 
 @lru_cache(maxsize=None)
