@@ -396,11 +396,11 @@ def test_asim_rows_in_tests_and_the_builtin_parser_without_files(tmp_path: Path,
                 tables: {}
                 expect: []
             """),
-        "detections/dns.yaml": rule("_Im_Dns | take 1\n", "Dns", "5b0f4e55-5a8b-4c4d-9a55-3b3e2a6f0c11"),
+        "detections/widget.yaml": rule("_Im_Widget | take 1\n", "Widget", "5b0f4e55-5a8b-4c4d-9a55-3b3e2a6f0c11"),
     })
     assert findings() == [
-        "detections/dns.yaml:9:3: [workspace] ASIM parser '_Im_Dns' is built into Sentinel, but dac does not know "
-        "its schema: declare it by adding the ASIM parsers (Azure-Sentinel's Parsers/ASimDns/Parsers/*.yaml) in a "
+        "detections/widget.yaml:9:3: [workspace] ASIM parser '_Im_Widget' is built into Sentinel, but dac does not know "
+        "its schema: declare it by adding the ASIM parsers (Azure-Sentinel's Parsers/ASimWidget/Parsers/*.yaml) in a "
         "[tool.dac] workspace folder"]
     assert [(case, status) for case, status, _ in results_of("detections/r.yaml")] == [
         ("rows of the normalized schema", "PASS"), ("without rows the parsers return none", "PASS")]

@@ -265,9 +265,11 @@ def _merged(first: FixtureRow | None, second: FixtureRow | None) -> FixtureRow |
 
 
 def _is_function(name: str) -> bool:
-    """Whether the workspace defines ``name`` as a function (ASIM names typed by their schema included)."""
+    """Whether the workspace defines ``name`` as a function (ASIM names typed by their schema, and the ASIM
+    parsers built into Sentinel, included)."""
     from dac import workspace
     from dac.workspace.asim import schema_typed
+    from dac.workspace.asim_builtin import parsers
 
     space = workspace.current()
-    return name in space.functions or name in schema_typed(space)
+    return name in space.functions or name in schema_typed(space) or name in parsers()

@@ -26,6 +26,7 @@ from dac.kql.expressions import Compiled, ExpressionCompiler, constant, semantic
 from dac.kql.table import OPEN_COLUMN, Table
 from dac.workspace import Workspace
 from dac.workspace.asim import has_empty_parser, schema_of, schema_typed, unifying_names
+from dac.workspace.asim_builtin import BuiltInCall, parsers as built_in_parsers
 from dac.workspace.functions import FunctionError, StoredFunction
 from dac.workspace.names import WATCHLIST_FUNCTION, Undeclared, watchlist_message
 
@@ -141,7 +142,7 @@ class Unknown:
 def root_scope(workspace: Workspace, rows: Mapping[str, Table] | None = None,
                watchlist_rows: Mapping[str, Table] | None = None, unknown: list[Undeclared] = ()) -> Scope:
     """The scope above a query: every function name of ``workspace``, ``_GetWatchlist``, the ASIM names
-    typed by their schema, and (binding) each undeclared name as an unknown. ``rows`` replace the output of
+    typed by their schema, the built-in ASIM parsers no file declares, and (binding) each undeclared name as an unknown. ``rows`` replace the output of
     the functions they name."""
     rows = rows or {}
     root = Scope()
@@ -159,6 +160,9 @@ def root_scope(workspace: Workspace, rows: Mapping[str, Table] | None = None,
         # rows a test gives under any name of the schema's unifying parsers stand for all of them
         given = next((rows[alias] for alias in unifying_names(schema_of(name) or "") if alias in rows), None)
         bind(name, SchemaTyped(calls.get(id(empty)) or StoredCall(empty, root), given))
+    for name, parser in built_in_parsers().items():  # what no file declares: Sentinel's own
+        if name not in root.bindings:
+            bind(name, BuiltInCall(parser, rows.get(name)))
     bind(WATCHLIST_FUNCTION, GetWatchlist(workspace, watchlist_rows or {}))
     for missing in unknown:
         if not missing.watchlist:

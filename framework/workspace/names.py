@@ -21,6 +21,7 @@ from dac.kql import ast
 from dac.kql.errors import KqlSemanticError
 from dac.workspace import CHECK_ID, HINT_PLACE, Workspace
 from dac.workspace.asim import BUILT_IN, is_asim_name, schema_of, schema_typed
+from dac.workspace.asim_builtin import built_in_twin, parsers as built_in_parsers
 from dac.workspace.functions import FunctionError, StoredFunction
 
 WATCHLIST_FUNCTION = "_GetWatchlist"
@@ -76,8 +77,8 @@ class _Known:
         from dac.kql.expressions import FUNCTIONS, TUPLE_FUNCTIONS, ExpressionCompiler, is_kusto_function
 
         self.tables = tables
-        self.functions = set(workspace.functions) | set(schema_typed(workspace)) | {WATCHLIST_FUNCTION} \
-            | set(platform_functions)
+        self.functions = set(workspace.functions) | set(schema_typed(workspace)) | set(built_in_parsers()) \
+            | {WATCHLIST_FUNCTION} | set(platform_functions)
         self.scalar = list(FUNCTIONS)
         self._builtin = lambda name: (
             name.startswith("$") or name in FUNCTIONS or name in TUPLE_FUNCTIONS or name in AGGREGATES
@@ -191,10 +192,14 @@ def _message(name: str, tabular: bool, workspace: Workspace) -> str:
     if BUILT_IN.match(name):
         schema = schema_of(name)
         parsers = f"Azure-Sentinel's Parsers/ASim{schema}/Parsers/*.yaml" if schema else "its parser YAML"
+        known = did_you_mean(name, [*workspace.functions, *built_in_parsers()], cutoff=0.7)
         return (f"ASIM parser '{name}' is built into Sentinel, but dac does not know its schema{known}: "
                 f"declare it by adding the ASIM parsers ({parsers}) {HINT_PLACE}")
     if is_asim_name(name):
-        return f"ASIM parser '{name}' is not declared{known}: declare its parser YAML (ParserName: {name}) {HINT_PLACE}"
+        twin = built_in_twin(name)
+        instead = f", or call the parser built into Sentinel, '{twin}'" if twin else ""
+        return (f"ASIM parser '{name}' is not declared{known}: declare its parser YAML (ParserName: {name}) "
+                f"{HINT_PLACE}{instead}")
     if name.endswith("_CL"):
         return f"table '{name}' is not declared: declare custom table '{name}' as CustomTables/{name}.json {HINT_PLACE}"
     if tabular:
