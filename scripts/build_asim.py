@@ -35,6 +35,9 @@ DOCUMENTED_VERSIONS = {
 # name: type, or the tab-separated "name<TAB>type" an older Empty parser writes
 _COLUMN = re.compile(r"(?m)^[\s,]*([A-Za-z_][A-Za-z0-9_]*)\s*(?::\s*|\t+)([a-z]+)\s*,?\s*(?://.*)?$")
 _TYPES = {"boolean": "bool", "double": "real", "date": "datetime", "time": "timespan"}
+# Schema names some parser files write for a schema of another name (ASimDhcpEvent.yaml says ``Schema: Dhcp``
+# while its Empty parser and imDhcpEvent.yaml say DhcpEvent).
+_SCHEMA_NAMES = {"Dhcp": "DhcpEvent"}
 
 
 def _commit(path: Path, given: str | None) -> str | None:
@@ -79,7 +82,7 @@ def build(arguments: list[str]) -> dict:
         file, _, given = argument.partition("@")
         path = Path(file)
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        schema = data["Normalization"]["Schema"]
+        schema = _SCHEMA_NAMES.get(data["Normalization"]["Schema"], data["Normalization"]["Schema"])
         source = {"path": _repository_path(path), "commit": _commit(path, given or None)}
         name = data["ParserName"]
         if name.endswith("Empty"):

@@ -163,3 +163,41 @@ def test_the_generator_reads_the_empty_parsers_as_shipped(tmp_path: Path) -> Non
         "path": "Parsers/ASimNetworkSession/Parsers/vimNetworkSessionEmpty.yaml", "commit": "0" * 40}
     assert [p["name"] for p in built["parsers"]["_Im_NetworkSession"]["parameters"]] == [
         name for name, _ in parsers()["_Im_NetworkSession"].parameters]
+
+
+# A documented filtering parameter of each schema whose parameters this data now records: the filtering
+# parameters tables of normalization-schema-alert / -dhcp / -registry-event / -process-event
+# (https://learn.microsoft.com/azure/sentinel/normalization-schema-process-event lists imProcessEvent,
+# imProcessCreate and imProcessTerminate), and each _ASim_ parser's one parameter, pack.
+NEWLY_RECORDED = [
+    ("_Im_AlertEvent(starttime=ago(1d), attacktactics_has_any=dynamic(['Persistence']))", "AlertName"),
+    ("_Im_DhcpEvent(srchostname_has_any=dynamic(['host1']), eventresult='Success')", "DhcpLeaseDuration"),
+    ("_Im_RegistryEvent(registrykey_has_any=dynamic(['Run']), pack=true)", "RegistryValueData"),
+    ("_Im_ProcessEvent(starttime=ago(1h), actorusername='admin')", "CommandLine"),
+    ("_Im_ProcessCreate(commandline_has_any=dynamic(['-enc']), targetusername='admin')", "CommandLine"),
+    ("_Im_ProcessTerminate(targetprocess_has_any=dynamic(['cmd.exe']), actorusername='admin')", "TargetProcessName"),
+    ("_ASim_AlertEvent(pack=true)", "AlertName"),
+    ("_ASim_DhcpEvent(pack=false)", "DhcpSessionId"),
+    ("_ASim_RegistryEvent(pack=true)", "RegistryKey"),
+    ("_ASim_UserManagement(pack=true)", "TargetUsername"),
+]
+
+
+@pytest.mark.parametrize(("call", "column"), NEWLY_RECORDED)
+def test_a_documented_parameter_of_a_newly_recorded_parser_binds(empty_repo: Path, call: str, column: str) -> None:
+    binding = bind(f"{call} | project {column}", "sentinel")
+    assert binding.errors == [] and [name for name, _ in binding.columns] == [column]
+
+
+@pytest.mark.parametrize("call", [call for call, _ in NEWLY_RECORDED])
+def test_an_unknown_parameter_of_a_newly_recorded_parser_is_reported(empty_repo: Path, call: str) -> None:
+    name = call.split("(")[0]
+    [error] = bind(f"{call.split('(')[0]}(no_such_filter=1)", "sentinel").errors
+    assert error.message.startswith(f"function '{name}' has no parameter named no_such_filter (its parameters: ")
+
+
+def test_a_built_in_parser_without_parameters_refuses_an_argument(empty_repo: Path) -> None:
+    # ASimProcessEvent.yaml declares no ParserParams and its query takes none
+    assert [e.message for e in bind("_ASim_ProcessEvent(pack=true)", "sentinel").errors] == [
+        "function '_ASim_ProcessEvent' has no parameter named pack (its parameters: none)"]
+    assert bind("_ASim_ProcessEvent | project CommandLine", "sentinel").errors == []
