@@ -58,7 +58,8 @@ def _spark_rows(spark, source: FileSource) -> list[tuple]:
 
     register_files(spark, "Files", source)
     convert = row_converter([kind for _, kind in source.columns])
-    return [convert(tuple(row)) for row in spark.sql("SELECT * FROM Files").collect()]
+    names = ", ".join(f"`{name}`" for name, _ in source.columns)  # the view also holds the input order
+    return [convert(tuple(row)) for row in spark.sql(f"SELECT {names} FROM Files").collect()]
 
 
 def _python_rows(paths: list[Path], columns=COLUMNS) -> list[tuple]:

@@ -19,6 +19,9 @@ from sqlglot import exp
 
 from dac.engines.sql_dialects import DIALECTS, Dialect
 
+SOURCE_ORDINAL = "__dac_input_order"
+"""The hidden column of every view the spark engine registers: its rows' input order (``spark_order``)."""
+
 
 def _call(name: str, *args: exp.Expression) -> exp.Expression:
     return exp.Anonymous(this=name, expressions=list(args))
@@ -51,6 +54,8 @@ SPARK = Dialect(
     list_to_json=lambda items: _call("to_json", items),
     json_array_length=lambda text: _call("json_array_length", text),
     to_json=lambda value: _call("to_json", exp.cast(value, "VARIANT")),
+    ordered_scan=True,
+    source_ordinal=SOURCE_ORDINAL,
 )
 DIALECTS.setdefault("spark", SPARK)
 

@@ -76,12 +76,16 @@ def _register(session: Any, name: str, source: Source) -> None:
         return
     from pyspark.sql import types as T
 
+    from dac.engines.spark_dialect import SOURCE_ORDINAL
+
     spark_types = {"string": T.StringType(), "bool": T.BooleanType(), "int": T.IntegerType(),
                    "long": T.LongType(), "real": T.DoubleType(), "datetime": T.TimestampNTZType(),
                    "timespan": T.LongType(), "dynamic": T.StringType(), "guid": T.StringType()}
-    schema = T.StructType([T.StructField(column, spark_types[kind]) for column, kind in source.columns])
+    schema = T.StructType([T.StructField(column, spark_types[kind]) for column, kind in source.columns]
+                          + [T.StructField(SOURCE_ORDINAL, T.LongType())])  # the input order: the list's
     convert = to_physical([kind for _, kind in source.columns])
-    session.createDataFrame([convert(row) for row in source.rows], schema).createOrReplaceTempView(name)
+    rows = [convert(row) + (position,) for position, row in enumerate(source.rows)]
+    session.createDataFrame(rows, schema).createOrReplaceTempView(name)
 
 
 def _timespan(value: timedelta | None) -> int | None:
