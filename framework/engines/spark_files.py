@@ -41,14 +41,16 @@ _HINTS = {
 _INTEGRAL = (T.ByteType, T.ShortType, T.IntegerType, T.LongType)
 
 
-def register_files(session: Any, name: str, source: FileSource) -> None:
+def register_files(session: Any, name: str, source: FileSource, ordered: bool = True) -> None:
     """Make ``name`` a temp view of ``source``'s files with exactly its columns, in the physical form,
-    and the rows' input order as the hidden column the compiler reads (``dac.engines.spark_order``)."""
+    and when ``ordered`` the rows' input order as the hidden column the compiler reads
+    (``dac.engines.spark_order``); without it Spark reads none of the files' metadata."""
     readers = {"jsonl": _json, "json": _json, "csv": _csv, "parquet": _parquet}
     if source.format not in readers:
         raise DacError(f"the spark engine does not read {source.format} files", Location(source.paths[0]))
     frame, typed = readers[source.format](session, source)
-    frame.select(*typed, file_order(frame, source).alias(SOURCE_ORDINAL)).createOrReplaceTempView(name)
+    order = [file_order(frame, source).alias(SOURCE_ORDINAL)] if ordered else []
+    frame.select(*typed, *order).createOrReplaceTempView(name)
 
 
 def _paths(source: FileSource) -> list[str]:
