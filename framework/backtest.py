@@ -364,15 +364,24 @@ def table_name(argument: str) -> str:
 def expand_argument(argument: str) -> list[str]:
     """A ``--data`` argument as ``Table=file`` arguments: a folder's data files and a glob's matches, sorted."""
     table, path = _table_and_path(argument)
-    if _GLOB & set(path):
-        found = sorted(p for p in glob.glob(path, recursive=True) if os.path.isfile(p))
-    elif Path(path).is_dir():
-        found = sorted(str(p) for p in Path(path).iterdir() if p.is_file() and _is_data_file(p))
-    else:
+    found = path_files(path)
+    if found is None:
         return [argument]
     if not found:
         raise DacError("no data files match (.jsonl, .json, .csv, each optionally .gz, or .parquet)", Location(path))
     return [f"{table}={file}" for file in found]
+
+
+def path_files(path: str) -> list[str] | None:
+    """The files a glob or a folder names, in the order the row engine reads them (sorted); None for a file.
+
+    The spark engine orders its rows by this list too (``dac.engines.spark_order``), so both read alike.
+    """
+    if _GLOB & set(path):
+        return sorted(p for p in glob.glob(path, recursive=True) if os.path.isfile(p))
+    if Path(path).is_dir():
+        return sorted(str(p) for p in Path(path).iterdir() if p.is_file() and _is_data_file(p))
+    return None
 
 
 def _is_data_file(path: Path) -> bool:

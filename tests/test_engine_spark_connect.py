@@ -70,7 +70,9 @@ def server(tmp_path_factory) -> Iterator[str]:
     command = [str(home / "bin" / "spark-submit"), "--class", SERVER_CLASS, "--master", "local[2]",
                "--conf", f"spark.connect.grpc.binding.port={port}",
                "--conf", "spark.connect.grpc.binding.address=127.0.0.1",
-               "--conf", "spark.ui.enabled=false", "--conf", "spark.sql.shuffle.partitions=2"]
+               "--conf", "spark.ui.enabled=false", "--conf", "spark.sql.shuffle.partitions=2",
+               # splits of 2 KiB: a file of a few KiB is read by several tasks, out of its order
+               "--conf", "spark.sql.files.maxPartitionBytes=2048", "--conf", "spark.sql.files.openCostInBytes=1"]
     log = folder / "server.log"
     with log.open("wb") as output:
         process = subprocess.Popen(command, cwd=folder, env=environment, stdout=output, stderr=subprocess.STDOUT,
@@ -160,6 +162,26 @@ def test_a_value_that_does_not_fit_names_the_file_as_the_user_wrote_it(server, l
     assert error["file"] == "Bad.jsonl" and error["message"] == (
         "column 'Timestamp': 'soon' is not a valid datetime (the spark engine reads ISO 8601 datetimes; "
         "--engine python also reads the other forms)")
+
+
+def test_files_in_many_splits_are_read_in_the_row_engines_order(server, logs):
+    """take, sort's ties and the default (innerunique) join read the input order: the server must keep it."""
+    folder = logs / "ordered"
+    folder.mkdir()
+    for name, count in (("a", 10), ("b", 300), ("c", 120)):  # Spark packs the biggest splits first
+        _write_jsonl(folder / f"UrlClickEvents.{name}.jsonl",
+                     [dict(CLICKS[i % 60], ReportId=f"{name}-{i}") for i in range(count)])
+    data = ["UrlClickEvents=ordered/UrlClickEvents.*.jsonl"]
+    for query, ordered in [("UrlClickEvents | extend k = 1 | sort by k | project ReportId", True),
+                           ("UrlClickEvents | take 5", True),
+                           ("UrlClickEvents | join (UrlClickEvents | take 2 | project ActionType) on ActionType", False)]:
+        rows = {}
+        for engine in (["--engine", "python"], ["--engine", "spark", "--spark-master", server]):
+            done = _dac(logs, "run", query, "--data", *data, "--now", NOW, "--format", "json", *engine)
+            assert done.returncode == 0, done.stderr
+            got = json.loads(done.stdout)["rows"]
+            rows[engine[1]] = got if ordered else sorted(json.dumps(row, sort_keys=True) for row in got)
+        assert rows["spark"] == rows["python"] and rows["python"], query
 
 
 CONFORMANCE = """

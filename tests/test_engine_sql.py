@@ -214,13 +214,23 @@ def test_picks_the_row_engine_would_choose_otherwise_are_refused(query: str, rea
     assert reason in str(error) and error.line == 1 and error.column > 1
 
 
-def test_the_input_order_of_a_table_is_refused_on_spark() -> None:
+def test_the_input_order_of_a_table_is_the_views_column_on_spark_and_refused_without_one(monkeypatch) -> None:
     """Spark's partitions give a table's rows in no defined order (and its ROW_NUMBER needs an ORDER BY), so
-    what reads the input order (arg_max's ties, take) is refused there, naming the table, not failed."""
-    import dac.engines.spark_dialect  # noqa: F401 - registers the dialect
+    what reads the input order (arg_max's ties, take) reads the view's order column there
+    (dac.engines.spark_order); DuckDB numbers its scan; a dialect with neither refuses, naming the table."""
+    import dataclasses
+
+    from dac.engines import sql_dialects
+    from dac.engines.spark_dialect import SOURCE_ORDINAL
 
     columns = {name: t.columns for name, t in _picking_table().items()}
     for query in ("T | summarize arg_max(n, *) by U", "T | take 2"):
-        with pytest.raises(EngineRefusal, match="input order of the table 'T'"):
-            compile_query(parse(query), columns, dialect="spark", now=NOW)
-    compile_query(parse("T | summarize max(n) by U"), columns, dialect="spark", now=NOW)
+        spark = compile_query(parse(query), columns, dialect="spark", now=NOW).sql("spark")
+        duck = compile_query(parse(query), columns, dialect="duckdb", now=NOW).sql("duckdb")
+        assert SOURCE_ORDINAL in spark and "ROW_NUMBER" not in spark.upper(), spark
+        assert SOURCE_ORDINAL not in duck and "ROW_NUMBER() OVER ()" in duck.upper(), duck
+    assert SOURCE_ORDINAL not in compile_query(parse("T | summarize max(n) by U"), columns, dialect="spark",
+                                               now=NOW).sql("spark")
+    monkeypatch.setitem(sql_dialects.DIALECTS, "duckdb", dataclasses.replace(sql_dialects.DUCKDB, ordered_scan=False))
+    with pytest.raises(EngineRefusal, match="input order of the table 'T'"):
+        compile_query(parse("T | take 2"), columns, dialect="duckdb", now=NOW)

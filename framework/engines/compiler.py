@@ -142,8 +142,10 @@ class Compiler:
             if not self.context.dialect.ordered_scan:
                 raise self.refuse(f"the input order of the table '{expr.name}'", source,
                                   f"{self.context.dialect.name} reads a table's rows in no defined order")
-            # the order the engine reads the table in (DuckDB keeps insertion order)
-            projections.append(exp.alias_(exp.Window(this=exp.RowNumber()), ORDINAL, quoted=True))
+            # the order the row engine reads the table in: the view's own column, or the scan's order
+            hidden = self.context.dialect.source_ordinal
+            order = column(hidden) if hidden else exp.Window(this=exp.RowNumber())
+            projections.append(exp.alias_(order, ORDINAL, quoted=True))
         query = exp.select(*projections).from_(exp.table_(expr.name, quoted=True))
         return Relation(query, columns, ordinal=ordinal)
 

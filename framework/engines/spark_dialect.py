@@ -19,6 +19,9 @@ from sqlglot import exp
 
 from dac.engines.sql_dialects import DIALECTS, Dialect
 
+SOURCE_ORDINAL = "__dac_input_order"
+"""The hidden column of every view the spark engine registers: its rows' input order (``spark_order``)."""
+
 
 def _call(name: str, *args: exp.Expression) -> exp.Expression:
     return exp.Anonymous(this=name, expressions=list(args))
@@ -40,6 +43,23 @@ def _json_value(text: exp.Expression, path: str) -> exp.Expression:
     return _call("to_json", _call("variant_get", _variant(text), exp.Literal.string(spark_path)))
 
 
+def _ordered_list_head(listed: exp.Expression, count: int) -> exp.Expression:
+    """The first ``count`` items of ``ARRAY_AGG(x ORDER BY o) FILTER (WHERE p)`` (the hook's contract) in Spark.
+
+    Spark's array_agg takes no ORDER BY, so the items are collected with their ordinal as
+    (o, x) structs, sorted (by o first: the ordinals of a relation are distinct), then unwrapped.
+    """
+    aggregate, where = listed.this, listed.args["expression"]
+    order = aggregate.this
+    item, ordinal = order.this, order.expressions[0].this
+    pairs = exp.Filter(this=_call("collect_list", _call("named_struct", exp.Literal.string("o"), ordinal,
+                                                        exp.Literal.string("x"), item)), expression=where)
+    unwrapped = _call("transform", _call("array_sort", pairs),
+                      exp.Lambda(this=exp.Dot(this=exp.column("s"), expression=exp.to_identifier("x")),
+                                 expressions=[exp.to_identifier("s")]))
+    return _call("slice", unwrapped, exp.Literal.number(1), exp.Literal.number(count))
+
+
 SPARK = Dialect(
     name="spark",
     epoch_micros=lambda ts: _call("unix_micros", exp.cast(ts, "TIMESTAMP")),
@@ -51,6 +71,9 @@ SPARK = Dialect(
     list_to_json=lambda items: _call("to_json", items),
     json_array_length=lambda text: _call("json_array_length", text),
     to_json=lambda value: _call("to_json", exp.cast(value, "VARIANT")),
+    ordered_list_head=_ordered_list_head,
+    ordered_scan=True,
+    source_ordinal=SOURCE_ORDINAL,
 )
 DIALECTS.setdefault("spark", SPARK)
 

@@ -42,16 +42,19 @@ def run(tree: Any, sources: Mapping[str, Source], *, now: datetime | None, limit
     ``master`` picks the session's master the first time (``local[*]`` by default; see
     ``spark_session``); ``limits.rows`` caps the rows brought back, as it caps the row engine's.
     """
+    from sqlglot import exp
+
     from dac.engines.compiler import compile_query
-    from dac.engines.spark_dialect import spark_sql
+    from dac.engines.spark_dialect import SOURCE_ORDINAL, spark_sql
 
     now = clock(now)
     compiled = compile_query(tree, {name: source.columns for name, source in sources.items()},
                              dialect="spark", now=now)
     session = spark_session(master)  # a DacError, not an ImportError, when pyspark or Java is missing
     views = {name: f"dac_{_RUN_IDS.__next__()}_{position}" for position, name in enumerate(sources)}
+    ordered = any(node.name == SOURCE_ORDINAL for node in compiled.expression.find_all(exp.Column))
     for name, source in sources.items():
-        _register(session, views[name], source)
+        _register(session, views[name], source, ordered)
     sql = spark_sql(compiled.expression, views)
     cap = (limits or Limits()).rows
     files = [path for source in sources.values() if isinstance(source, FileSource) for path in source.paths]
@@ -68,20 +71,25 @@ def run(tree: Any, sources: Mapping[str, Source], *, now: datetime | None, limit
     return Table(list(compiled.columns), [convert(tuple(row)) for row in rows], ordered=compiled.ordered)
 
 
-def _register(session: Any, name: str, source: Source) -> None:
+def _register(session: Any, name: str, source: Source, ordered: bool) -> None:
+    """``source`` as the view ``name``; files get their input order column only when the query reads it."""
     if isinstance(source, FileSource):
         from dac.engines.spark_files import register_files
 
-        register_files(session, name, source)
+        register_files(session, name, source, ordered)
         return
     from pyspark.sql import types as T
+
+    from dac.engines.spark_dialect import SOURCE_ORDINAL
 
     spark_types = {"string": T.StringType(), "bool": T.BooleanType(), "int": T.IntegerType(),
                    "long": T.LongType(), "real": T.DoubleType(), "datetime": T.TimestampNTZType(),
                    "timespan": T.LongType(), "dynamic": T.StringType(), "guid": T.StringType()}
-    schema = T.StructType([T.StructField(column, spark_types[kind]) for column, kind in source.columns])
+    schema = T.StructType([T.StructField(column, spark_types[kind]) for column, kind in source.columns]
+                          + [T.StructField(SOURCE_ORDINAL, T.LongType())])  # the input order: the list's
     convert = to_physical([kind for _, kind in source.columns])
-    session.createDataFrame([convert(row) for row in source.rows], schema).createOrReplaceTempView(name)
+    rows = [convert(row) + (position,) for position, row in enumerate(source.rows)]
+    session.createDataFrame(rows, schema).createOrReplaceTempView(name)
 
 
 def _timespan(value: timedelta | None) -> int | None:

@@ -24,6 +24,8 @@ from pyspark.sql import types as T
 
 from dac.engines.physical import SQL_TYPES
 from dac.engines.sources import FileSource
+from dac.engines.spark_dialect import SOURCE_ORDINAL
+from dac.engines.spark_order import file_order
 from dac.engines.spark_text import INT_MAX, INT_MIN, TEXT_CONVERTERS, timespan_of_ticks
 from dac.errors import DacError, Location
 
@@ -39,12 +41,16 @@ _HINTS = {
 _INTEGRAL = (T.ByteType, T.ShortType, T.IntegerType, T.LongType)
 
 
-def register_files(session: Any, name: str, source: FileSource) -> None:
-    """Make ``name`` a temp view of ``source``'s files with exactly its columns, in the physical form."""
+def register_files(session: Any, name: str, source: FileSource, ordered: bool = True) -> None:
+    """Make ``name`` a temp view of ``source``'s files with exactly its columns, in the physical form,
+    and when ``ordered`` the rows' input order as the hidden column the compiler reads
+    (``dac.engines.spark_order``); without it Spark reads none of the files' metadata."""
     readers = {"jsonl": _json, "json": _json, "csv": _csv, "parquet": _parquet}
     if source.format not in readers:
         raise DacError(f"the spark engine does not read {source.format} files", Location(source.paths[0]))
-    readers[source.format](session, source).createOrReplaceTempView(name)
+    frame, typed = readers[source.format](session, source)
+    order = [file_order(frame, source).alias(SOURCE_ORDINAL)] if ordered else []
+    frame.select(*typed, *order).createOrReplaceTempView(name)
 
 
 def _paths(source: FileSource) -> list[str]:
@@ -53,7 +59,7 @@ def _paths(source: FileSource) -> list[str]:
     return [path if "://" in path else os.path.abspath(path) for path in source.paths]
 
 
-def _json(session: Any, source: FileSource) -> DataFrame:
+def _json(session: Any, source: FileSource) -> tuple[DataFrame, list[Column]]:
     """JSON lines or JSON arrays: strings as variants (a string column must tell "5" from 5), the rest as text.
 
     Spark's JSON reader gives a non-string value read as a string as its JSON text, which is
@@ -65,10 +71,10 @@ def _json(session: Any, source: FileSource) -> DataFrame:
              .option("multiLine", source.format == "json").json(_paths(source)))
     typed = [_from_variant_string(frame[column], column) if kind == "string" else _from_text(frame[column], column, kind)
              for column, kind in source.columns]
-    return frame.select(*typed)
+    return frame, typed
 
 
-def _csv(session: Any, source: FileSource) -> DataFrame:
+def _csv(session: Any, source: FileSource) -> tuple[DataFrame, list[Column]]:
     """CSV with a header naming catalog columns, in any order and any subset; every field is text.
 
     The header of the first file gives the names; Spark checks every other file's header
@@ -92,10 +98,10 @@ def _csv(session: Any, source: FileSource) -> DataFrame:
             typed.append(F.coalesce(frame[column], F.lit("")).alias(column))
         else:
             typed.append(_from_text(frame[column], column, kind))
-    return frame.select(*typed)
+    return frame, typed
 
 
-def _parquet(session: Any, source: FileSource) -> DataFrame:
+def _parquet(session: Any, source: FileSource) -> tuple[DataFrame, list[Column]]:
     """Parquet carries typed values: each column converted from its file type as the row engine would.
 
     A file type the row engine would turn into something Spark cannot make exactly (a real
@@ -114,7 +120,7 @@ def _parquet(session: Any, source: FileSource) -> DataFrame:
             raise DacError(f"column '{column}' is {types[column].simpleString()} in the file; the spark engine "
                            f"cannot read it as a {kind} exactly (use --engine python)", Location(source.paths[0]))
         typed.append(value)
-    return frame.select(*typed)
+    return frame, typed
 
 
 def _from_parquet(raw: Column, column: str, kind: str, file_type: Any) -> Column | None:

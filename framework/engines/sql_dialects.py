@@ -69,10 +69,14 @@ class Dialect:
     # pattern (matches regex, extract, parse) means the same there; Java's (Spark) differs, in \b,
     # named groups (?P<n>) and more, so those are refused rather than matched differently
     re2_regex: bool = False
-    # whether a plain scan of a table gives its rows in the order they were loaded, which ROW_NUMBER() OVER ()
-    # then numbers as the row engine reads them (DuckDB keeps insertion order); Spark's partitions have no
-    # order, and its ROW_NUMBER needs an ORDER BY: the compiler refuses the input order of a table there
+    # whether the engine can give a table's rows the order the row engine reads them in; without it the
+    # compiler refuses the input order of a table (take, sort's ties, innerunique, arg_max...)
     ordered_scan: bool = False
+    # the column of every table's view holding that order (a number, ascending), when the engine's scan has
+    # none of its own: Spark's partitions have no order and its ROW_NUMBER needs an ORDER BY, so the spark
+    # engine computes it while reading (dac.engines.spark_order); None: ROW_NUMBER() OVER () numbers the
+    # plain scan, exact where the scan keeps the order rows were loaded in (DuckDB keeps insertion order)
+    source_ordinal: str | None = None
 
 
 DUCKDB = Dialect(
