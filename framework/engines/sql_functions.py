@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from sqlglot import exp
 
+from dac.engines.sql_dialects import bound
 from dac.engines.sql_scalars import YEAR_ONE_MICROS, ScalarCompiler, Sql, _case, _func
 from dac.engines.sql_values import literal, micros, typed_null
 from dac.kql import ast
@@ -42,16 +43,19 @@ def _text(compiler: ScalarCompiler, value: Sql, node: ast.Node) -> exp.Expressio
         return exp.Coalesce(this=exp.cast(value.node, "VARCHAR"), expressions=[exp.Literal.string("")])
     if value.type == "dynamic":
         dialect = compiler.context.dialect
-        kind = dialect.json_type(value.node)
         names = dialect.json_type_names
-        return _case([(exp.Is(this=value.node, expression=exp.null()), exp.Literal.string("")),
-                      (exp.EQ(this=kind, expression=exp.Literal.string(names["string"])),
-                       dialect.json_string(value.node)),
-                      (exp.In(this=kind, expressions=[exp.Literal.string(t) for t in ("BIGINT", "UBIGINT", "BOOLEAN")]),
-                       value.node)],
-                     _func("error", exp.Literal.string(
-                         f"the {compiler.dialect} engine cannot run tostring() of this dynamic value exactly "
-                         f"(line {node.line}, column {node.column}); use --engine python")))
+        fail = _func("error", exp.Literal.string(
+            f"the {compiler.dialect} engine cannot run tostring() of this dynamic value exactly "
+            f"(line {node.line}, column {node.column}); use --engine python"))
+
+        def text_of(json: exp.Expression) -> exp.Expression:
+            kind = dialect.json_type(json)
+            return _case([(exp.Is(this=json, expression=exp.null()), exp.Literal.string("")),
+                          (exp.EQ(this=kind, expression=exp.Literal.string(names["string"])), dialect.json_string(json)),
+                          (exp.In(this=kind, expressions=[exp.Literal.string(t) for t in ("BIGINT", "UBIGINT", "BOOLEAN")]),
+                           json)], fail)
+
+        return bound(dialect, value.node, text_of)
     raise compiler.refuse(f"tostring() of a {value.type} value", node, "its text form differs in SQL")
 
 
@@ -319,3 +323,6 @@ def _bag_keys(compiler: ScalarCompiler, call: ast.Call, kind: str) -> exp.Expres
         raise compiler.refuse(f"bag_keys() of a {value.type} value", call)
     is_bag = exp.EQ(this=dialect.json_type(value.node), expression=exp.Literal.string(dialect.json_type_names["object"]))
     return _case([(is_bag, dialect.json_keys_array(value.node))], typed_null("dynamic", compiler.dialect))
+
+
+from dac.engines import sql_dynamic  # noqa: E402,F401 - registers the dynamic functions, which build on these

@@ -54,6 +54,9 @@ class Context:
     scope: Any  # the row engine's Scope holding the query's let bindings
     now: datetime
     tainted: set[str] = field(default_factory=set)  # let names whose value reads a table: never folded
+    # a tabular expression (a let name or a parenthesised query) -> the SELECT of its first column, and that
+    # column's KQL type: ``x in (T | project y)`` reads it; set by the compiler that owns the let bindings
+    first_column: Callable[[ast.Expr], tuple[exp.Query, str]] | None = None
 
     def refuse(self, what: str, node: ast.Node, why: str = "") -> EngineRefusal:
         return EngineRefusal(what, self.dialect.name, node.line, node.column, why)
@@ -98,7 +101,7 @@ class ScalarCompiler:
         return self.context.refuse(what, node, why)
 
     def compile(self, expr: ast.Expr) -> Sql:
-        for node in expr.walk():
+        for node in _scalar_nodes(expr):
             if isinstance(node, (ast.Tabular, ast.Lambda)):
                 raise self.refuse("a tabular expression inside a scalar one", node)
             if isinstance(node, ast.Call) and node.name in WINDOW_FUNCTIONS:
@@ -293,6 +296,8 @@ class ScalarCompiler:
     def c_InList(self, expr: ast.InList, kind: str) -> exp.Expression:
         base = expr.op.lstrip("!")
         negated = expr.op.startswith("!")
+        if len(expr.items) == 1 and self.typer.compile(expr.items[0]).type == "table":
+            return self.in_table(expr, base, negated)
         values: list[Any] = []
         for item in expr.items:
             value = self.constant(item)
@@ -324,6 +329,31 @@ class ScalarCompiler:
         if left.type == "string":
             return exp.Paren(this=exp.Not(this=test)) if negated else exp.Paren(this=test)
         # a null left side: in gives null, !in gives true
+        if negated:
+            return exp.Paren(this=exp.Coalesce(this=exp.Not(this=test), expressions=[exp.true()]))
+        return exp.Paren(this=test)
+
+    def in_table(self, expr: ast.InList, base: str, negated: bool) -> exp.Expression:
+        """``x in (T | project y)``: the row engine tests x against the first column's values (nulls left out),
+        strings as text (lower-cased for in~), numbers as reals; other kinds and mixes are refused."""
+        if self.context.first_column is None or base not in ("in", "in~"):
+            raise self.refuse(f"'{expr.op}' over a tabular expression", expr)
+        query, member_type = self.context.first_column(expr.items[0])
+        left = self.compile(expr.left)
+        member = column("__dac_member")
+        if left.type == "string" and member_type == "string":
+            target, value = (exp.Lower(this=left.node), exp.Lower(this=member)) if base == "in~" else (left.node, member)
+        elif left.type in NUMBERS and member_type in NUMBERS and base == "in":
+            target, value = exp.cast(left.node, "DOUBLE"), exp.cast(member, "DOUBLE")  # the row engine's ("$num", float)
+        else:
+            raise self.refuse(f"'{expr.op}' of a {left.type} value over a column of {member_type}", expr,
+                              "Kusto compares across kinds here")
+        members = exp.select(value).from_(query.subquery("__dac_members")).where(
+            exp.Not(this=exp.Is(this=member, expression=exp.null())))
+        test = exp.In(this=target, query=exp.Subquery(this=members))
+        if left.type == "string":  # never null: the test is true or false
+            return exp.Paren(this=exp.Not(this=test)) if negated else exp.Paren(this=test)
+        # a null left side: in gives null, !in gives true (no member is null, so SQL's IN is true or false else)
         if negated:
             return exp.Paren(this=exp.Coalesce(this=exp.Not(this=test), expressions=[exp.true()]))
         return exp.Paren(this=test)
@@ -377,6 +407,22 @@ class ScalarCompiler:
         if build is None:
             raise self.refuse(f"the function {expr.name}()", expr)
         return build(self, expr, kind)
+
+
+def _scalar_nodes(expr: ast.Expr) -> list[ast.Node]:
+    """The nodes of ``expr`` but those of an ``in`` list's names and queries, which c_InList compiles itself
+    (a let name there may name a table: ``x in (suspicious)`` reads its first column)."""
+    nodes: list[ast.Node] = []
+    stack: list[ast.Node] = [expr]
+    while stack:
+        node = stack.pop()
+        nodes.append(node)
+        if isinstance(node, ast.InList):
+            stack.append(node.left)
+            stack.extend(item for item in node.items if not isinstance(item, (ast.Name, ast.Tabular)))
+        else:
+            stack.extend(node.children())
+    return nodes
 
 
 def _json_key(name: str) -> str:
