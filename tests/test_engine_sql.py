@@ -224,3 +224,81 @@ def test_the_input_order_of_a_table_is_refused_on_spark() -> None:
         with pytest.raises(EngineRefusal, match="input order of the table 'T'"):
             compile_query(parse(query), columns, dialect="spark", now=NOW)
     compile_query(parse("T | summarize max(n) by U"), columns, dialect="spark", now=NOW)
+
+
+# parse_json reads text as json.loads does (https://learn.microsoft.com/kusto/query/parse-json-function):
+# JSON becomes its value, other text a string, "" null; the JSON null is null.
+PARSE_JSON_TEXTS = ['{"a":1,"b":[1,2]}', "abc", "", "null", " 1 ", "1.5", '"s"', "Information", '{"lvl":"Info"}',
+                    "true", "12345678901234567890123", '{"a" : [ 1 , {"b":null} ] }', "1e5", '{"k":"NaN, inf,]"}',
+                    '"\\u00e9"', "[]", "{}"]
+
+
+@pytest.mark.parametrize("query", [
+    "T | extend d = parse_json(s)",
+    "T | extend d = todynamic(s) | extend a = d.a, b = d.b[1], l = array_length(d.b), k = tostring(d.k)",
+    # tostring() of a real, an array or a bag still fails at run time (its text is not DuckDB's)
+    "T | where s in ('abc', '', 'null', ' 1 ', '\"s\"', 'true', 'Information', '\"\\u00e9\"')"
+    " | extend d = parse_json(tostring(parse_json(s)))",
+    "T | extend d = parse_json(parse_json(s))",
+])
+def test_parse_json_reads_text_as_the_row_engine(query: str) -> None:
+    from dac.kql.table import Table
+
+    tables = {"T": Table([("s", "string"), ("n", "long")], [(text, i) for i, text in enumerate(PARSE_JSON_TEXTS)])}
+    expected, actual = both(query, tables)
+    assert actual == expected
+
+
+@pytest.mark.parametrize("text", ["[1,]", "NaN", "nan", "Infinity", '{"a":1,"a":2}', '[{"b":{"c":1,"c":2}}]',
+                                  '"\\ud800"'])
+def test_parse_json_fails_where_duckdb_would_read_the_text_otherwise(text: str) -> None:
+    # DuckDB's reader takes trailing commas and any-case NaN/inf that json.loads rejects or reads as reals,
+    # keeps the first of two equal keys (json.loads the last), and rejects lone surrogates json.loads reads
+    from dac.kql.table import Table
+
+    tables = {"T": Table([("s", "string")], [(text,)])}
+    sources = {"T": RowsSource((("s", "string"),), [(text,)])}
+    evaluate("T | extend d = parse_json(s)", tables, now=NOW)  # the row engine runs it
+    with pytest.raises(EngineRefusal, match=r"parse_json\(\) exactly on this value \(line 1, column 16\)"):
+        run(parse("T | extend d = parse_json(s)"), sources, now=NOW)
+
+
+def test_parse_json_of_a_string_is_refused_on_spark() -> None:
+    import dac.engines.spark_dialect  # noqa: F401 - registers the dialect
+
+    with pytest.raises(EngineRefusal, match="parse_json\\(\\) of a string"):
+        compile_query(parse("T | extend d = parse_json(s)"), {"T": [("s", "string")]}, dialect="spark", now=NOW)
+
+
+def _membership_tables():
+    from dac.kql.table import Table
+
+    return {"T": Table([("s", "string"), ("n", "long"), ("i", "int"), ("r", "real")],
+                       [("a", 1, 1, 1.0), ("B", None, 2, None), ("", 3, None, 2.5), ("c", 2 ** 53 + 1, 4, 5.0)]),
+            "U": Table([("u", "string"), ("m", "long"), ("g", "guid")],
+                       [("A", 1, None), ("b", None, None), ("", 2 ** 53, None), ("x", 5, None)])}
+
+
+@pytest.mark.parametrize("query", [
+    "let x = U | project u; T | where s in (x)",
+    "let x = U | project u; T | where s in~ (x)",
+    "let x = U | project u; T | where s !in (x)",
+    "let x = U | project u; T | where s !in~ (x)",
+    "T | where s in ((U | where m > 1 | project u))",
+    "let x = U | project m; T | extend a = n in (x), b = n !in (x), c = i in (x), d = r in (x)",
+    "let x = U | where m > 100 | project m; T | extend a = n in (x), b = n !in (x)",  # 2^53+1 is 2^53 as reals
+    "let x = U | where false | project u; T | extend a = s in (x), b = s !in (x)",
+])
+def test_in_over_a_tabular_expression_reads_its_first_column(query: str) -> None:
+    expected, actual = both(query, _membership_tables())
+    assert actual == expected
+
+
+@pytest.mark.parametrize("query, what", [
+    ("let x = U | project m; T | where s in (x)", "'in' of a string value over a column of long"),
+    ("let x = U | project u; T | where n in~ (x)", "'in~' of a long value over a column of string"),
+    ("let x = U | project u; T | where s has_any (x)", "'has_any' over a tabular expression"),
+])
+def test_in_over_a_tabular_expression_of_another_kind_is_refused(query: str, what: str) -> None:
+    error = refusal(query, _membership_tables())
+    assert what in str(error) and error.line == 1
