@@ -302,3 +302,27 @@ def test_in_over_a_tabular_expression_reads_its_first_column(query: str) -> None
 def test_in_over_a_tabular_expression_of_another_kind_is_refused(query: str, what: str) -> None:
     error = refusal(query, _membership_tables())
     assert what in str(error) and error.line == 1
+
+
+@pytest.mark.parametrize("query", [
+    'T | extend h = d.a has "world", c = d.a contains "lo w", s = d.a startswith "he", x = d.a !has "hello"',
+    'T | extend n = d.n has "5", b = d.b has "true", e = d.a endswith "", t = d.a hassuffix_cs "World"',
+    'T | extend r = d.a matches regex "W.r", y = d.a has_any ("world", "x"), z = d.a has_all ("hello", "world")',
+    'T | where d.a contains_cs "World"',
+])
+def test_string_operators_on_dynamic_values_test_their_text(query: str) -> None:
+    # the row engine tests tostring() of the value: a null dynamic is "", a dynamic string its text
+    from dac.kql.table import Table
+
+    tables = {"T": Table([("d", "dynamic")], [({"a": "Hello World", "n": 5, "b": True},), (None,), ({"a": None},),
+                                              ("text value",), ({"a": ""},)])}
+    expected, actual = both(query, tables)
+    assert actual == expected
+
+
+def test_equality_ignoring_case_of_a_dynamic_value_is_refused() -> None:
+    # =~ gives null for a null dynamic, where tostring() would give "" and so false
+    from dac.kql.table import Table
+
+    error = refusal('T | extend q = d.a =~ "x"', {"T": Table([("d", "dynamic")], [])})
+    assert "a string operator on a dynamic value" in str(error) and (error.line, error.column) == (1, 17)

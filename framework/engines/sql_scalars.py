@@ -237,23 +237,29 @@ class ScalarCompiler:
 
     # ---------------------------------------------------------------- strings
 
-    def string_operand(self, expr: ast.Expr) -> exp.Expression:
-        """A string or guid operand as SQL text (strings are never null in the physical form)."""
+    def string_operand(self, expr: ast.Expr, dynamic: bool = True) -> exp.Expression:
+        """A string or guid operand as SQL text (strings are never null in the physical form); a dynamic one as
+        its tostring(), which the row engine's has, contains, startswith... test (a null one as ""). ``=~``
+        gives null for a null dynamic, not the answer for "": its caller passes ``dynamic=False``."""
         value = self.compile(expr)
         if value.type == "string":
             return value.node
         if value.type == "guid":
             return exp.Coalesce(this=value.node, expressions=[exp.Literal.string("")])
+        if value.type == "dynamic" and dynamic:
+            from dac.engines.sql_functions import _text
+
+            return _text(self, value, expr)
         raise self.refuse(f"a string operator on a {value.type} value", expr)
 
     def string_predicate(self, expr: ast.Binary) -> exp.Expression:
         op = expr.op
         negated = op.startswith("!")
         base = op.lstrip("!")
-        haystack = self.string_operand(expr.left)
+        haystack = self.string_operand(expr.left, dynamic=op not in ("=~", "!~"))
         test: exp.Expression
         if op in ("=~", "!~"):
-            needle = self.string_operand(expr.right)
+            needle = self.string_operand(expr.right, dynamic=False)
             test = exp.EQ(this=exp.Lower(this=haystack), expression=exp.Lower(this=needle))
             negated = op == "!~"
         elif base == "matches regex":
