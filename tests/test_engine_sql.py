@@ -326,3 +326,45 @@ def test_equality_ignoring_case_of_a_dynamic_value_is_refused() -> None:
 
     error = refusal('T | extend q = d.a =~ "x"', {"T": Table([("d", "dynamic")], [])})
     assert "a string operator on a dynamic value" in str(error) and (error.line, error.column) == (1, 17)
+
+
+def _mixed_kinds_table():
+    from dac.kql.table import Table
+
+    return {"T": Table([("s", "string"), ("i", "int"), ("n", "long"), ("r", "real"), ("d", "dynamic")], [
+        ("0", 0, 0, 0.0, {"t": "User", "b": True, "n": 1}), ("50126", 4624, None, None, None),
+        ("", None, 2 ** 53 + 1, 2.5, {"t": "user"}), ("Success", -1, -1, float("inf"), "User"),
+        ("-0", 5, 5, -0.0, ["User"]), ("abc", 1, 1, 1.0, {"t": None, "b": False})])}
+
+
+@pytest.mark.parametrize("query", [
+    # a string against a number: the string's toreal() (https://learn.microsoft.com/kusto/query/scalar-data-types/)
+    "T | extend a = s == 0, b = s != 0, c = 0 == s, e = s == 50126, f = s == 2.5",
+    "T | where s == 0 or s == 50126",
+    # a number against a string: the constant's toreal(); text that is no number, NaN or infinite equals nothing
+    'T | extend a = i == "4624", b = i != "4624", c = n == "5", e = n == "2.5", f = r == "2.5", g = n == "abc"',
+    'T | extend h = r != "NaN", k = n == " 5 ", m = r == "inf", o = n == "9007199254740993"',
+    # a dynamic value against a string: strings as text, bools by tobool(), arrays, bags and numbers never
+    'T | extend a = d.t == "User", b = d.t != "User", c = d == "User", e = d.b == "true", f = d.b == "false"',
+    'T | extend g = d.b != "x", h = d.n == "x", k = "User" == d.t, m = d == "[\\"User\\"]"',
+])
+def test_equality_across_kinds_with_a_constant_converts_as_the_row_engine(query: str) -> None:
+    expected, actual = both(query, _mixed_kinds_table())
+    assert actual == expected
+
+
+@pytest.mark.parametrize("text", [" 0", "1.5", "0x1", "1e3", "0\n", "1234567890123456"])
+def test_a_string_compared_with_a_number_fails_on_text_sql_would_read_otherwise(text: str) -> None:
+    from dac.kql.table import Table
+
+    query = "T | where s == 0"
+    evaluate(query, {"T": Table([("s", "string")], [(text,)])}, now=NOW)
+    with pytest.raises(EngineRefusal, match="'==' of a string and a number exactly on this value"):
+        run(parse(query), {"T": RowsSource((("s", "string"),), [(text,)])}, now=NOW)
+
+
+def test_a_dynamic_value_compared_with_number_text_is_refused() -> None:
+    from dac.kql.table import Table
+
+    error = refusal('T | where d.n == "1"', {"T": Table([("d", "dynamic")], [])})
+    assert "comparing a dynamic value with the number text '1'" in str(error) and error.line == 1

@@ -224,6 +224,11 @@ class ScalarCompiler:
         folded = self.bool_against_constant(expr)
         if folded is not None:
             return folded
+        from dac.engines.sql_compare import against_constant
+
+        converted = against_constant(self, expr)
+        if converted is not None:
+            return converted
         left, right = self.comparable(expr)
         a, b = left.node, right.node
         ops = {"==": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
