@@ -21,7 +21,8 @@ from dac.kql import ast
 Builder = Callable[[Compiler, Relation, Any], Relation]
 OPERATORS: dict[type, Builder] = {}
 # Operators after which the row order is the row engine's own (groups, matches): no ordinal survives them.
-ORDER_ENDING = (ast.Summarize, ast.Join, ast.Lookup, ast.Distinct, ast.Count, ast.UnionOp)
+# Operators whose output order is not the input's (a summarize's groups keep their first row's: sql_summarize).
+ORDER_ENDING = (ast.Join, ast.Lookup, ast.Distinct, ast.Count, ast.UnionOp)
 ROW_LOCAL = (ast.Where, ast.Extend, ast.Project, ast.ProjectAway, ast.ProjectKeep, ast.ProjectRename,
              ast.ProjectReorder)
 
