@@ -385,3 +385,12 @@ def test_a_dynamic_value_compared_with_number_text_is_refused() -> None:
 
     error = refusal('T | where d.n == "1"', {"T": Table([("d", "dynamic")], [])})
     assert "comparing a dynamic value with the number text '1'" in str(error) and error.line == 1
+
+
+def test_render_passes_its_input_through() -> None:
+    # https://learn.microsoft.com/kusto/query/render-operator: a client-side hint; the rows are the input's
+    from dac.kql.table import Table
+
+    tables = {"T": Table([("s", "string"), ("n", "long")], [("a", 2), ("b", 1), ("a", 3)])}
+    expected, actual = both("T | summarize c = sum(n) by s | sort by c | render barchart with (title='x')", tables)
+    assert actual == expected

@@ -60,6 +60,14 @@ def keep_order(relation: Relation, query: exp.Query, columns: list[tuple[str, st
     return Relation(query, columns, relation.ordinal, relation.sorted)
 
 
+@operator(ast.Render)
+def render(compiler: Compiler, relation: Relation, node: ast.Render) -> Relation:
+    """render names how a client draws the result (https://learn.microsoft.com/kusto/query/render-operator);
+    the rows are the input's, as in the row engine."""
+    compiler.schema_after(relation, node)  # the row engine's errors for it
+    return relation
+
+
 @operator(ast.Where)
 def where(compiler: Compiler, relation: Relation, node: ast.Where) -> Relation:
     if node.named:
