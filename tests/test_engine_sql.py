@@ -394,3 +394,16 @@ def test_render_passes_its_input_through() -> None:
     tables = {"T": Table([("s", "string"), ("n", "long")], [("a", 2), ("b", 1), ("a", 3)])}
     expected, actual = both("T | summarize c = sum(n) by s | sort by c | render barchart with (title='x')", tables)
     assert actual == expected
+
+
+@pytest.mark.parametrize("query", [
+    "T | summarize d = dcountif(s, n > 1), e = dcountif(n, s != 'a') by k",
+    "T | summarize d = dcountif(s, b), e = dcountif(s, n > 100)",  # a null predicate counts nothing
+])
+def test_dcountif_counts_the_distinct_values_its_predicate_admits(query: str) -> None:
+    from dac.kql.table import Table
+
+    rows = [("a", 1, "x", True), ("b", 2, "x", None), ("a", 3, "y", False), ("", None, "y", True), ("c", 5, "x", True)]
+    tables = {"T": Table([("s", "string"), ("n", "long"), ("k", "string"), ("b", "bool")], rows)}
+    expected, actual = both(query, tables)
+    assert sorted(actual) == sorted(expected)

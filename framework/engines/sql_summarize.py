@@ -21,8 +21,8 @@ from dac.engines.sql_values import literal
 from dac.kql import ast
 from dac.kql.aggregates import DEFAULT_SET_LIMIT
 
-SIMPLE = {"count", "countif", "dcount", "sum", "sumif", "avg", "avgif", "min", "max", "minif", "maxif"}
-PREDICATE_AT = {"countif": 0, "sumif": 1, "avgif": 1, "minif": 1, "maxif": 1, "make_list_if": 1, "make_set_if": 1}
+SIMPLE = {"count", "countif", "dcount", "dcountif", "sum", "sumif", "avg", "avgif", "min", "max", "minif", "maxif"}
+PREDICATE_AT = {"countif": 0, "dcountif": 1, "sumif": 1, "avgif": 1, "minif": 1, "maxif": 1, "make_list_if": 1, "make_set_if": 1}
 # Aggregates whose value lists the group's values in input order: they need the relation's ordinal.
 LISTS = {"make_list": False, "make_list_if": False, "make_set": True, "make_set_if": True}
 # The kinds whose JSON text in SQL is the row engine's and whose SQL equality is Kusto's (make_set's "seen").
