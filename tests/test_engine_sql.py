@@ -407,3 +407,18 @@ def test_dcountif_counts_the_distinct_values_its_predicate_admits(query: str) ->
     tables = {"T": Table([("s", "string"), ("n", "long"), ("k", "string"), ("b", "bool")], rows)}
     expected, actual = both(query, tables)
     assert sorted(actual) == sorted(expected)
+
+
+@pytest.mark.parametrize("query", [
+    'T | extend a = p in ("22", "80", " 443 ", "x"), b = p !in ("22", 80.0), c = p in~ ("22")',
+    'T | extend a = s in (0, 50199, 2.5), b = s !in (0, "x"), c = s in~ ("ABC", 1), e = s in (true)',
+    'T | extend a = r in ("2.5", 1, "nan"), b = r !in (2.5), c = n in (9007199254740992)',  # 2^53+1 is 2^53 as a real
+])
+def test_in_over_constants_of_other_kinds_matches_as_the_row_engine(query: str) -> None:
+    from dac.kql.table import Table
+
+    rows = [(22, "0", 2.5, 2 ** 53 + 1), (None, "50199", None, None), (443, "abc", float("inf"), 1),
+            (80, "2.5", -0.0, 0), (1, "", 1.0, 2)]
+    tables = {"T": Table([("p", "int"), ("s", "string"), ("r", "real"), ("n", "long")], rows)}
+    expected, actual = both(query, tables)
+    assert actual == expected

@@ -10,6 +10,7 @@ unless the row engine found it constant: then its value is the literal.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -322,14 +323,19 @@ class ScalarCompiler:
             combine = exp.or_ if base.startswith("has_any") else exp.and_
             return exp.Paren(this=combine(*tests))
         left = self.compile(expr.left)
-        present = [v for v in values if v is not None]
-        if left.type == "string" and all(isinstance(v, str) for v in present):
+        # the row engine's members (c_InList's normalise): a string matches a string or a number's text, a
+        # number matches a number or a string's toreal(), both as reals; bools and other kinds match neither
+        present = [v for v in values if v is not None and not isinstance(v, bool)]
+        if left.type == "string" and all(isinstance(v, (str, int, float)) for v in present):
             insensitive = base == "in~"
-            items = [exp.Literal.string(v.lower() if insensitive else v) for v in present]
+            texts = [v if isinstance(v, str) else V.to_string(v) for v in present]
+            items = [exp.Literal.string(v.lower() if insensitive else v) for v in texts]
             target = exp.Lower(this=left.node) if insensitive else left.node
-        elif left.type in INTEGERS and base == "in" and all(type(v) is int for v in present):
-            items = [literal(v, "long", self.dialect) for v in present]
-            target = left.node
+        elif left.type in NUMBERS and base in ("in", "in~") and all(isinstance(v, (str, int, float)) for v in present):
+            reals = [V.to_real(v) if isinstance(v, str) else float(v) for v in present]
+            # NaN matches nothing there (a NaN is hashed by identity)
+            items = [literal(r, "real", self.dialect) for r in reals if r is not None and not math.isnan(r)]
+            target = exp.cast(left.node, "DOUBLE")
         else:
             raise self.refuse(f"'{expr.op}' over {left.type} with these values", expr,
                               "Kusto compares numbers and text across kinds here")
