@@ -422,3 +422,23 @@ def test_in_over_constants_of_other_kinds_matches_as_the_row_engine(query: str) 
     tables = {"T": Table([("p", "int"), ("s", "string"), ("r", "real"), ("n", "long")], rows)}
     expected, actual = both(query, tables)
     assert actual == expected
+
+
+@pytest.mark.parametrize("query", [
+    "T | extend d = startofday(t), m = startofmonth(t), y = startofyear(t), z = startofday(t, 0)",
+    "T | summarize c = count() by startofday(t) | sort by t",
+])
+def test_start_of_day_month_year_truncate_as_the_row_engine(query: str) -> None:
+    from dac.kql.table import Table
+
+    rows = [(datetime(2024, 2, 29, 23, 59, 59, 999999),), (None,), (datetime(1, 1, 1, 0, 0, 1),),
+            (datetime(9999, 12, 31, 12),), (datetime(2024, 2, 29, 0, 0),)]
+    expected, actual = both(query, {"T": Table([("t", "datetime")], rows)})
+    assert actual == expected
+
+
+def test_start_of_day_with_an_offset_is_refused() -> None:
+    from dac.kql.table import Table
+
+    error = refusal("T | extend d = startofday(t, 1)", {"T": Table([("t", "datetime")], [])})
+    assert "startofday() with an offset" in str(error) and (error.line, error.column) == (1, 16)

@@ -277,6 +277,22 @@ def _floor_multiple(value: exp.Expression, step: int) -> exp.Expression:
     return exp.Paren(this=exp.Sub(this=value, expression=remainder))
 
 
+_TRUNCATED = {"startofday": "DAY", "startofmonth": "MONTH", "startofyear": "YEAR"}
+
+
+@function(*_TRUNCATED)
+def _start_of(compiler: ScalarCompiler, call: ast.Call, kind: str) -> exp.Expression:
+    """startofday/month/year without an offset: the datetime truncated to its day, month, year, which is never
+    out of range (https://learn.microsoft.com/kusto/query/startofday-function); an offset may leave it."""
+    value = compiler.compile(call.args[0])
+    if len(call.args) > 1 and compiler.constant(call.args[1]) not in (0, None):
+        raise compiler.refuse(f"{call.name}() with an offset", call, "its result may leave the datetime range")
+    if value.type != "datetime":
+        raise compiler.refuse(f"{call.name}() of a {value.type} value", call)
+    truncated = exp.TimestampTrunc(this=value.node, unit=exp.var(_TRUNCATED[call.name]))
+    return exp.cast(truncated, compiler.physical("datetime"))
+
+
 @function("now")
 def _now(compiler: ScalarCompiler, call: ast.Call, kind: str) -> exp.Expression:
     if call.args:
