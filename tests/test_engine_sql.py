@@ -442,3 +442,24 @@ def test_start_of_day_with_an_offset_is_refused() -> None:
 
     error = refusal("T | extend d = startofday(t, 1)", {"T": Table([("t", "datetime")], [])})
     assert "startofday() with an offset" in str(error) and (error.line, error.column) == (1, 16)
+
+
+@pytest.mark.parametrize("period", ["year", "quarter", "month", "week", "day", "hour", "minute", "second",
+                                    "millisecond", "microsecond", "Day"])
+def test_datetime_diff_counts_boundaries_as_the_row_engine(period: str) -> None:
+    # https://learn.microsoft.com/kusto/query/datetime-diff-function
+    from dac.kql.table import Table
+
+    rows = [(datetime(2024, 3, 3, 0, 0), datetime(2024, 3, 2, 23, 59, 59, 999999)),  # a Sunday and the Saturday
+            (datetime(2023, 12, 31, 23), datetime(2025, 1, 1, 1)), (None, datetime(2024, 1, 1)),
+            (datetime(1, 1, 1), datetime(9999, 12, 31, 23, 59, 59, 999999)), (datetime(2024, 5, 1, 12), NOW)]
+    tables = {"T": Table([("a", "datetime"), ("b", "datetime")], rows)}
+    expected, actual = both(f"T | extend d = datetime_diff('{period}', a, b), e = datetime_diff('{period}', b, a)", tables)
+    assert actual == expected
+
+
+def test_datetime_diff_in_nanoseconds_is_refused() -> None:
+    from dac.kql.table import Table
+
+    error = refusal("T | extend d = datetime_diff('nanosecond', a, a)", {"T": Table([("a", "datetime")], [])})
+    assert "datetime_diff() by the period 'nanosecond'" in str(error)

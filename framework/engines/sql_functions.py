@@ -293,6 +293,47 @@ def _start_of(compiler: ScalarCompiler, call: ast.Call, kind: str) -> exp.Expres
     return exp.cast(truncated, compiler.physical("datetime"))
 
 
+_DIFF_MICROS = {"day": 86_400_000_000, "hour": 3_600_000_000, "minute": 60_000_000, "second": 1_000_000,
+                "millisecond": 1_000, "microsecond": 1}
+
+
+@function("datetime_diff")
+def _datetime_diff(compiler: ScalarCompiler, call: ast.Call, kind: str) -> exp.Expression:
+    """The period boundaries crossed from the third argument to the second, as the row engine counts them
+    (https://learn.microsoft.com/kusto/query/datetime-diff-function): calendar parts for years, quarters and
+    months, Sunday-started weeks and floored counts since 0001-01-01 for the rest. Nanoseconds, whose count
+    may overflow a long there, are refused."""
+    period = V.to_string(compiler.constant(call.args[0])).lower()
+    first, second = compiler.compile(call.args[1]), compiler.compile(call.args[2])
+    if first.type != "datetime" or second.type != "datetime":
+        raise compiler.refuse("datetime_diff() of values that are not datetimes", call)
+    dialect = compiler.context.dialect
+
+    def since_year_one(value: exp.Expression) -> exp.Expression:
+        return exp.Paren(this=exp.Add(this=dialect.epoch_micros(value), expression=exp.Literal.number(YEAR_ONE_MICROS)))
+
+    def count(value: exp.Expression) -> exp.Expression:
+        if period in _DIFF_MICROS:
+            return exp.IntDiv(this=since_year_one(value), expression=exp.Literal.number(_DIFF_MICROS[period]))
+        if period == "week":  # day 0 (0001-01-01) is a Monday: weeks start on the Sunday before it
+            days = exp.IntDiv(this=since_year_one(value), expression=exp.Literal.number(_DIFF_MICROS["day"]))
+            return exp.IntDiv(this=exp.Paren(this=exp.Add(this=days, expression=exp.Literal.number(1))),
+                              expression=exp.Literal.number(7))
+        year = exp.cast(exp.Extract(this=exp.var("YEAR"), expression=value), "BIGINT")
+        month = exp.cast(exp.Extract(this=exp.var("MONTH"), expression=value), "BIGINT")
+        if period == "year":
+            return year
+        if period == "quarter":
+            return exp.Add(this=exp.Mul(this=year, expression=exp.Literal.number(4)), expression=exp.IntDiv(
+                this=exp.Paren(this=exp.Sub(this=month, expression=exp.Literal.number(1))), expression=exp.Literal.number(3)))
+        if period == "month":
+            return exp.Add(this=exp.Mul(this=year, expression=exp.Literal.number(12)), expression=month)
+        raise compiler.refuse(f"datetime_diff() by the period {period!r}", call)
+
+    difference = exp.Sub(this=exp.Paren(this=count(first.node)), expression=exp.Paren(this=count(second.node)))
+    return exp.cast(difference, "BIGINT")
+
+
 @function("now")
 def _now(compiler: ScalarCompiler, call: ast.Call, kind: str) -> exp.Expression:
     if call.args:
