@@ -463,3 +463,28 @@ def test_datetime_diff_in_nanoseconds_is_refused() -> None:
 
     error = refusal("T | extend d = datetime_diff('nanosecond', a, a)", {"T": Table([("a", "datetime")], [])})
     assert "datetime_diff() by the period 'nanosecond'" in str(error)
+
+
+@pytest.mark.parametrize("query", [
+    "union isfuzzy=true A, B",
+    "union isfuzzy=true kind=outer A, (B | where n > 1)",
+    "union kind=outer isfuzzy=false A, B",
+    "union withsource=Source A, B",
+    "A | union withsource=T B | project T, n",
+])
+def test_union_parameters_that_change_nothing_here_or_name_the_source(query: str) -> None:
+    # https://learn.microsoft.com/kusto/query/union-operator
+    from dac.kql.table import Table
+
+    tables = {"A": Table([("n", "long"), ("s", "string")], [(1, "a"), (2, "b")]),
+              "B": Table([("n", "long"), ("k", "bool")], [(3, True), (None, None)])}
+    expected, actual = both(query, tables)
+    assert sorted(map(repr, actual)) == sorted(map(repr, expected))
+
+
+@pytest.mark.parametrize("query", ["union kind=inner A, B", "union withsource=S A, (B | where n > 1)"])
+def test_union_parameters_that_change_the_result_are_refused(query: str) -> None:
+    from dac.kql.table import Table
+
+    tables = {"A": Table([("n", "long")], []), "B": Table([("n", "long")], [])}
+    assert refusal(query, tables).line == 1

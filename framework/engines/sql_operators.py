@@ -274,11 +274,22 @@ def print_source(compiler: Compiler, source: ast.Print) -> Relation:
 
 
 def union(compiler: Compiler, relation: Relation | None, source: ast.Union) -> Relation:
-    """union of legs: the row engine's columns (by name, missing ones null or ""), legs in order."""
-    if source.params:
-        raise compiler.refuse("union with parameters", source)
+    """union of legs: the row engine's columns (by name, missing ones null or ""), legs in order.
+
+    ``isfuzzy=true`` only leaves out a leg naming a table that does not exist, which the compiler refuses
+    to compile anyway, and ``kind=outer`` is the default; ``withsource=C`` puts each leg's table name first
+    (the piped input's is ""). https://learn.microsoft.com/kusto/query/union-operator"""
+    params = {key.lower(): str(value).lower() for key, value in source.params.items()}
+    if params.get("kind", "outer") != "outer" or params.get("isfuzzy", "false") not in ("true", "false") or \
+            set(params) - {"kind", "isfuzzy", "withsource"}:
+        raise compiler.refuse("union with these parameters", source)
+    with_source = source.params.get("withsource")
+    leg_names: list[str] = [] if relation is None else [""]
     legs: list[Relation] = [] if relation is None else [relation]
     for leg in source.legs:
+        if with_source is not None and not isinstance(leg, ast.Name):
+            raise compiler.refuse("union withsource of a leg that is not a table name", leg)
+        leg_names.append(leg.name if isinstance(leg, ast.Name) else "")
         if isinstance(leg, ast.Name) and "*" in leg.name:
             raise compiler.refuse("a union of tables named by a wildcard", leg)
         if isinstance(leg, ast.Name):
@@ -293,11 +304,13 @@ def union(compiler: Compiler, relation: Relation | None, source: ast.Union) -> R
         out = compiler.schema_after(relation, ast.UnionOp(source, line=source.line, column=source.column))
     dialect = compiler.context.dialect.name
     selects = []
-    for leg in legs:
+    for leg, leg_name in zip(legs, leg_names):
         types = dict(leg.columns)
         projections = []
-        for name, kind in out:
-            if name in types and types[name] == kind:
+        for position, (name, kind) in enumerate(out):
+            if with_source is not None and position == 0:
+                projections.append(exp.alias_(exp.Literal.string(leg_name), name, quoted=True))
+            elif name in types and types[name] == kind:
                 projections.append(column(name))
             elif name not in types:
                 projections.append(exp.alias_(literal("" if kind == "string" else None, kind, dialect), name, quoted=True))
