@@ -488,3 +488,29 @@ def test_union_parameters_that_change_the_result_are_refused(query: str) -> None
 
     tables = {"A": Table([("n", "long")], []), "B": Table([("n", "long")], [])}
     assert refusal(query, tables).line == 1
+
+
+@pytest.mark.parametrize("query", [
+    "A | lookup B on k",
+    "A | lookup kind=inner B on k",
+    "A | lookup kind=leftouter (B | project k2 = k, v) on $left.k == $right.k2",
+    "A | lookup B on k, n",
+    "A | lookup (B | project k, s = v) on k",  # a right column named as a left one gets a suffix
+])
+def test_lookup_joins_as_the_row_engine(query: str) -> None:
+    # https://learn.microsoft.com/kusto/query/lookup-operator; a null key matches a null key there
+    from dac.kql.table import Table
+
+    tables = {"A": Table([("k", "long"), ("n", "long"), ("s", "string")],
+                         [(1, 1, "a"), (2, 2, "b"), (None, 3, "c"), (1, 4, "d"), (5, 5, "e")]),
+              "B": Table([("k", "long"), ("n", "long"), ("v", "string")],
+                         [(1, 1, "x"), (1, 4, "y"), (None, 3, "z"), (2, 9, "")])}
+    expected, actual = both(query, tables)
+    assert sorted(map(repr, actual)) == sorted(map(repr, expected))
+
+
+def test_lookup_of_another_kind_is_refused() -> None:
+    from dac.kql.table import Table
+
+    tables = {"A": Table([("k", "long")], []), "B": Table([("k", "long")], [])}
+    assert "lookup with kind=rightouter" in str(refusal("A | lookup kind=rightouter B on k", tables))
