@@ -9,10 +9,11 @@ its naming rules (``Column1``, ``count_``, join's ``x1``) without restating them
 
 Row order: a relation may carry a hidden ordinal column (``ORDINAL``) holding a
 defined order, the input order at a table or datatable, or a sort's order.
-Row-local operators keep it; take, top, sort's tie-breaking, innerunique's "first
-left row per key" and the final ORDER BY read it. An operator that needs it
-where the order is undefined (take after a summarize) refuses: the row engine
-would keep some rows and the SQL others.
+Row-local operators keep it, and a summarize gives each group its first row's (the
+row engine lists groups as it meets them); take, top, sort's tie-breaking,
+innerunique's "first left row per key" and the final ORDER BY read it. An operator
+that needs it where the order is undefined (take after a join or a union) refuses:
+the row engine would keep some rows and the SQL others.
 """
 
 from __future__ import annotations
