@@ -6,7 +6,7 @@ should be none: tests/test_engine_differential.py fails on them), then the most
 common refusal reasons. Spark is counted when pyspark imports and a JDK is found,
 otherwise the script says why not.
 
-    python bench/engine_share.py [--top N]
+    python bench/engine_share.py [--top N] [--engines duckdb,spark]
 """
 
 from __future__ import annotations
@@ -60,10 +60,15 @@ def share(name: str, engine: object, top: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--top", type=int, default=15, help="how many refusal reasons to list")
+    parser.add_argument("--engines", default="duckdb,spark", help="comma-separated engines (Spark takes ~10 min)")
     args = parser.parse_args()
+    engines = {name.strip() for name in args.engines.split(",")}
     from dac.engines.duckdb_engine import run
 
-    share("duckdb", run, args.top)
+    if "duckdb" in engines:
+        share("duckdb", run, args.top)
+    if "spark" not in engines:
+        return
     spark, why = spark_engine()
     if spark is None:
         print(f"spark: not measured: {why}")

@@ -9,10 +9,11 @@ its naming rules (``Column1``, ``count_``, join's ``x1``) without restating them
 
 Row order: a relation may carry a hidden ordinal column (``ORDINAL``) holding a
 defined order, the input order at a table or datatable, or a sort's order.
-Row-local operators keep it; take, top, sort's tie-breaking, innerunique's "first
-left row per key" and the final ORDER BY read it. An operator that needs it
-where the order is undefined (take after a summarize) refuses: the row engine
-would keep some rows and the SQL others.
+Row-local operators keep it, and a summarize gives each group its first row's (the
+row engine lists groups as it meets them); take, top, sort's tie-breaking,
+innerunique's "first left row per key" and the final ORDER BY read it. An operator
+that needs it where the order is undefined (take after a join or a union) refuses:
+the row engine would keep some rows and the SQL others.
 """
 
 from __future__ import annotations
@@ -178,6 +179,20 @@ class Compiler:
                  for name, kind in columns] + [column(ORDINAL)]
         return Relation(exp.select(*typed).from_(values), list(columns), ordinal=True)
 
+    def first_column(self, expr: ast.Expr) -> tuple[exp.Query, str]:
+        """The SELECT of a tabular expression's first column (as ``__dac_member``) and its type, for ``in``."""
+        if isinstance(expr, ast.Tabular):
+            pipeline = expr.query
+        elif isinstance(expr, ast.Name) and isinstance(self.lets.get(expr.name), ast.Pipeline):
+            pipeline = self.lets[expr.name]
+        else:
+            raise self.refuse("this tabular expression", expr)
+        relation = self.pipeline(pipeline)
+        if not relation.columns:
+            raise self.refuse("'in' over a table without columns", expr)
+        name, kind = relation.columns[0]
+        return exp.select(exp.alias_(column(name), "__dac_member", quoted=True)).from_(self.subquery(relation)), kind
+
     # ---------------------------------------------------------------- the query
 
     def body(self, tree: ast.QueryBody) -> Relation:
@@ -224,5 +239,6 @@ def compile_query(tree: ast.QueryBody, tables: Mapping[str, Sequence[tuple[str, 
     evaluator = Evaluator(empty, now)
     scope, _ = bind_lets(tree.statements, Scope())
     compiler = Compiler(Context(hooks, evaluator, scope, now), tables)
+    compiler.context.first_column = compiler.first_column
     return compiler.finish(compiler.body(tree))
 

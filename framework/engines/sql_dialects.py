@@ -77,6 +77,72 @@ class Dialect:
     # engine computes it while reading (dac.engines.spark_order); None: ROW_NUMBER() OVER () numbers the
     # plain scan, exact where the scan keeps the order rows were loaded in (DuckDB keeps insertion order)
     source_ordinal: str | None = None
+    # text (never NULL) and an error message -> the JSON text of parse_json(text) as the row engine gives it
+    # (Python's json.loads: "" is null, text that is no JSON is a string), or the error where the engine's
+    # parser may read the text otherwise; None: the compiler refuses parse_json of a string
+    parse_json: Callable[[exp.Expression, str], exp.Expression] | None = None
+    # (value, list) -> the list's first item, a function of one lambda parameter applied to the value once:
+    # a body reading its operand several times reads it once (nested parse_json(tostring(...)) would
+    # otherwise copy the innermost operand once per reading, at each level)
+    apply: Callable[[exp.Expression, exp.Expression], exp.Expression] | None = None
+
+
+LAMBDA_PARAMETER = "__dac_v"
+
+
+def bound(dialect: Dialect, value: exp.Expression, body: Callable[[exp.Expression], exp.Expression]) -> exp.Expression:
+    """``body(value)``, with value computed once where the dialect can bind it (a column or literal is copied)."""
+    if dialect.apply is None or isinstance(value, (exp.Column, exp.Literal)):
+        return body(value)
+    parameter = exp.column(LAMBDA_PARAMETER)
+    return dialect.apply(value, exp.Lambda(this=body(parameter), expressions=[exp.to_identifier(LAMBDA_PARAMETER)]))
+
+
+# Outside its strings, JSON text that DuckDB's parser (yyjson, lenient) accepts and Python's json.loads
+# rejects or reads otherwise: NaN and infinities in any case, and a comma before a closing bracket.
+_DUCKDB_LENIENT = r"(?i)nan|inf|,[ \t\n\r]*[\]}]"
+_JSON_STRING = r'"(?:[^"\\]|\\.)*"'
+# A \u escape of a lone surrogate: json.loads reads it, DuckDB rejects the text.
+_SURROGATE_ESCAPE = r"\\u[dD][89a-fA-F]"
+
+
+def _duckdb_apply(value: exp.Expression, function: exp.Expression) -> exp.Expression:
+    """A scalar subquery over one row holding the value, not a lambda: DuckDB's lambdas can hold no subquery,
+    and one in the argument of a correlated subquery is an internal error (parse_json's key test is one)."""
+    assert isinstance(function, exp.Lambda)
+    parameter = function.expressions[0].name
+    row = exp.select(exp.alias_(value, parameter)).subquery("__dac_bound")
+    return exp.Subquery(this=exp.select(function.this).from_(row))
+
+
+def _duckdb_parse_json(operand: exp.Expression, error: str) -> exp.Expression:
+    return bound(DUCKDB, operand, lambda text: _duckdb_parse_bound(text, error))
+
+
+def _duckdb_parse_bound(text: exp.Expression, error: str) -> exp.Expression:
+    """parse_json(text) in DuckDB, exact or failing: DuckDB's reader accepts more than json.loads (NaN,
+    trailing commas) and keeps the first of two equal keys where json.loads keeps the last, so a text
+    with either, or with a lone surrogate escape that json.loads reads and DuckDB rejects, is an error.
+    The operand is computed once (``bound``)."""
+    duplicate_key = exp.Subquery(this=exp.select(exp.GT(
+        this=exp.Count(this=exp.Star()),
+        expression=exp.Count(this=exp.Distinct(expressions=[exp.column("fullkey")])))).from_(
+        exp.Table(this=_call("json_tree", exp.Case().when(  # DuckDB runs it on every row, invalid text too
+            _call("json_valid", text), text).else_(exp.Literal.string("0"))))))
+    fail = _call("error", exp.Literal.string(error))
+    return exp.Case().when(duplicate_key, fail).else_(_duckdb_parse_text(text, fail))
+
+
+def _duckdb_parse_text(text: exp.Expression, fail: exp.Expression) -> exp.Expression:
+    outside_strings = _call("regexp_replace", text, exp.Literal.string(_JSON_STRING), exp.Literal.string(""),
+                            exp.Literal.string("g"))
+    case = exp.Case()
+    case = case.when(exp.EQ(this=text, expression=exp.Literal.string("")), exp.cast(exp.null(), "VARCHAR"))
+    case = case.when(_call("json_valid", text), exp.Case().when(
+        _call("regexp_matches", outside_strings, exp.Literal.string(_DUCKDB_LENIENT)), fail).else_(
+        exp.Nullif(this=exp.cast(_call("json", text), "VARCHAR"), expression=exp.Literal.string("null"))))
+    case = case.when(_call("regexp_matches", text, exp.Literal.string(_SURROGATE_ESCAPE)), fail)
+    return case.else_(exp.cast(_call("to_json", text), "VARCHAR"))
 
 
 DUCKDB = Dialect(
@@ -110,6 +176,8 @@ DUCKDB = Dialect(
     re2_regex=True,
     ordered_scan=True,
     ordered_list_head=lambda items, n: _call("list_slice", items, exp.Literal.number(1), exp.Literal.number(n)),
+    parse_json=_duckdb_parse_json,
+    apply=_duckdb_apply,
 )
 
 DIALECTS: dict[str, Dialect] = {"duckdb": DUCKDB}

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from sqlglot import exp
 
+from dac.engines.sql_dialects import bound
 from dac.engines.sql_scalars import YEAR_ONE_MICROS, ScalarCompiler, Sql, _case, _func
 from dac.engines.sql_values import literal, micros, typed_null
 from dac.kql import ast
@@ -42,16 +43,19 @@ def _text(compiler: ScalarCompiler, value: Sql, node: ast.Node) -> exp.Expressio
         return exp.Coalesce(this=exp.cast(value.node, "VARCHAR"), expressions=[exp.Literal.string("")])
     if value.type == "dynamic":
         dialect = compiler.context.dialect
-        kind = dialect.json_type(value.node)
         names = dialect.json_type_names
-        return _case([(exp.Is(this=value.node, expression=exp.null()), exp.Literal.string("")),
-                      (exp.EQ(this=kind, expression=exp.Literal.string(names["string"])),
-                       dialect.json_string(value.node)),
-                      (exp.In(this=kind, expressions=[exp.Literal.string(t) for t in ("BIGINT", "UBIGINT", "BOOLEAN")]),
-                       value.node)],
-                     _func("error", exp.Literal.string(
-                         f"the {compiler.dialect} engine cannot run tostring() of this dynamic value exactly "
-                         f"(line {node.line}, column {node.column}); use --engine python")))
+        fail = _func("error", exp.Literal.string(
+            f"the {compiler.dialect} engine cannot run tostring() of this dynamic value exactly "
+            f"(line {node.line}, column {node.column}); use --engine python"))
+
+        def text_of(json: exp.Expression) -> exp.Expression:
+            kind = dialect.json_type(json)
+            return _case([(exp.Is(this=json, expression=exp.null()), exp.Literal.string("")),
+                          (exp.EQ(this=kind, expression=exp.Literal.string(names["string"])), dialect.json_string(json)),
+                          (exp.In(this=kind, expressions=[exp.Literal.string(t) for t in ("BIGINT", "UBIGINT", "BOOLEAN")]),
+                           json)], fail)
+
+        return bound(dialect, value.node, text_of)
     raise compiler.refuse(f"tostring() of a {value.type} value", node, "its text form differs in SQL")
 
 
@@ -273,6 +277,63 @@ def _floor_multiple(value: exp.Expression, step: int) -> exp.Expression:
     return exp.Paren(this=exp.Sub(this=value, expression=remainder))
 
 
+_TRUNCATED = {"startofday": "DAY", "startofmonth": "MONTH", "startofyear": "YEAR"}
+
+
+@function(*_TRUNCATED)
+def _start_of(compiler: ScalarCompiler, call: ast.Call, kind: str) -> exp.Expression:
+    """startofday/month/year without an offset: the datetime truncated to its day, month, year, which is never
+    out of range (https://learn.microsoft.com/kusto/query/startofday-function); an offset may leave it."""
+    value = compiler.compile(call.args[0])
+    if len(call.args) > 1 and compiler.constant(call.args[1]) not in (0, None):
+        raise compiler.refuse(f"{call.name}() with an offset", call, "its result may leave the datetime range")
+    if value.type != "datetime":
+        raise compiler.refuse(f"{call.name}() of a {value.type} value", call)
+    truncated = exp.TimestampTrunc(this=value.node, unit=exp.var(_TRUNCATED[call.name]))
+    return exp.cast(truncated, compiler.physical("datetime"))
+
+
+_DIFF_MICROS = {"day": 86_400_000_000, "hour": 3_600_000_000, "minute": 60_000_000, "second": 1_000_000,
+                "millisecond": 1_000, "microsecond": 1}
+
+
+@function("datetime_diff")
+def _datetime_diff(compiler: ScalarCompiler, call: ast.Call, kind: str) -> exp.Expression:
+    """The period boundaries crossed from the third argument to the second, as the row engine counts them
+    (https://learn.microsoft.com/kusto/query/datetime-diff-function): calendar parts for years, quarters and
+    months, Sunday-started weeks and floored counts since 0001-01-01 for the rest. Nanoseconds, whose count
+    may overflow a long there, are refused."""
+    period = V.to_string(compiler.constant(call.args[0])).lower()
+    first, second = compiler.compile(call.args[1]), compiler.compile(call.args[2])
+    if first.type != "datetime" or second.type != "datetime":
+        raise compiler.refuse("datetime_diff() of values that are not datetimes", call)
+    dialect = compiler.context.dialect
+
+    def since_year_one(value: exp.Expression) -> exp.Expression:
+        return exp.Paren(this=exp.Add(this=dialect.epoch_micros(value), expression=exp.Literal.number(YEAR_ONE_MICROS)))
+
+    def count(value: exp.Expression) -> exp.Expression:
+        if period in _DIFF_MICROS:
+            return exp.IntDiv(this=since_year_one(value), expression=exp.Literal.number(_DIFF_MICROS[period]))
+        if period == "week":  # day 0 (0001-01-01) is a Monday: weeks start on the Sunday before it
+            days = exp.IntDiv(this=since_year_one(value), expression=exp.Literal.number(_DIFF_MICROS["day"]))
+            return exp.IntDiv(this=exp.Paren(this=exp.Add(this=days, expression=exp.Literal.number(1))),
+                              expression=exp.Literal.number(7))
+        year = exp.cast(exp.Extract(this=exp.var("YEAR"), expression=value), "BIGINT")
+        month = exp.cast(exp.Extract(this=exp.var("MONTH"), expression=value), "BIGINT")
+        if period == "year":
+            return year
+        if period == "quarter":
+            return exp.Add(this=exp.Mul(this=year, expression=exp.Literal.number(4)), expression=exp.IntDiv(
+                this=exp.Paren(this=exp.Sub(this=month, expression=exp.Literal.number(1))), expression=exp.Literal.number(3)))
+        if period == "month":
+            return exp.Add(this=exp.Mul(this=year, expression=exp.Literal.number(12)), expression=month)
+        raise compiler.refuse(f"datetime_diff() by the period {period!r}", call)
+
+    difference = exp.Sub(this=exp.Paren(this=count(first.node)), expression=exp.Paren(this=count(second.node)))
+    return exp.cast(difference, "BIGINT")
+
+
 @function("now")
 def _now(compiler: ScalarCompiler, call: ast.Call, kind: str) -> exp.Expression:
     if call.args:
@@ -319,3 +380,6 @@ def _bag_keys(compiler: ScalarCompiler, call: ast.Call, kind: str) -> exp.Expres
         raise compiler.refuse(f"bag_keys() of a {value.type} value", call)
     is_bag = exp.EQ(this=dialect.json_type(value.node), expression=exp.Literal.string(dialect.json_type_names["object"]))
     return _case([(is_bag, dialect.json_keys_array(value.node))], typed_null("dynamic", compiler.dialect))
+
+
+from dac.engines import sql_dynamic  # noqa: E402,F401 - registers the dynamic functions, which build on these

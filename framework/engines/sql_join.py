@@ -20,7 +20,7 @@ KINDS = {"anti": "leftanti", "semi": "leftsemi", "leftantisemi": "leftanti", "ri
 FAMILIES = {"int": "integer", "long": "integer"}
 
 
-def _keys(compiler: Compiler, node: ast.Join, left: Relation, right: Relation) -> list[tuple[str, str]]:
+def _keys(compiler: Compiler, node: ast.Join | ast.Lookup, left: Relation, right: Relation) -> list[tuple[str, str]]:
     left_index, right_index = compiler.context.evaluator.join_keys(node, Table(left.columns), Table(right.columns))
     pairs = []
     for li, ri in zip(left_index, right_index):
@@ -82,4 +82,37 @@ def join(compiler: Compiler, left: Relation, node: ast.Join) -> Relation:
         projections.append(exp.alias_(value, out_name, quoted=True))
     join_kind = {"inner": None, "leftouter": "LEFT", "rightouter": "RIGHT", "fullouter": "FULL"}[kind]
     query = exp.select(*projections).from_(left_from).join(right_from, on=condition, join_type=join_kind)
+    return Relation(query, out)
+
+
+@operator(ast.Lookup)
+def lookup(compiler: Compiler, left: Relation, node: ast.Lookup) -> Relation:
+    """lookup: each left row with every right row of its key, or with nulls ("" for strings) when none
+    (leftouter, the default) or dropped (inner); the right side's same-named keys are left out
+    (https://learn.microsoft.com/kusto/query/lookup-operator). As the row engine's op_Lookup, keys
+    compare by value, so a null key matches a null key: IS NOT DISTINCT FROM."""
+    extra = set(node.params) - {"kind"}
+    kind = str(node.params.get("kind", "leftouter")).lower()
+    if extra or kind not in ("leftouter", "inner"):
+        raise compiler.refuse(f"lookup with {', '.join(sorted(extra)) or 'kind=' + kind}", node)
+    right = compiler.pipeline(node.right)
+    out = compiler.schema_after(left, node)
+    keys = _keys(compiler, node, left, right)
+    dropped = {r for l, r in keys if l == r}
+    kept = [(name, kind_name) for name, kind_name in right.columns if name not in dropped]
+    if len(out) != len(left.columns) + len(kept):
+        raise compiler.refuse("this lookup's columns", node)
+    la, ra = compiler.alias(), compiler.alias()
+    condition = exp.and_(*[exp.NullSafeEQ(this=exp.column(l, la, quoted=True), expression=exp.column(r, ra, quoted=True))
+                           for l, r in keys])
+    sides = [(la, name, kind_name, False) for name, kind_name in left.columns] + \
+            [(ra, name, kind_name, kind == "leftouter") for name, kind_name in kept]
+    projections = []
+    for (alias, name, kind_name, may_be_missing), (out_name, _) in zip(sides, out):
+        value: exp.Expression = exp.column(name, alias, quoted=True)
+        if may_be_missing and kind_name == "string":
+            value = exp.Coalesce(this=value, expressions=[exp.Literal.string("")])
+        projections.append(exp.alias_(value, out_name, quoted=True))
+    query = exp.select(*projections).from_(left.query.subquery(la)).join(
+        right.query.subquery(ra), on=condition, join_type="LEFT" if kind == "leftouter" else None)
     return Relation(query, out)

@@ -21,7 +21,8 @@ from dac.kql import ast
 Builder = Callable[[Compiler, Relation, Any], Relation]
 OPERATORS: dict[type, Builder] = {}
 # Operators after which the row order is the row engine's own (groups, matches): no ordinal survives them.
-ORDER_ENDING = (ast.Summarize, ast.Join, ast.Lookup, ast.Distinct, ast.Count, ast.UnionOp)
+# Operators whose output order is not the input's (a summarize's groups keep their first row's: sql_summarize).
+ORDER_ENDING = (ast.Join, ast.Lookup, ast.Distinct, ast.Count, ast.UnionOp)
 ROW_LOCAL = (ast.Where, ast.Extend, ast.Project, ast.ProjectAway, ast.ProjectKeep, ast.ProjectRename,
              ast.ProjectReorder)
 
@@ -57,6 +58,14 @@ def scalars(compiler: Compiler, relation: Relation, refs: dict[str, exp.Expressi
 
 def keep_order(relation: Relation, query: exp.Query, columns: list[tuple[str, str]]) -> Relation:
     return Relation(query, columns, relation.ordinal, relation.sorted)
+
+
+@operator(ast.Render)
+def render(compiler: Compiler, relation: Relation, node: ast.Render) -> Relation:
+    """render names how a client draws the result (https://learn.microsoft.com/kusto/query/render-operator);
+    the rows are the input's, as in the row engine."""
+    compiler.schema_after(relation, node)  # the row engine's errors for it
+    return relation
 
 
 @operator(ast.Where)
@@ -265,11 +274,22 @@ def print_source(compiler: Compiler, source: ast.Print) -> Relation:
 
 
 def union(compiler: Compiler, relation: Relation | None, source: ast.Union) -> Relation:
-    """union of legs: the row engine's columns (by name, missing ones null or ""), legs in order."""
-    if source.params:
-        raise compiler.refuse("union with parameters", source)
+    """union of legs: the row engine's columns (by name, missing ones null or ""), legs in order.
+
+    ``isfuzzy=true`` only leaves out a leg naming a table that does not exist, which the compiler refuses
+    to compile anyway, and ``kind=outer`` is the default; ``withsource=C`` puts each leg's table name first
+    (the piped input's is ""). https://learn.microsoft.com/kusto/query/union-operator"""
+    params = {key.lower(): str(value).lower() for key, value in source.params.items()}
+    if params.get("kind", "outer") != "outer" or params.get("isfuzzy", "false") not in ("true", "false") or \
+            set(params) - {"kind", "isfuzzy", "withsource"}:
+        raise compiler.refuse("union with these parameters", source)
+    with_source = source.params.get("withsource")
+    leg_names: list[str] = [] if relation is None else [""]
     legs: list[Relation] = [] if relation is None else [relation]
     for leg in source.legs:
+        if with_source is not None and not isinstance(leg, ast.Name):
+            raise compiler.refuse("union withsource of a leg that is not a table name", leg)
+        leg_names.append(leg.name if isinstance(leg, ast.Name) else "")
         if isinstance(leg, ast.Name) and "*" in leg.name:
             raise compiler.refuse("a union of tables named by a wildcard", leg)
         if isinstance(leg, ast.Name):
@@ -284,11 +304,13 @@ def union(compiler: Compiler, relation: Relation | None, source: ast.Union) -> R
         out = compiler.schema_after(relation, ast.UnionOp(source, line=source.line, column=source.column))
     dialect = compiler.context.dialect.name
     selects = []
-    for leg in legs:
+    for leg, leg_name in zip(legs, leg_names):
         types = dict(leg.columns)
         projections = []
-        for name, kind in out:
-            if name in types and types[name] == kind:
+        for position, (name, kind) in enumerate(out):
+            if with_source is not None and position == 0:
+                projections.append(exp.alias_(exp.Literal.string(leg_name), name, quoted=True))
+            elif name in types and types[name] == kind:
                 projections.append(column(name))
             elif name not in types:
                 projections.append(exp.alias_(literal("" if kind == "string" else None, kind, dialect), name, quoted=True))

@@ -10,6 +10,7 @@ unless the row engine found it constant: then its value is the literal.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -54,6 +55,9 @@ class Context:
     scope: Any  # the row engine's Scope holding the query's let bindings
     now: datetime
     tainted: set[str] = field(default_factory=set)  # let names whose value reads a table: never folded
+    # a tabular expression (a let name or a parenthesised query) -> the SELECT of its first column, and that
+    # column's KQL type: ``x in (T | project y)`` reads it; set by the compiler that owns the let bindings
+    first_column: Callable[[ast.Expr], tuple[exp.Query, str]] | None = None
 
     def refuse(self, what: str, node: ast.Node, why: str = "") -> EngineRefusal:
         return EngineRefusal(what, self.dialect.name, node.line, node.column, why)
@@ -98,7 +102,7 @@ class ScalarCompiler:
         return self.context.refuse(what, node, why)
 
     def compile(self, expr: ast.Expr) -> Sql:
-        for node in expr.walk():
+        for node in _scalar_nodes(expr):
             if isinstance(node, (ast.Tabular, ast.Lambda)):
                 raise self.refuse("a tabular expression inside a scalar one", node)
             if isinstance(node, ast.Call) and node.name in WINDOW_FUNCTIONS:
@@ -221,6 +225,11 @@ class ScalarCompiler:
         folded = self.bool_against_constant(expr)
         if folded is not None:
             return folded
+        from dac.engines.sql_compare import against_constant
+
+        converted = against_constant(self, expr)
+        if converted is not None:
+            return converted
         left, right = self.comparable(expr)
         a, b = left.node, right.node
         ops = {"==": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
@@ -234,23 +243,29 @@ class ScalarCompiler:
 
     # ---------------------------------------------------------------- strings
 
-    def string_operand(self, expr: ast.Expr) -> exp.Expression:
-        """A string or guid operand as SQL text (strings are never null in the physical form)."""
+    def string_operand(self, expr: ast.Expr, dynamic: bool = True) -> exp.Expression:
+        """A string or guid operand as SQL text (strings are never null in the physical form); a dynamic one as
+        its tostring(), which the row engine's has, contains, startswith... test (a null one as ""). ``=~``
+        gives null for a null dynamic, not the answer for "": its caller passes ``dynamic=False``."""
         value = self.compile(expr)
         if value.type == "string":
             return value.node
         if value.type == "guid":
             return exp.Coalesce(this=value.node, expressions=[exp.Literal.string("")])
+        if value.type == "dynamic" and dynamic:
+            from dac.engines.sql_functions import _text
+
+            return _text(self, value, expr)
         raise self.refuse(f"a string operator on a {value.type} value", expr)
 
     def string_predicate(self, expr: ast.Binary) -> exp.Expression:
         op = expr.op
         negated = op.startswith("!")
         base = op.lstrip("!")
-        haystack = self.string_operand(expr.left)
+        haystack = self.string_operand(expr.left, dynamic=op not in ("=~", "!~"))
         test: exp.Expression
         if op in ("=~", "!~"):
-            needle = self.string_operand(expr.right)
+            needle = self.string_operand(expr.right, dynamic=False)
             test = exp.EQ(this=exp.Lower(this=haystack), expression=exp.Lower(this=needle))
             negated = op == "!~"
         elif base == "matches regex":
@@ -293,6 +308,8 @@ class ScalarCompiler:
     def c_InList(self, expr: ast.InList, kind: str) -> exp.Expression:
         base = expr.op.lstrip("!")
         negated = expr.op.startswith("!")
+        if len(expr.items) == 1 and self.typer.compile(expr.items[0]).type == "table":
+            return self.in_table(expr, base, negated)
         values: list[Any] = []
         for item in expr.items:
             value = self.constant(item)
@@ -306,14 +323,19 @@ class ScalarCompiler:
             combine = exp.or_ if base.startswith("has_any") else exp.and_
             return exp.Paren(this=combine(*tests))
         left = self.compile(expr.left)
-        present = [v for v in values if v is not None]
-        if left.type == "string" and all(isinstance(v, str) for v in present):
+        # the row engine's members (c_InList's normalise): a string matches a string or a number's text, a
+        # number matches a number or a string's toreal(), both as reals; bools and other kinds match neither
+        present = [v for v in values if v is not None and not isinstance(v, bool)]
+        if left.type == "string" and all(isinstance(v, (str, int, float)) for v in present):
             insensitive = base == "in~"
-            items = [exp.Literal.string(v.lower() if insensitive else v) for v in present]
+            texts = [v if isinstance(v, str) else V.to_string(v) for v in present]
+            items = [exp.Literal.string(v.lower() if insensitive else v) for v in texts]
             target = exp.Lower(this=left.node) if insensitive else left.node
-        elif left.type in INTEGERS and base == "in" and all(type(v) is int for v in present):
-            items = [literal(v, "long", self.dialect) for v in present]
-            target = left.node
+        elif left.type in NUMBERS and base in ("in", "in~") and all(isinstance(v, (str, int, float)) for v in present):
+            reals = [V.to_real(v) if isinstance(v, str) else float(v) for v in present]
+            # NaN matches nothing there (a NaN is hashed by identity)
+            items = [literal(r, "real", self.dialect) for r in reals if r is not None and not math.isnan(r)]
+            target = exp.cast(left.node, "DOUBLE")
         else:
             raise self.refuse(f"'{expr.op}' over {left.type} with these values", expr,
                               "Kusto compares numbers and text across kinds here")
@@ -324,6 +346,31 @@ class ScalarCompiler:
         if left.type == "string":
             return exp.Paren(this=exp.Not(this=test)) if negated else exp.Paren(this=test)
         # a null left side: in gives null, !in gives true
+        if negated:
+            return exp.Paren(this=exp.Coalesce(this=exp.Not(this=test), expressions=[exp.true()]))
+        return exp.Paren(this=test)
+
+    def in_table(self, expr: ast.InList, base: str, negated: bool) -> exp.Expression:
+        """``x in (T | project y)``: the row engine tests x against the first column's values (nulls left out),
+        strings as text (lower-cased for in~), numbers as reals; other kinds and mixes are refused."""
+        if self.context.first_column is None or base not in ("in", "in~"):
+            raise self.refuse(f"'{expr.op}' over a tabular expression", expr)
+        query, member_type = self.context.first_column(expr.items[0])
+        left = self.compile(expr.left)
+        member = column("__dac_member")
+        if left.type == "string" and member_type == "string":
+            target, value = (exp.Lower(this=left.node), exp.Lower(this=member)) if base == "in~" else (left.node, member)
+        elif left.type in NUMBERS and member_type in NUMBERS and base == "in":
+            target, value = exp.cast(left.node, "DOUBLE"), exp.cast(member, "DOUBLE")  # the row engine's ("$num", float)
+        else:
+            raise self.refuse(f"'{expr.op}' of a {left.type} value over a column of {member_type}", expr,
+                              "Kusto compares across kinds here")
+        members = exp.select(value).from_(query.subquery("__dac_members")).where(
+            exp.Not(this=exp.Is(this=member, expression=exp.null())))
+        test = exp.In(this=target, query=exp.Subquery(this=members))
+        if left.type == "string":  # never null: the test is true or false
+            return exp.Paren(this=exp.Not(this=test)) if negated else exp.Paren(this=test)
+        # a null left side: in gives null, !in gives true (no member is null, so SQL's IN is true or false else)
         if negated:
             return exp.Paren(this=exp.Coalesce(this=exp.Not(this=test), expressions=[exp.true()]))
         return exp.Paren(this=test)
@@ -377,6 +424,22 @@ class ScalarCompiler:
         if build is None:
             raise self.refuse(f"the function {expr.name}()", expr)
         return build(self, expr, kind)
+
+
+def _scalar_nodes(expr: ast.Expr) -> list[ast.Node]:
+    """The nodes of ``expr`` but those of an ``in`` list's names and queries, which c_InList compiles itself
+    (a let name there may name a table: ``x in (suspicious)`` reads its first column)."""
+    nodes: list[ast.Node] = []
+    stack: list[ast.Node] = [expr]
+    while stack:
+        node = stack.pop()
+        nodes.append(node)
+        if isinstance(node, ast.InList):
+            stack.append(node.left)
+            stack.extend(item for item in node.items if not isinstance(item, (ast.Name, ast.Tabular)))
+        else:
+            stack.extend(node.children())
+    return nodes
 
 
 def _json_key(name: str) -> str:

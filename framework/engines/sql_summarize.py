@@ -21,8 +21,8 @@ from dac.engines.sql_values import literal
 from dac.kql import ast
 from dac.kql.aggregates import DEFAULT_SET_LIMIT
 
-SIMPLE = {"count", "countif", "dcount", "sum", "sumif", "avg", "avgif", "min", "max", "minif", "maxif"}
-PREDICATE_AT = {"countif": 0, "sumif": 1, "avgif": 1, "minif": 1, "maxif": 1, "make_list_if": 1, "make_set_if": 1}
+SIMPLE = {"count", "countif", "dcount", "dcountif", "sum", "sumif", "avg", "avgif", "min", "max", "minif", "maxif"}
+PREDICATE_AT = {"countif": 0, "dcountif": 1, "sumif": 1, "avgif": 1, "minif": 1, "maxif": 1, "make_list_if": 1, "make_set_if": 1}
 # Aggregates whose value lists the group's values in input order: they need the relation's ordinal.
 LISTS = {"make_list": False, "make_list_if": False, "make_set": True, "make_set_if": True}
 # The kinds whose JSON text in SQL is the row engine's and whose SQL equality is Kusto's (make_set's "seen").
@@ -123,6 +123,11 @@ def summarize(compiler: Compiler, relation: Relation, node: ast.Summarize) -> Re
             extreme = exp.Min(this=ref) if base == "min" else exp.Max(this=ref)
             aggregate = exp.Coalesce(this=extreme, expressions=[exp.Literal.string("")]) if kind == "string" else extreme
         outer.append(exp.alias_(aggregate, name, quoted=True))
+    if relation.ordinal:
+        # the row engine lists the groups in the order their first rows come in: the least ordinal of each
+        inner.append(exp.alias_(column(ORDINAL), "__dac_first", quoted=True))
+        outer.append(exp.alias_(exp.Min(this=column("__dac_first")), ORDINAL, quoted=True))
+        final.append(column(ORDINAL))
     if not inner:
         inner.append(exp.alias_(exp.Literal.number(0), "u", quoted=True))
     keyed = exp.select(*inner).from_(compiler.subquery(relation))
@@ -131,7 +136,7 @@ def summarize(compiler: Compiler, relation: Relation, node: ast.Summarize) -> Re
         query = query.group_by(*groups)
     if at != len(out):
         raise _misread(compiler, node)
-    return Relation(exp.select(*final).from_(query.subquery(compiler.alias())), out)
+    return Relation(exp.select(*final).from_(query.subquery(compiler.alias())), out, ordinal=relation.ordinal)
 
 
 def _misread(compiler: Compiler, node: ast.Summarize) -> Exception:
