@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime, timedelta, timezone
+from operator import itemgetter
 from typing import Any, Callable
 
 from dac.kql.errors import KqlUnsupportedError
@@ -141,7 +142,7 @@ def rows_converter(kql_types: list[str], sql_types: list[str]) -> Callable[[list
     def convert(rows: list[tuple]) -> list[tuple]:
         keep = list(kept)
         for i in strings:
-            keep[i] = not any(row[i] is None for row in rows)
+            keep[i] = None not in map(itemgetter(i), rows)  # a C-level scan: results run to millions of rows
         if all(keep):
             return rows
         converters = [None if k else FROM_SQL[kind] for k, kind in zip(keep, kql_types)]
