@@ -74,12 +74,7 @@ def join(compiler: Compiler, left: Relation, node: ast.Join) -> Relation:
         raise compiler.refuse("this join's columns", node)
     sides = [(la, name, kind_name, kind in ("rightouter", "fullouter")) for name, kind_name in left.columns] + \
             [(ra, name, kind_name, kind in ("leftouter", "fullouter")) for name, kind_name in right.columns]
-    projections = []
-    for (alias, name, kind_name, may_be_missing), (out_name, _) in zip(sides, out):
-        value: exp.Expression = exp.column(name, alias, quoted=True)
-        if may_be_missing and kind_name == "string":
-            value = exp.Coalesce(this=value, expressions=[exp.Literal.string("")])
-        projections.append(exp.alias_(value, out_name, quoted=True))
+    projections = _side_projections(sides, out)
     join_kind = {"inner": None, "leftouter": "LEFT", "rightouter": "RIGHT", "fullouter": "FULL"}[kind]
     query = exp.select(*projections).from_(left_from).join(right_from, on=condition, join_type=join_kind)
     return Relation(query, out)
@@ -107,12 +102,19 @@ def lookup(compiler: Compiler, left: Relation, node: ast.Lookup) -> Relation:
                            for l, r in keys])
     sides = [(la, name, kind_name, False) for name, kind_name in left.columns] + \
             [(ra, name, kind_name, kind == "leftouter") for name, kind_name in kept]
+    projections = _side_projections(sides, out)
+    query = exp.select(*projections).from_(left.query.subquery(la)).join(
+        right.query.subquery(ra), on=condition, join_type="LEFT" if kind == "leftouter" else None)
+    return Relation(query, out)
+
+
+def _side_projections(sides: list[tuple[str, str, str, bool]], out: list[tuple[str, str]]) -> list[exp.Expression]:
+    """Each (alias, column, kind, may be missing) of a join's two sides under its output name; a string
+    column of a side an outer join may leave out reads "" there, as the row engine fills it."""
     projections = []
     for (alias, name, kind_name, may_be_missing), (out_name, _) in zip(sides, out):
         value: exp.Expression = exp.column(name, alias, quoted=True)
         if may_be_missing and kind_name == "string":
             value = exp.Coalesce(this=value, expressions=[exp.Literal.string("")])
         projections.append(exp.alias_(value, out_name, quoted=True))
-    query = exp.select(*projections).from_(left.query.subquery(la)).join(
-        right.query.subquery(ra), on=condition, join_type="LEFT" if kind == "leftouter" else None)
-    return Relation(query, out)
+    return projections
