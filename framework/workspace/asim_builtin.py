@@ -74,10 +74,15 @@ def _fits(given: str, wanted: str) -> bool:
     return given == wanted or "dynamic" in (given, wanted) or (given in _NUMERIC and wanted in _NUMERIC)
 
 
+@lru_cache(maxsize=1)
+def _document() -> dict:
+    return json.loads(resources.read_text("asim.json"))
+
+
 @lru_cache(maxsize=None)
 def parsers() -> dict[str, BuiltInParser]:
     """Every built-in unifying parser name, with what schemas/asim.json records of it."""
-    document = json.loads(resources.read_text("asim.json"))
+    document = _document()
     columns = {schema: tuple(entry["columns"].items()) for schema, entry in document["schemas"].items()}
     return {
         name: BuiltInParser(name, entry["schema"], columns[entry["schema"]],
@@ -89,8 +94,7 @@ def parsers() -> dict[str, BuiltInParser]:
 
 def schemas() -> dict[str, str | None]:
     """Each schema dac knows, with the version schemas/asim.json records for it."""
-    document = json.loads(resources.read_text("asim.json"))
-    return {schema: entry.get("version") for schema, entry in document["schemas"].items()}
+    return {schema: entry.get("version") for schema, entry in _document()["schemas"].items()}
 
 
 def built_in_twin(deployed: str) -> str | None:
