@@ -88,7 +88,6 @@ def format_real(value: float) -> str:
     digits = "".join(map(str, digit_tuple)).rstrip("0") or "0"
     point = len(digit_tuple) + exponent  # digits before the decimal point
     scientific = point - 1
-    text = ""
     if -5 < scientific < 15:
         if point <= 0:
             text = "0." + "0" * -point + digits
