@@ -17,7 +17,7 @@ from typing import Any
 from sqlglot import exp
 
 from dac.engines.sql_values import literal
-from dac.engines.sql_scalars import INTEGERS, NUMBERS, ScalarCompiler, Sql, _case, _func
+from dac.engines.sql_scalars import INTEGERS, NUMBERS, ScalarCompiler, Sql, _case, _func, runtime_error
 from dac.kql import ast
 from dac.kql import values as V
 
@@ -66,8 +66,6 @@ def _equal(compiler: ScalarCompiler, value: Sql, constant: Any, expr: ast.Binary
         number_sql = exp.Literal.number(constant) if isinstance(constant, int) else exp.Literal.string(repr(constant))
         exact = exp.RegexpLike(this=value.node, expression=exp.Literal.string(_EXACT_INTEGER_TEXT))
         no_digit = exp.Not(this=exp.RegexpLike(this=value.node, expression=exp.Literal.string("[0-9]")))
-        from dac.engines.sql_dynamic import runtime_error
-
         fail = _func("error", exp.Literal.string(runtime_error(compiler, f"'{expr.op}' of a string and a number", expr)))
         return _case([(exact, exp.EQ(this=exp.cast(value.node, kind), expression=exp.cast(number_sql, kind))),
                       (no_digit, exp.false())], fail)  # toreal() of text without a digit is null, NaN or infinite

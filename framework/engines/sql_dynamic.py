@@ -11,14 +11,8 @@ from __future__ import annotations
 from sqlglot import exp
 
 from dac.engines.sql_functions import _json_of, function
-from dac.engines.sql_scalars import ScalarCompiler
+from dac.engines.sql_scalars import ScalarCompiler, runtime_error
 from dac.kql import ast
-
-
-def runtime_error(compiler: ScalarCompiler, what: str, node: ast.Node) -> str:
-    """The message of a value the engine cannot compute exactly, found only when a row holds it."""
-    return (f"the {compiler.dialect} engine cannot run {what} exactly on this value "
-            f"(line {node.line}, column {node.column}); use --engine python")
 
 
 @function("parse_json", "todynamic", "parsejson", "toobject")

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from sqlglot import exp
 
 from dac.engines.sql_dialects import bound
-from dac.engines.sql_scalars import YEAR_ONE_MICROS, ScalarCompiler, Sql, _case, _func
+from dac.engines.sql_scalars import YEAR_ONE_MICROS, ScalarCompiler, Sql, _case, _func, runtime_error
 from dac.engines.sql_values import literal, micros, typed_null
 from dac.kql import ast
 from dac.kql import values as V
@@ -44,9 +44,7 @@ def _text(compiler: ScalarCompiler, value: Sql, node: ast.Node) -> exp.Expressio
     if value.type == "dynamic":
         dialect = compiler.context.dialect
         names = dialect.json_type_names
-        fail = _func("error", exp.Literal.string(
-            f"the {compiler.dialect} engine cannot run tostring() of this dynamic value exactly "
-            f"(line {node.line}, column {node.column}); use --engine python"))
+        fail = _func("error", exp.Literal.string(runtime_error(compiler, "tostring() of a dynamic value", node)))
 
         def text_of(json: exp.Expression) -> exp.Expression:
             kind = dialect.json_type(json)

@@ -83,6 +83,13 @@ def _case(pairs: list[tuple[exp.Expression, exp.Expression]], default: exp.Expre
     return case.else_(default)
 
 
+def runtime_error(compiler: ScalarCompiler, what: str, node: ast.Node) -> str:
+    """The message of a value the engine cannot compute exactly, found only when a row holds it (the
+    engines turn an error() carrying "engine cannot run" into a located refusal)."""
+    return (f"the {compiler.dialect} engine cannot run {what} exactly on this value "
+            f"(line {node.line}, column {node.column}); use --engine python")
+
+
 class ScalarCompiler:
     """Compiles expressions over one relation's columns; ``refs`` maps a column to its SQL (joins qualify)."""
 
